@@ -1,0 +1,45 @@
+# scrm — the two commands a new user needs are `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: help install run test lint format stop messages clean-var
+
+help:
+	@echo "make run    install everything, start PostgreSQL, Redis, web, worker and beat with demo data"
+	@echo "make test   run the whole test suite against real PostgreSQL and Redis"
+	@echo "make lint   ruff, import boundaries and mypy"
+	@echo "make stop   stop the embedded PostgreSQL and Redis"
+
+$(STAMP): requirements/base.txt requirements/dev.txt package-lock.json
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	$(PY) scripts/fetch_frontend.py
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	bash scripts/run.sh
+
+test: install
+	bash scripts/ensure_chromium.sh
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+messages: install
+	$(PY) scripts/compile_messages.py
+
+stop:
+	$(PY) -m scrm.embedded down

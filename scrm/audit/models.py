@@ -1,0 +1,48 @@
+"""The audit trail: one append-only table, each row chained to the one before."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditAction(models.TextChoices):
+    LOGIN = "auth.login", _("登录")
+    LOGIN_FAILED = "auth.login_failed", _("登录失败")
+    LOGOUT = "auth.logout", _("退出")
+    PII_REVEAL = "pii.reveal", _("查看明文信息")
+    PII_KEY_ROTATION = "pii.key_rotation", _("密钥轮换")
+    EXPORT = "data.export", _("导出")
+    STAFF_CREATED = "staff.created", _("新增员工")
+    ROLE_CHANGED = "staff.role_changed", _("角色或范围变更")
+    STAFF_DEPARTED = "staff.departed", _("员工离职")
+    TRANSFER = "customer.transfer", _("客户转移")
+    APPROVAL = "approval.decided", _("审批")
+
+
+class AuditEvent(models.Model):
+    """One regulated action. Never updated or deleted: a database trigger refuses it.
+
+    ``hash`` is SHA-256 over this row's content and the previous row's hash, so
+    altering or removing any row breaks the chain at that row
+    (``manage.py verify_audit_log``). Rows carry no PII: masked values at most.
+    """
+
+    sequence = models.PositiveBigIntegerField(unique=True)
+    occurred_at = models.DateTimeField(db_index=True)
+    # Plain columns rather than foreign keys: the trail must outlive the rows it names.
+    actor_id = models.BigIntegerField(null=True, db_index=True)
+    actor_username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=32, choices=AuditAction.choices, db_index=True)
+    target_type = models.CharField(max_length=64, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(default=dict)
+    ip_address = models.GenericIPAddressField(null=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} by {self.actor_username or '-'}"

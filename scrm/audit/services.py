@@ -1,0 +1,57 @@
+"""Writing the audit trail. Call ``audit_record`` inside the transaction of the change it records."""
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import connection, models, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from scrm.audit.chain import GENESIS_HASH, event_hash
+from scrm.audit.models import AuditAction, AuditEvent
+
+# Serialises appends so each row sees its true predecessor; held to the end of the
+# caller's transaction, so the chain order is the commit order.
+_CHAIN_LOCK_KEY = 0x5C3A_0D17
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_record(
+    *,
+    actor: AbstractBaseUser | AnonymousUser | None,
+    action: AuditAction,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str = "",
+    data: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+    actor_username: str = "",
+) -> AuditEvent:
+    """Append one event to the chain. ``data`` must hold no PII (masked values at most)."""
+    if target is not None:
+        target_type = target._meta.label_lower
+        target_id = str(target.pk)
+    authenticated = actor is not None and actor.is_authenticated
+    fields: dict[str, Any] = {
+        "occurred_at": timezone.now(),
+        "actor_id": actor.pk if authenticated else None,
+        "actor_username": actor.get_username() if authenticated else actor_username,
+        "action": str(action),
+        "target_type": target_type,
+        "target_id": target_id,
+        "data": data or {},
+        "ip_address": client_ip(request),
+    }
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
+        last = AuditEvent.objects.order_by("-sequence").values("sequence", "hash").first()
+        sequence = last["sequence"] + 1 if last else 1
+        prev_hash = last["hash"] if last else GENESIS_HASH
+        digest = event_hash(sequence=sequence, prev_hash=prev_hash, **fields)
+        return AuditEvent.objects.create(sequence=sequence, prev_hash=prev_hash, hash=digest, **fields)

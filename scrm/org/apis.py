@@ -1,0 +1,87 @@
+"""Organisation API: branches and staff in the viewer's scope; role changes for HQ admins."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from scrm.org.models import Branch, Role, Staff
+from scrm.org.permissions import role_required
+from scrm.org.selectors import branch_list_visible, staff_for_user, staff_list_visible
+from scrm.org.services import staff_change_role
+
+
+class BranchOutputSerializer(serializers.ModelSerializer):
+    parent_code = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Branch
+        fields = ["id", "code", "name", "level", "city", "depth", "parent_code"]
+
+    def get_parent_code(self, branch: Branch) -> str | None:
+        return self.context["codes_by_path"].get(branch.path[: -Branch.steplen])
+
+
+class BranchViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = BranchOutputSerializer
+    filterset_fields = ["level"]
+
+    def get_queryset(self):
+        return branch_list_visible(user=self.request.user)
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        context["codes_by_path"] = dict(Branch.objects.values_list("path", "code"))
+        return context
+
+
+class StaffOutputSerializer(serializers.ModelSerializer):
+    branch_code = serializers.CharField(source="branch.code")
+    username = serializers.CharField(source="user.username")
+
+    class Meta:
+        model = Staff
+        fields = ["id", "employee_no", "name", "username", "role", "branch_code", "wecom_userid", "status"]
+
+
+class StaffViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = StaffOutputSerializer
+    filterset_fields = ["role", "status"]
+
+    def get_queryset(self):
+        return staff_list_visible(user=self.request.user, active_only=False)
+
+
+class StaffRoleChangeApi(APIView):
+    """Move a person to another role or branch (HQ admins only; audited)."""
+
+    permission_classes = [role_required(Role.HQ_ADMIN)]
+
+    class InputSerializer(serializers.Serializer):
+        role = serializers.ChoiceField(choices=Role.choices)
+        branch_code = serializers.SlugRelatedField(slug_field="code", queryset=Branch.objects.all(), source="branch")
+        reason = serializers.CharField(max_length=500)
+
+    @extend_schema(request=InputSerializer, responses=StaffOutputSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        staff = get_object_or_404(staff_list_visible(user=request.user, active_only=False), pk=pk)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        staff = staff_change_role(
+            staff=staff,
+            role=Role(serializer.validated_data["role"]),
+            branch=serializer.validated_data["branch"],
+            reason=serializer.validated_data["reason"],
+            actor=request.user,
+        )
+        return Response(StaffOutputSerializer(staff).data, status=status.HTTP_200_OK)
+
+
+class MeApi(APIView):
+    """The signed-in person and their data scope."""
+
+    @extend_schema(responses=StaffOutputSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(StaffOutputSerializer(staff_for_user(user=request.user)).data)

@@ -1,0 +1,38 @@
+"""The navigation each role sees, built once per request for the layout."""
+
+from dataclasses import dataclass
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from scrm.org.roles import Role
+from scrm.org.scoping import data_scope_for
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str | Promise
+    url_name: str
+    roles: frozenset[Role]
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+ALL_ROLES = frozenset(Role)
+
+# Later capabilities add their pages here; each names the roles that see it.
+NAVIGATION = (
+    NavItem(_("工作台"), "home", ALL_ROLES),
+    NavItem(_("接口文档"), "api:docs", frozenset({Role.HQ_ADMIN})),
+)
+
+
+def navigation(request: HttpRequest) -> dict[str, object]:
+    scope = data_scope_for(getattr(request, "user", None))
+    if scope is None:
+        return {"nav_items": [], "data_scope": None}
+    return {"nav_items": [item for item in NAVIGATION if scope.role in item.roles], "data_scope": scope}

@@ -1,0 +1,35 @@
+"""Sign-in and sign-out pages; both are audited."""
+
+from typing import Any
+
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+
+from scrm.audit.models import AuditAction
+from scrm.audit.services import audit_record
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        audit_record(actor=self.request.user, action=AuditAction.LOGIN, request=self.request)
+        return response
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        audit_record(
+            actor=None,
+            actor_username=str(form.data.get("username", ""))[:150],
+            action=AuditAction.LOGIN_FAILED,
+            request=self.request,
+        )
+        return super().form_invalid(form)
+
+
+class LogoutView(auth_views.LogoutView):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated:
+            audit_record(actor=request.user, action=AuditAction.LOGOUT, request=request)
+        return super().post(request, *args, **kwargs)

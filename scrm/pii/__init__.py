@@ -1,0 +1,28 @@
+"""Personal information protection (JR/T 0171): encryption at rest, blind index, masking.
+
+Every read or write of a name, phone or ID number goes through this package:
+
+* :func:`seal` / :func:`unseal` — AES-256-GCM with a key ring, the field kind bound
+  in as associated data so a phone ciphertext can never be passed off as an ID;
+* :func:`blind_index` — keyed HMAC of the normalised value, for exact lookup;
+* :func:`mask` — the display form for people who may not see the full value.
+
+Revealing a full value to a person is a service of the owning app
+(``customers.services.customer_reveal_pii``) and is audited there.
+"""
+
+from scrm.pii.crypto import PiiKind, blind_index, needs_rotation, reseal, seal, unseal
+from scrm.pii.masking import mask, mask_id_number, mask_name, mask_phone
+
+__all__ = [
+    "PiiKind",
+    "blind_index",
+    "mask",
+    "mask_id_number",
+    "mask_name",
+    "mask_phone",
+    "needs_rotation",
+    "reseal",
+    "seal",
+    "unseal",
+]

@@ -1,0 +1,10 @@
+"""scrm settings: the environment is read here and nowhere else.
+
+Each integration has its own module; this package imports them in order. Every
+variable is documented in README.md (Configuration).
+"""
+
+from scrm.settings.base import *  # noqa: F403
+from scrm.settings.celery import *  # noqa: F403
+from scrm.settings.pii import *  # noqa: F403
+from scrm.settings.security import *  # noqa: F403

@@ -1,0 +1,37 @@
+"""Celery: Redis broker, three queues, late acks, beat schedule in code."""
+
+from celery.schedules import crontab
+
+from scrm.core.queues import Queue
+from scrm.settings.base import REDIS_URL, VAR_DIR
+from scrm.settings.environment import env
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+CELERY_RESULT_EXPIRES = 24 * 3600
+CELERY_TASK_DEFAULT_QUEUE = Queue.BULK
+CELERY_TASK_QUEUES_NAMES = [queue.value for queue in Queue]
+# A task is acknowledged only after it finished, and a killed worker's task goes back
+# to the queue: together with idempotent tasks, nothing is lost and nothing runs twice.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=3600)
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=3300)
+# Must exceed the longest task, or Redis redelivers a still-running task.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT + 600}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "Asia/Shanghai"
+CELERY_TASK_ALWAYS_EAGER = False
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_TRACK_STARTED = True
+
+CELERY_BEAT_SCHEDULE = {
+    "audit-verify-chain-nightly": {
+        "task": "audit.verify_chain",
+        "schedule": crontab(hour=2, minute=30),
+        "options": {"queue": Queue.BULK},
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

@@ -1,0 +1,107 @@
+"""The shared test world: a small bank with one person per role in known places.
+
+HQ 总行
+├── BJ 北京分行            branch_manager_bj
+│   └── BJ-HD 海淀支行
+│       ├── BJ-HD-1 中关村网点   rm_bj (owns 3 customers), 1 unassigned (pool)
+│       └── BJ-HD-2 五道口网点   rm_bj2 (owns 2 customers)
+└── SH 上海分行
+    └── SH-PD 浦东支行
+        └── SH-PD-1 陆家嘴网点   rm_sh (owns 4 customers)
+hq_admin and compliance sit at HQ.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from customers.models import Customer
+from scrm.org.models import Branch, BranchLevel, Role, Staff
+from tests.factories import DEMO_PASSWORD, BranchFactory, CustomerFactory, StaffFactory, UserFactory
+
+
+@dataclass
+class World:
+    hq: Branch
+    bj: Branch
+    bj_hd: Branch
+    bj_hd_1: Branch
+    bj_hd_2: Branch
+    sh: Branch
+    sh_pd: Branch
+    sh_pd_1: Branch
+    hq_admin: Staff
+    compliance: Staff
+    branch_manager_bj: Staff
+    rm_bj: Staff
+    rm_bj2: Staff
+    rm_sh: Staff
+    customers_rm_bj: list[Customer]
+    customers_rm_bj2: list[Customer]
+    customers_rm_sh: list[Customer]
+    pool_customer_bj_hd_1: Customer
+
+    def staff_for(self, role: str) -> Staff:
+        return {
+            "hq_admin": self.hq_admin,
+            "compliance": self.compliance,
+            "branch_manager": self.branch_manager_bj,
+            "rm": self.rm_bj,
+        }[role]
+
+
+def _staff(username: str, role: Role, branch: Branch) -> Staff:
+    return StaffFactory(user=UserFactory(username=username), role=role, branch=branch)
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    hq = BranchFactory(parent=None, code="HQ", name="总行", level=BranchLevel.HQ)
+    bj = BranchFactory(parent=hq, code="BJ", name="北京分行", level=BranchLevel.BRANCH)
+    bj_hd = BranchFactory(parent=bj, code="BJ-HD", name="海淀支行", level=BranchLevel.SUB_BRANCH)
+    bj_hd_1 = BranchFactory(parent=bj_hd, code="BJ-HD-1", name="中关村网点", level=BranchLevel.OUTLET)
+    bj_hd_2 = BranchFactory(parent=bj_hd, code="BJ-HD-2", name="五道口网点", level=BranchLevel.OUTLET)
+    sh = BranchFactory(parent=hq, code="SH", name="上海分行", level=BranchLevel.BRANCH)
+    sh_pd = BranchFactory(parent=sh, code="SH-PD", name="浦东支行", level=BranchLevel.SUB_BRANCH)
+    sh_pd_1 = BranchFactory(parent=sh_pd, code="SH-PD-1", name="陆家嘴网点", level=BranchLevel.OUTLET)
+    rm_bj = _staff("rm", Role.RM, bj_hd_1)
+    rm_bj2 = _staff("rm_bj2", Role.RM, bj_hd_2)
+    rm_sh = _staff("rm_sh", Role.RM, sh_pd_1)
+    return World(
+        hq=hq,
+        bj=bj,
+        bj_hd=bj_hd,
+        bj_hd_1=bj_hd_1,
+        bj_hd_2=bj_hd_2,
+        sh=sh,
+        sh_pd=sh_pd,
+        sh_pd_1=sh_pd_1,
+        hq_admin=_staff("hq_admin", Role.HQ_ADMIN, hq),
+        compliance=_staff("compliance", Role.COMPLIANCE, hq),
+        branch_manager_bj=_staff("branch_manager", Role.BRANCH_MANAGER, bj),
+        rm_bj=rm_bj,
+        rm_bj2=rm_bj2,
+        rm_sh=rm_sh,
+        customers_rm_bj=CustomerFactory.create_batch(3, owner=rm_bj),
+        customers_rm_bj2=CustomerFactory.create_batch(2, owner=rm_bj2),
+        customers_rm_sh=CustomerFactory.create_batch(4, owner=rm_sh),
+        pool_customer_bj_hd_1=CustomerFactory(owner=None, branch=bj_hd_1),
+    )
+
+
+@pytest.fixture
+def client_for(world: World):
+    """A logged-in Django test client for one of the four demo roles."""
+
+    def make(role: str) -> Client:
+        client = Client()
+        client.force_login(world.staff_for(role).user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def password() -> str:
+    return DEMO_PASSWORD
