@@ -13,6 +13,7 @@ api_patterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("org/", include("scrm.org.urls")),
+    path("customers/", include("customers.urls")),
 ]
 
 urlpatterns = [
