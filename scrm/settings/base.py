@@ -29,6 +29,9 @@ if not (_database_url and _redis_url):
 
 REDIS_URL = _redis_url
 DATABASES = {"default": env.db_url_config(_database_url)}
+# A Unix-socket URL (postgresql://user@/db?host=/path) carries the socket dir as an option.
+if not DATABASES["default"]["HOST"] and "host" in DATABASES["default"]["OPTIONS"]:
+    DATABASES["default"]["HOST"] = DATABASES["default"]["OPTIONS"].pop("host")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Parallel test runs (several checkouts, helpers) each get their own test database.
@@ -144,7 +147,9 @@ USE_TZ = True
 
 # --- Static files: vendored from the npm registry at install, never a CDN ---
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic fills this for production; in development WhiteNoise reads the finders.
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))) if IS_PRODUCTION else None
+WHITENOISE_USE_FINDERS = not IS_PRODUCTION
 STATICFILES_DIRS = [
     BASE_DIR / "static",
     ("vendor/bootstrap", BASE_DIR / "node_modules/bootstrap/dist"),

@@ -1,0 +1,76 @@
+"""Signing in: audited, locked after repeated failures, sessions that expire."""
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from scrm.audit.models import AuditAction, AuditEvent
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db
+
+
+def login(client: Client, username: str, password: str):  # noqa: ANN201
+    return client.post(reverse("login"), {"username": username, "password": password})
+
+
+def test_a_successful_login_is_audited(world: World, password: str) -> None:
+    client = Client()
+
+    response = login(client, "rm", password)
+
+    assert response.status_code == 302
+    event = AuditEvent.objects.get(action=AuditAction.LOGIN)
+    assert (event.actor_id, event.actor_username) == (world.rm_bj.user.pk, "rm")
+
+
+def test_a_failed_login_is_audited_without_the_password(world: World) -> None:
+    login(Client(), "rm", "wrong-password")
+
+    event = AuditEvent.objects.get(action=AuditAction.LOGIN_FAILED)
+    assert event.actor_username == "rm"
+    assert "wrong-password" not in str(event.data)
+
+
+def test_the_account_locks_after_repeated_failures(world: World, password: str) -> None:
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login(client, "rm", "wrong-password")
+
+    response = login(client, "rm", password)
+
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+    assert not AuditEvent.objects.filter(action=AuditAction.LOGIN).exists()
+
+
+def test_other_accounts_are_not_locked_by_someone_elses_failures(world: World, password: str) -> None:
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login(client, "rm", "wrong-password")
+
+    assert login(client, "branch_manager", password).status_code == 302
+
+
+def test_sessions_expire_when_idle() -> None:
+    assert settings.SESSION_COOKIE_AGE == 30 * 60
+    assert settings.SESSION_SAVE_EVERY_REQUEST
+
+
+def test_forms_are_csrf_protected(world: World, password: str) -> None:
+    client = Client(enforce_csrf_checks=True)
+
+    response = login(client, "rm", password)
+
+    assert response.status_code == 403
+
+
+def test_departed_staff_cannot_use_the_api(world: World) -> None:
+    from scrm.org.services import staff_mark_departed
+
+    client = Client()
+    client.force_login(world.rm_bj.user)
+    staff_mark_departed(staff=world.rm_bj, actor=world.hq_admin.user, reason="resigned")
+
+    assert client.get("/api/org/me/").status_code == 403
