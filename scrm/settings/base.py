@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext_lazy as _
 
-from scrm.settings.environment import BASE_DIR, IS_PRODUCTION, SCRM_ENV, env, secret
+from scrm.settings.environment import BASE_DIR, IS_PRODUCTION, SCRM_ENV, env, from_env_or_file, secret
 
 VAR_DIR = Path(env.str("SCRM_VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -14,8 +14,8 @@ ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=[] if IS_PRODUCTION
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # --- Backing services: the environment, or the embedded pair under var/ -----
-_database_url = env.str("DATABASE_URL", default="")
-_redis_url = env.str("REDIS_URL", default="")
+_database_url = from_env_or_file("DATABASE_URL")
+_redis_url = from_env_or_file("REDIS_URL")
 if not (_database_url and _redis_url):
     if IS_PRODUCTION:
         from django.core.exceptions import ImproperlyConfigured
@@ -139,7 +139,7 @@ CSRF_COOKIE_HTTPONLY = True
 
 # --- Internationalisation: Chinese first, English available ----------------
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True

@@ -16,16 +16,21 @@ if SCRM_ENV not in ENVIRONMENTS:
 IS_PRODUCTION = SCRM_ENV == "production"
 
 
+def from_env_or_file(name: str) -> str:
+    """NAME, or the contents of the file named by NAME_FILE, or ""."""
+    file_path = env.str(f"{name}_FILE", default="")
+    if file_path:
+        return Path(file_path).read_text().strip()
+    return env.str(name, default="")
+
+
 def secret(name: str, *, dev_default: str) -> str:
     """Read a secret from NAME, or from the file named by NAME_FILE (Docker/K8s secrets).
 
     Outside production a documented, insecure default keeps the demo one command away;
     production refuses to start without the real value.
     """
-    file_path = env.str(f"{name}_FILE", default="")
-    if file_path:
-        return Path(file_path).read_text().strip()
-    value = env.str(name, default="")
+    value = from_env_or_file(name)
     if value:
         return value
     if IS_PRODUCTION:
