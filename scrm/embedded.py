@@ -26,6 +26,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ POSTGRES_SETTINGS = {
 }
 
 
-def _import_pgserver():
+def _import_pgserver() -> ModuleType:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import pgserver  # type: ignore[import-untyped]
@@ -106,19 +107,18 @@ def _restart_postgres(pgdata: Path) -> None:
     from pgserver import _commands  # type: ignore[import-untyped]
 
     user = "pgserver" if os.geteuid() == 0 else None
-    _commands.pg_ctl(["-w", "-m", "fast", "restart"], pgdata=pgdata, user=user)
+    _commands.pg_ctl(["-w", "-m", "fast", "restart"], pgdata=pgdata, user=user)  # type: ignore[attr-defined]
 
 
 def _stop_postgres(pgdata: Path) -> None:
     if not (pgdata / "postmaster.pid").exists():
         return
-    pgserver = _import_pgserver()
+    _import_pgserver()
     from pgserver import _commands
 
-    del pgserver
     user = "pgserver" if os.geteuid() == 0 else None
     with contextlib.suppress(subprocess.CalledProcessError):
-        _commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+        _commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)  # type: ignore[attr-defined]
 
 
 # --- Redis ------------------------------------------------------------------

@@ -5,17 +5,17 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AuditAction(models.TextChoices):
-    LOGIN = "auth.login", _("登录")
-    LOGIN_FAILED = "auth.login_failed", _("登录失败")
-    LOGOUT = "auth.logout", _("退出")
-    PII_REVEAL = "pii.reveal", _("查看明文信息")
-    PII_KEY_ROTATION = "pii.key_rotation", _("密钥轮换")
-    EXPORT = "data.export", _("导出")
-    STAFF_CREATED = "staff.created", _("新增员工")
-    ROLE_CHANGED = "staff.role_changed", _("角色或范围变更")
-    STAFF_DEPARTED = "staff.departed", _("员工离职")
-    TRANSFER = "customer.transfer", _("客户转移")
-    APPROVAL = "approval.decided", _("审批")
+    LOGIN = "auth.login", _("Sign-in")
+    LOGIN_FAILED = "auth.login_failed", _("Failed sign-in")
+    LOGOUT = "auth.logout", _("Sign-out")
+    PII_REVEAL = "pii.reveal", _("PII revealed")
+    PII_KEY_ROTATION = "pii.key_rotation", _("Key rotation")
+    EXPORT = "data.export", _("Export")
+    STAFF_CREATED = "staff.created", _("Staff created")
+    ROLE_CHANGED = "staff.role_changed", _("Role or scope changed")
+    STAFF_DEPARTED = "staff.departed", _("Staff departed")
+    TRANSFER = "customer.transfer", _("Customer transfer")
+    APPROVAL = "approval.decided", _("Approval")
 
 
 class AuditEvent(models.Model):

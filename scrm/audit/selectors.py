@@ -30,7 +30,7 @@ def audit_chain_verify(*, batch_size: int = 5000) -> ChainVerification:
     prev_hash = GENESIS_HASH
     expected_sequence = 1
     checked = 0
-    rows = AuditEvent.objects.order_by("sequence").values(
+    hashed_fields = (
         "sequence",
         "occurred_at",
         "actor_id",
@@ -41,16 +41,16 @@ def audit_chain_verify(*, batch_size: int = 5000) -> ChainVerification:
         "data",
         "ip_address",
         "prev_hash",
-        "hash",
     )
+    rows = AuditEvent.objects.order_by("sequence").values(*hashed_fields, "hash")
     for row in rows.iterator(chunk_size=batch_size):
         sequence = row["sequence"]
         if sequence != expected_sequence:
             return ChainVerification(checked, expected_sequence, f"row {expected_sequence} is missing")
         if row["prev_hash"] != prev_hash:
             return ChainVerification(checked, sequence, "prev_hash does not match the previous row's hash")
-        stored_hash = row.pop("hash")
-        if event_hash(**row) != stored_hash:
+        stored_hash = row["hash"]
+        if event_hash(**{name: row[name] for name in hashed_fields}) != stored_hash:
             return ChainVerification(checked, sequence, "content does not match its hash")
         prev_hash = stored_hash
         expected_sequence += 1

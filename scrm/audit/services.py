@@ -36,11 +36,13 @@ def audit_record(
     if target is not None:
         target_type = target._meta.label_lower
         target_id = str(target.pk)
-    authenticated = actor is not None and actor.is_authenticated
+    actor_id = None
+    if actor is not None and actor.is_authenticated:
+        actor_id, actor_username = actor.pk, actor.get_username()
     fields: dict[str, Any] = {
         "occurred_at": timezone.now(),
-        "actor_id": actor.pk if authenticated else None,
-        "actor_username": actor.get_username() if authenticated else actor_username,
+        "actor_id": actor_id,
+        "actor_username": actor_username,
         "action": str(action),
         "target_type": target_type,
         "target_id": target_id,

@@ -2,6 +2,7 @@
 
 import pytest
 from django.conf import settings
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
 
@@ -11,7 +12,7 @@ from tests.conftest import World
 pytestmark = pytest.mark.django_db
 
 
-def login(client: Client, username: str, password: str):  # noqa: ANN201
+def login(client: Client, username: str, password: str) -> HttpResponse:
     return client.post(reverse("login"), {"username": username, "password": password})
 
 
