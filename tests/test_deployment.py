@@ -32,13 +32,19 @@ def test_app_services_run_in_production_mode_with_secrets_from_files() -> None:
     assert environment["PII_ENCRYPTION_KEYS_FILE"].startswith("/run/secrets/")
 
 
-def test_compose_file_validates() -> None:
+def compose_client() -> list[str] | None:
     if shutil.which("docker-compose"):
-        command = ["docker-compose", "config", "--quiet"]
-    elif shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
-        command = ["docker", "compose", "config", "--quiet"]
-    else:
+        return ["docker-compose"]
+    if shutil.which("docker") and subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    return None
+
+
+def test_compose_file_validates() -> None:
+    client = compose_client()
+    if client is None:
         pytest.skip("no docker compose client on this machine")
+    command = [*client, "config", "--quiet"]
 
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
 

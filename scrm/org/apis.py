@@ -1,5 +1,6 @@
 """Organisation API: branches and staff in the viewer's scope; role changes for HQ admins."""
 
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
@@ -28,7 +29,7 @@ class BranchViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = BranchOutputSerializer
     filterset_fields = ["level"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Branch]:
         return branch_list_visible(user=self.request.user)
 
     def get_serializer_context(self) -> dict:
@@ -50,7 +51,7 @@ class StaffViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = StaffOutputSerializer
     filterset_fields = ["role", "status"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Staff]:
         return staff_list_visible(user=self.request.user, active_only=False)
 
 
