@@ -17,6 +17,7 @@ $(STAMP): requirements/base.txt requirements/dev.txt package-lock.json
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements/dev.txt
 	$(PY) scripts/fetch_frontend.py
+	$(PY) scripts/compile_messages.py
 	touch $(STAMP)
 
 install: $(STAMP)

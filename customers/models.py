@@ -13,25 +13,25 @@ from scrm.org.scoping import ScopedQuerySet
 
 
 class Gender(models.TextChoices):
-    MALE = "M", _("男")
-    FEMALE = "F", _("女")
-    UNKNOWN = "U", _("未知")
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+    UNKNOWN = "U", _("Unknown")
 
 
 class LifecycleStage(models.TextChoices):
-    NEW = "new", _("新客")
-    GROWING = "growing", _("成长")
-    MATURE = "mature", _("成熟")
-    DORMANT = "dormant", _("沉睡")
-    CHURNED = "churned", _("流失")
+    NEW = "new", _("New")
+    GROWING = "growing", _("Growing")
+    MATURE = "mature", _("Mature")
+    DORMANT = "dormant", _("Dormant")
+    CHURNED = "churned", _("Churned")
 
 
 class RiskLevel(models.TextChoices):
-    C1 = "C1", _("C1 保守型")
-    C2 = "C2", _("C2 稳健型")
-    C3 = "C3", _("C3 平衡型")
-    C4 = "C4", _("C4 成长型")
-    C5 = "C5", _("C5 进取型")
+    C1 = "C1", _("C1 conservative")
+    C2 = "C2", _("C2 moderately conservative")
+    C3 = "C3", _("C3 balanced")
+    C4 = "C4", _("C4 growth")
+    C5 = "C5", _("C5 aggressive")
 
 
 class CustomerQuerySet(ScopedQuerySet):
@@ -81,12 +81,12 @@ class Customer(models.Model):
 
 
 class ProductType(models.TextChoices):
-    DEPOSIT = "deposit", _("存款")
-    TIME_DEPOSIT = "time_deposit", _("定期存款")
-    WEALTH = "wealth", _("理财")
-    FUND = "fund", _("基金")
-    INSURANCE = "insurance", _("保险")
-    LOAN = "loan", _("贷款")
+    DEPOSIT = "deposit", _("Deposit")
+    TIME_DEPOSIT = "time_deposit", _("Time deposit")
+    WEALTH = "wealth", _("Wealth management")
+    FUND = "fund", _("Fund")
+    INSURANCE = "insurance", _("Insurance")
+    LOAN = "loan", _("Loan")
 
 
 class HoldingQuerySet(ScopedQuerySet):

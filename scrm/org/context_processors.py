@@ -26,8 +26,8 @@ ALL_ROLES = frozenset(Role)
 
 # Later capabilities add their pages here; each names the roles that see it.
 NAVIGATION = (
-    NavItem(_("工作台"), "home", ALL_ROLES),
-    NavItem(_("接口文档"), "api:docs", frozenset({Role.HQ_ADMIN})),
+    NavItem(_("Workbench"), "home", ALL_ROLES),
+    NavItem(_("API docs"), "api:docs", frozenset({Role.HQ_ADMIN})),
 )
 
 

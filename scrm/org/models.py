@@ -12,10 +12,10 @@ __all__ = ["Branch", "BranchLevel", "Role", "Staff", "StaffStatus"]
 
 
 class BranchLevel(models.TextChoices):
-    HQ = "hq", _("总行")
-    BRANCH = "branch", _("分行")
-    SUB_BRANCH = "sub_branch", _("支行")
-    OUTLET = "outlet", _("网点")
+    HQ = "hq", _("Head office")
+    BRANCH = "branch", _("Branch")
+    SUB_BRANCH = "sub_branch", _("Sub-branch")
+    OUTLET = "outlet", _("Outlet")
 
 
 class BranchQuerySet(MP_NodeQuerySet, ScopedQuerySet):
@@ -58,8 +58,8 @@ class Branch(MP_Node):
 
 
 class StaffStatus(models.TextChoices):
-    ACTIVE = "active", _("在职")
-    DEPARTED = "departed", _("离职")
+    ACTIVE = "active", _("Active")
+    DEPARTED = "departed", _("Departed")
 
 
 class StaffQuerySet(ScopedQuerySet):

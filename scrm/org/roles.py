@@ -5,10 +5,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    HQ_ADMIN = "hq_admin", _("总行管理员")
-    BRANCH_MANAGER = "branch_manager", _("分支行管理者")
-    RM = "rm", _("客户经理")
-    COMPLIANCE = "compliance", _("合规")
+    HQ_ADMIN = "hq_admin", _("HQ admin")
+    BRANCH_MANAGER = "branch_manager", _("Branch manager")
+    RM = "rm", _("Relationship manager")
+    COMPLIANCE = "compliance", _("Compliance")
 
 
 # Roles whose data scope is the whole bank. Compliance reads everything, PII masked.
