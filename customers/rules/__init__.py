@@ -1,0 +1,6 @@
+"""Tag rules (自动打标): a small JSON language, validated, compiled to parameterised SQL."""
+
+from customers.rules.language import FIELDS, RuleError, parse_rule
+from customers.rules.sql import CompileContext, SqlCondition, compile_rule
+
+__all__ = ["FIELDS", "CompileContext", "RuleError", "SqlCondition", "compile_rule", "parse_rule"]

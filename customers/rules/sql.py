@@ -1,0 +1,192 @@
+"""Compile a validated rule tree to a parameterised SQL condition over customers.
+
+The condition refers to the customer row as ``c`` and binds every value as a
+parameter; no user input is ever interpolated into the SQL text. Each leaf is
+wrapped in ``COALESCE(…, false)``: a condition on a missing value (no birth date,
+never contacted …) is false, so ``not`` behaves as plain negation.
+
+Date-based fields are compiled to range comparisons on the stored column (with
+the evaluation day's bounds computed here), so they can use indexes.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from customers.rules.language import FIELDS, All, AnyOf, Condition, FieldType, Node, Not, RuleError
+
+_COMPARATORS = {"eq": "=", "ne": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+# "days since X > N" means "X is before on-N": the comparison flips.
+_FLIPPED = {"gt": "lt", "gte": "lte", "lt": "gt", "lte": "gte", "eq": "eq", "ne": "ne"}
+
+_CHOICE_COLUMNS = {"gender": "gender", "lifecycle_stage": "lifecycle_stage", "risk_level": "risk_level"}
+
+
+@dataclass(frozen=True)
+class SqlCondition:
+    sql: str
+    params: list[Any]
+
+
+@dataclass(frozen=True)
+class CompileContext:
+    on: datetime.date
+    time_zone: ZoneInfo
+    branch_paths: Mapping[str, str]
+    tag_ids: Mapping[str, int]
+
+
+def compile_rule(node: Node, context: CompileContext) -> SqlCondition:
+    params: list[Any] = []
+    sql = _compile(node, context, params, path="")
+    return SqlCondition(sql, params)
+
+
+def _compile(node: Node, context: CompileContext, params: list[Any], *, path: str) -> str:
+    match node:
+        case All(children):
+            return "(" + " AND ".join(_compile(child, context, params, path=path) for child in children) + ")"
+        case AnyOf(children):
+            return "(" + " OR ".join(_compile(child, context, params, path=path) for child in children) + ")"
+        case Not(child):
+            return f"(NOT {_compile(child, context, params, path=path)})"
+        case Condition():
+            return f"COALESCE({_leaf(node, context, params)}, false)"
+    raise AssertionError(node)  # pragma: no cover
+
+
+def _leaf(condition: Condition, context: CompileContext, params: list[Any]) -> str:
+    field, op, value = condition.field, condition.op, condition.value
+    field_type = FIELDS[field].type
+    if field == "aum":
+        return _compare("c.aum", op, value, params)
+    if field in _CHOICE_COLUMNS:
+        return _choice(f"c.{_CHOICE_COLUMNS[field]}", op, value, params)
+    if field == "marketing_consent":
+        params.append(value)
+        return "c.marketing_consent = %s"
+    if field == "age":
+        return _age(op, value, context.on, params)
+    if field == "days_as_customer":
+        return _days_since_date("c.opened_on", op, value, context.on, params)
+    if field == "days_since_last_contact":
+        return _days_since_timestamp("c.last_contact_at", op, value, context, params)
+    if field_type == FieldType.BRANCH:
+        path = context.branch_paths.get(value)
+        if path is None:
+            raise RuleError(f"unknown branch code {value!r}", "value")
+        params.append(path + "%")
+        subtree = "c.branch_id IN (SELECT b.id FROM org_branch b WHERE b.path LIKE %s)"
+        return subtree if op == "in_subtree" else f"NOT ({subtree})"
+    if field_type == FieldType.PRODUCT_TYPE:
+        params.append(list(value))
+        held = (
+            "EXISTS (SELECT 1 FROM customers_productholding h WHERE h.customer_id = c.id AND h.product_type = ANY(%s))"
+        )
+        return held if op == "in" else f"NOT {held}"
+    if field_type == FieldType.MATURITY:
+        params.extend([context.on, context.on + datetime.timedelta(days=value)])
+        return (
+            "EXISTS (SELECT 1 FROM customers_productholding h WHERE h.customer_id = c.id "
+            "AND h.maturity_date BETWEEN %s AND %s)"
+        )
+    if field_type == FieldType.TAG:
+        tag_id = context.tag_ids.get(value)
+        if tag_id is None:
+            raise RuleError(f"unknown tag code {value!r}", "value")
+        params.append(tag_id)
+        tagged = "EXISTS (SELECT 1 FROM customers_customertag t WHERE t.customer_id = c.id AND t.tag_id = %s)"
+        return tagged if op == "eq" else f"NOT {tagged}"
+    raise AssertionError(field)  # pragma: no cover
+
+
+def _compare(column: str, op: str, value: Any, params: list[Any]) -> str:
+    if op == "between":
+        params.extend(value)
+        return f"{column} BETWEEN %s AND %s"
+    params.append(value)
+    return f"{column} {_COMPARATORS[op]} %s"
+
+
+def _choice(column: str, op: str, value: Any, params: list[Any]) -> str:
+    if op in ("in", "not_in"):
+        params.append(list(value))
+        return f"{column} = ANY(%s)" if op == "in" else f"{column} <> ALL(%s)"
+    params.append(value)
+    return f"{column} {_COMPARATORS[op]} %s"
+
+
+def years_before(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year - years, day=28)
+
+
+def _age(op: str, value: Any, on: datetime.date, params: list[Any]) -> str:
+    """Age in completed years, as ranges of birth dates: age >= N ⇔ born on or before on-N years."""
+    if op == "between":
+        low, high = value
+        return f"({_age('gte', low, on, params)} AND {_age('lte', high, on, params)})"
+    if op in ("eq", "ne"):
+        inside = f"({_age('gte', value, on, params)} AND {_age('lte', value, on, params)})"
+        return inside if op == "eq" else f"NOT {inside}"
+    if op == "gt":
+        op, value = "gte", value + 1
+    if op == "lte":
+        op, value = "lt", value + 1
+    params.append(years_before(on, value))
+    # age >= N ⇔ birth_date <= cutoff;  age < N ⇔ birth_date > cutoff
+    return "c.birth_date <= %s" if op == "gte" else "c.birth_date > %s"
+
+
+def _days_since_date(column: str, op: str, value: Any, on: datetime.date, params: list[Any]) -> str:
+    """(on - column) op N, as a comparison of the column with on - N."""
+    if op == "between":
+        low, high = value
+        return (
+            f"({_days_since_date(column, 'gte', low, on, params)} AND "
+            f"{_days_since_date(column, 'lte', high, on, params)})"
+        )
+    params.append(on - datetime.timedelta(days=value))
+    return f"{column} {_COMPARATORS[_FLIPPED[op]]} %s"
+
+
+def _days_since_timestamp(column: str, op: str, value: Any, context: CompileContext, params: list[Any]) -> str:
+    """Days between the local calendar date of a timestamp and the evaluation day.
+
+    Never contacted (NULL) counts as infinitely long ago: true for >, >= and <>.
+    """
+    if op == "between":
+        low, high = value
+        return (
+            f"({_days_since_timestamp(column, 'gte', low, context, params)} AND "
+            f"{_days_since_timestamp(column, 'lte', high, context, params)})"
+        )
+
+    def midnight(day: datetime.date) -> datetime.datetime:
+        return datetime.datetime.combine(day, datetime.time.min, tzinfo=context.time_zone)
+
+    target = context.on - datetime.timedelta(days=value)  # the local date that is exactly N days ago
+    next_day = target + datetime.timedelta(days=1)
+    if op == "eq":
+        params.extend([midnight(target), midnight(next_day)])
+        return f"({column} >= %s AND {column} < %s)"
+    if op == "ne":
+        params.extend([midnight(target), midnight(next_day)])
+        return f"({column} IS NULL OR {column} < %s OR {column} >= %s)"
+    if op == "gte":  # contact date on or before target
+        params.append(midnight(next_day))
+        return f"({column} IS NULL OR {column} < %s)"
+    if op == "gt":  # contact date before target
+        params.append(midnight(target))
+        return f"({column} IS NULL OR {column} < %s)"
+    if op == "lte":  # contact date on or after target
+        params.append(midnight(target))
+        return f"{column} >= %s"
+    params.append(midnight(next_day))  # lt: contact date after target
+    return f"{column} >= %s"
