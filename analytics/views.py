@@ -1,5 +1,6 @@
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.views.generic import TemplateView
 
@@ -14,4 +15,6 @@ class HomeView(LoginRequiredMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         context["summary"] = home_summary(user=self.request.user)
         context["staff"] = staff_for_user(user=self.request.user)
+        # The scope line on the page says whether an RM's figures include the outlet pool.
+        context["rm_sees_outlet_pool"] = settings.RM_SEES_OUTLET_POOL
         return context
