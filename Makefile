@@ -17,10 +17,11 @@ $(STAMP): requirements/base.txt requirements/dev.txt package-lock.json
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements/dev.txt
 	$(PY) scripts/fetch_frontend.py
-	$(PY) scripts/compile_messages.py
 	touch $(STAMP)
 
+# Translations compile in a moment, so they are rebuilt on every install.
 install: $(STAMP)
+	$(PY) scripts/compile_messages.py
 
 run: install
 	bash scripts/run.sh
