@@ -243,6 +243,9 @@ class TagRuleRun(models.Model):
 
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     triggered_by = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, related_name="+")
+    # Every range of one run evaluates the same rules on the same day, whatever changes meanwhile.
+    evaluation_date = models.DateField()
+    rules = models.JSONField(default=list)  # [{"tag_id": …, "definition": {…}}, …]
     rule_count = models.PositiveIntegerField(default=0)
     ranges_total = models.PositiveIntegerField(default=0)
     ranges_done = models.PositiveIntegerField(default=0)

@@ -28,6 +28,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_TRACK_STARTED = True
 
 CELERY_BEAT_SCHEDULE = {
+    "tag-rules-nightly": {
+        "task": "customers.tag_rules_run_all",
+        "schedule": crontab(hour=1, minute=0),
+        "options": {"queue": Queue.BULK},
+    },
     "audit-verify-chain-nightly": {
         "task": "audit.verify_chain",
         "schedule": crontab(hour=2, minute=30),

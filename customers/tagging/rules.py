@@ -1,0 +1,30 @@
+"""Resolve and compile tag rules against the live catalogue (branch paths, tag ids)."""
+
+import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+
+from customers.models import Tag
+from customers.rules import CompileContext, SqlCondition, compile_rule, parse_rule
+from customers.rules.language import FieldType, Node, RuleError, referenced_codes
+from scrm.org.models import Branch
+
+
+def rule_compile(definition: Any, *, on: datetime.date) -> SqlCondition:
+    """Validate a rule definition and compile it; RuleError says what is wrong and where."""
+    node = parse_rule(definition)
+    return compile_rule(node, _context(node, on=on))
+
+
+def _context(node: Node, *, on: datetime.date) -> CompileContext:
+    branch_codes = referenced_codes(node, FieldType.BRANCH)
+    tag_codes = referenced_codes(node, FieldType.TAG)
+    branch_paths = dict(Branch.objects.filter(code__in=branch_codes).values_list("code", "path"))
+    tag_ids = dict(Tag.objects.filter(code__in=tag_codes).values_list("code", "id"))
+    for code in sorted(branch_codes - branch_paths.keys()):
+        raise RuleError(f"unknown branch code {code!r}", "value")
+    for code in sorted(tag_codes - tag_ids.keys()):
+        raise RuleError(f"unknown tag code {code!r}", "value")
+    return CompileContext(on=on, time_zone=ZoneInfo(settings.TIME_ZONE), branch_paths=branch_paths, tag_ids=tag_ids)

@@ -1,0 +1,351 @@
+"""Writes for tags: the catalogue, manual tagging in bulk, rules and their batch runs.
+
+Bulk work is set-based: one statement tags or untags every customer a (scoped)
+queryset selects and writes the matching timeline events in the same statement.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, F, QuerySet
+from django.utils import timezone
+
+from customers.models import (
+    Customer,
+    JobStatus,
+    Tag,
+    TagGroup,
+    TagKind,
+    TagRule,
+    TagRuleRun,
+    TagRuleRunRange,
+    TimelineKind,
+)
+from customers.rules import RuleError
+from customers.tagging.rules import rule_compile
+from scrm.core.exceptions import ApplicationError
+from scrm.org.models import Staff
+
+logger = logging.getLogger(__name__)
+
+# Customer ids per range task: small enough that a retry is cheap, large enough
+# that per-task overhead is noise.
+DEFAULT_RANGE_SIZE = 250_000
+
+
+# --- Catalogue --------------------------------------------------------------------
+
+
+@transaction.atomic
+def tag_group_create(*, code: str, name: str, description: str = "", exclusive: bool = False) -> TagGroup:
+    if TagGroup.objects.filter(code=code).exists():
+        raise ApplicationError(f"A tag group with code {code!r} already exists.", extra={"field": "code"})
+    return TagGroup.objects.create(code=code, name=name, description=description, exclusive=exclusive)
+
+
+@transaction.atomic
+def tag_create(
+    *,
+    group: TagGroup,
+    code: str,
+    name: str,
+    kind: TagKind = TagKind.MANUAL,
+    color: str = "#1f6feb",
+    description: str = "",
+) -> Tag:
+    if Tag.objects.filter(code=code).exists():
+        raise ApplicationError(f"A tag with code {code!r} already exists.", extra={"field": "code"})
+    return Tag.objects.create(group=group, code=code, name=name, kind=kind, color=color, description=description)
+
+
+# --- Manual tagging ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaggingResult:
+    tagged: int
+    untagged: int
+
+
+def _selected_ids_sql(customers: QuerySet[Customer]) -> tuple[str, tuple[Any, ...]]:
+    sql, params = customers.order_by().values("id").query.sql_with_params()
+    return sql, tuple(params)
+
+
+_UNTAG_SQL = """
+WITH selected AS ({selected}),
+removed AS (
+    DELETE FROM customers_customertag ct
+    USING selected s
+    WHERE ct.customer_id = s.id AND ct.tag_id = ANY(%s)
+    RETURNING ct.customer_id, ct.tag_id
+),
+events AS (
+    INSERT INTO customers_timelineevent (customer_id, kind, occurred_at, actor_id, summary, data)
+    SELECT r.customer_id, %s, %s, %s, t.name,
+           jsonb_build_object('tag', t.code, 'source', %s::text, 'reason', %s::text)
+    FROM removed r JOIN customers_tag t ON t.id = r.tag_id
+)
+SELECT count(*) FROM removed
+"""
+
+_TAG_SQL = """
+WITH selected AS ({selected}),
+added AS (
+    INSERT INTO customers_customertag (customer_id, tag_id, source, created_at, created_by_id)
+    SELECT s.id, %s, %s, %s, %s FROM selected s
+    ON CONFLICT (customer_id, tag_id) DO NOTHING
+    RETURNING customer_id
+),
+events AS (
+    INSERT INTO customers_timelineevent (customer_id, kind, occurred_at, actor_id, summary, data)
+    SELECT a.customer_id, %s, %s, %s, %s, jsonb_build_object('tag', %s::text, 'source', %s::text, 'reason', %s::text)
+    FROM added a
+)
+SELECT count(*) FROM added
+"""
+
+
+def _untag(*, customers: QuerySet[Customer], tag_ids: list[int], actor: Staff | None, source: str, reason: str) -> int:
+    selected, params = _selected_ids_sql(customers)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _UNTAG_SQL.format(selected=selected),
+            (*params, tag_ids, TimelineKind.UNTAGGED, now, actor.pk if actor else None, source, reason),
+        )
+        return int(cursor.fetchone()[0])
+
+
+@transaction.atomic
+def customer_tags_assign(*, customers: QuerySet[Customer], tag: Tag, actor: Staff, reason: str = "") -> TaggingResult:
+    """Tag every customer the (already scoped) queryset selects; in an exclusive group,
+    the customer's other tags of that group are removed first."""
+    if tag.kind != TagKind.MANUAL:
+        raise ApplicationError(
+            f"{tag.name} is a {TagKind(tag.kind).label} tag; only manual tags are assigned by hand.",
+            extra={"tag": tag.code},
+        )
+    if not tag.is_active:
+        raise ApplicationError(f"{tag.name} is inactive.", extra={"tag": tag.code})
+    untagged = 0
+    if tag.group.exclusive:
+        siblings = list(Tag.objects.filter(group_id=tag.group_id).exclude(pk=tag.pk).values_list("id", flat=True))
+        if siblings:
+            untagged = _untag(customers=customers, tag_ids=siblings, actor=actor, source="exclusive", reason=reason)
+    selected, params = _selected_ids_sql(customers)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _TAG_SQL.format(selected=selected),
+            (
+                *params,
+                tag.pk,
+                TagKind.MANUAL,
+                now,
+                actor.pk,
+                TimelineKind.TAGGED,
+                now,
+                actor.pk,
+                tag.name,
+                tag.code,
+                TagKind.MANUAL.value,
+                reason,
+            ),
+        )
+        tagged = int(cursor.fetchone()[0])
+    return TaggingResult(tagged=tagged, untagged=untagged)
+
+
+@transaction.atomic
+def customer_tags_remove(*, customers: QuerySet[Customer], tag: Tag, actor: Staff, reason: str = "") -> TaggingResult:
+    if tag.kind != TagKind.MANUAL:
+        raise ApplicationError(
+            f"{tag.name} is a {TagKind(tag.kind).label} tag; only manual tags are removed by hand.",
+            extra={"tag": tag.code},
+        )
+    untagged = _untag(customers=customers, tag_ids=[tag.pk], actor=actor, source=TagKind.MANUAL, reason=reason)
+    return TaggingResult(tagged=0, untagged=untagged)
+
+
+# --- Rules -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def tag_rule_save(*, tag: Tag, definition: Any, actor: Staff, is_active: bool = True) -> TagRule:
+    """Create or replace the rule of a rule tag. An invalid rule is refused with the reason."""
+    if tag.kind != TagKind.RULE:
+        raise ApplicationError(f"{tag.name} is not a rule tag.", extra={"tag": tag.code})
+    try:
+        rule_compile(definition, on=timezone.localdate())
+    except RuleError as error:
+        raise ApplicationError(f"Invalid rule: {error}", extra={"path": error.path, "reason": error.message}) from error
+    rule, _ = TagRule.objects.update_or_create(
+        tag=tag, defaults={"definition": definition, "is_active": is_active, "created_by": actor}
+    )
+    return rule
+
+
+@transaction.atomic
+def tag_rule_run_start(
+    *, triggered_by: Staff | None = None, range_size: int = DEFAULT_RANGE_SIZE, on: datetime.date | None = None
+) -> TagRuleRun:
+    """Freeze the active rules, split the customer table into id ranges and enqueue one task per range."""
+    from customers.tagging import tasks  # the tasks module imports this one
+
+    rules = [
+        {"tag_id": rule.tag_id, "definition": rule.definition}
+        for rule in TagRule.objects.filter(is_active=True, tag__is_active=True).order_by("tag_id")
+    ]
+    bounds = _customer_id_bounds()
+    run = TagRuleRun.objects.create(
+        status=JobStatus.RUNNING,
+        triggered_by=triggered_by,
+        evaluation_date=on or timezone.localdate(),
+        rules=rules,
+        rule_count=len(rules),
+    )
+    ranges = []
+    if bounds is not None and rules:
+        low, high = bounds
+        ranges = [
+            TagRuleRunRange(run=run, start_id=start, end_id=min(start + range_size - 1, high))
+            for start in range(low, high + 1, range_size)
+        ]
+        TagRuleRunRange.objects.bulk_create(ranges)
+    run.ranges_total = len(ranges)
+    if not ranges:
+        run.status, run.finished_at = JobStatus.SUCCEEDED, timezone.now()
+    run.save(update_fields=["ranges_total", "status", "finished_at"])
+    range_ids = list(run.ranges.values_list("id", flat=True))
+    transaction.on_commit(lambda: [tasks.tag_rule_range_evaluate.delay(range_id) for range_id in range_ids])
+    return run
+
+
+def _customer_id_bounds() -> tuple[int, int] | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(id), max(id) FROM customers_customer")
+        low, high = cursor.fetchone()
+    return None if low is None else (int(low), int(high))
+
+
+_EVALUATE_RANGE_SQL = """
+WITH desired AS (
+    SELECT c.id AS customer_id, r.tag_id
+    FROM customers_customer c
+    CROSS JOIN LATERAL (VALUES {rule_values}) AS r(tag_id, matched)
+    WHERE c.id BETWEEN %s AND %s AND r.matched
+),
+current AS (
+    SELECT ct.customer_id, ct.tag_id FROM customers_customertag ct
+    WHERE ct.tag_id = ANY(%s) AND ct.customer_id BETWEEN %s AND %s
+),
+removed AS (
+    DELETE FROM customers_customertag ct
+    USING (
+        SELECT cur.customer_id, cur.tag_id FROM current cur
+        LEFT JOIN desired d ON d.customer_id = cur.customer_id AND d.tag_id = cur.tag_id
+        WHERE d.customer_id IS NULL
+    ) gone
+    WHERE ct.customer_id = gone.customer_id AND ct.tag_id = gone.tag_id
+    RETURNING ct.customer_id, ct.tag_id
+),
+added AS (
+    INSERT INTO customers_customertag (customer_id, tag_id, source, created_at)
+    SELECT d.customer_id, d.tag_id, 'rule', %s FROM desired d
+    LEFT JOIN current cur ON cur.customer_id = d.customer_id AND cur.tag_id = d.tag_id
+    WHERE cur.customer_id IS NULL
+    ON CONFLICT (customer_id, tag_id) DO NOTHING
+    RETURNING customer_id, tag_id
+),
+events AS (
+    INSERT INTO customers_timelineevent (customer_id, kind, occurred_at, summary, data)
+    SELECT changed.customer_id, changed.kind, %s, t.name, jsonb_build_object('tag', t.code, 'source', 'rule')
+    FROM (
+        SELECT customer_id, tag_id, 'tagged' AS kind FROM added
+        UNION ALL
+        SELECT customer_id, tag_id, 'untagged' AS kind FROM removed
+    ) changed
+    JOIN customers_tag t ON t.id = changed.tag_id
+)
+SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM removed)
+"""
+
+
+def _exclusive_conditions(run: TagRuleRun) -> list[tuple[int, str, list[Any]]]:
+    """Compile the run's rules; in an exclusive group a later rule only matches where no
+    earlier rule of that group did, so a customer never gets two tags of one group."""
+    compiled = [(rule["tag_id"], rule_compile(rule["definition"], on=run.evaluation_date)) for rule in run.rules]
+    groups = dict(
+        Tag.objects.filter(pk__in=[tag_id for tag_id, _ in compiled], group__exclusive=True).values_list(
+            "id", "group_id"
+        )
+    )
+    earlier_by_group: dict[int, list[tuple[str, list[Any]]]] = {}
+    conditions = []
+    for tag_id, condition in compiled:
+        sql, params = condition.sql, list(condition.params)
+        group_id = groups.get(tag_id)
+        if group_id is not None:
+            for earlier_sql, earlier_params in earlier_by_group.get(group_id, []):
+                sql = f"({sql} AND NOT {earlier_sql})"
+                params += earlier_params
+            earlier_by_group.setdefault(group_id, []).append((condition.sql, list(condition.params)))
+        conditions.append((tag_id, sql, params))
+    return conditions
+
+
+def tag_rule_range_evaluate(*, range_id: int) -> None:
+    """Bring one id range's rule tags in line with the run's rules, exactly once.
+
+    The range is claimed with a conditional UPDATE in the same transaction as the
+    writes: a retried or duplicate task finds it done and does nothing; a task that
+    dies mid-way rolls back and leaves the range to its retry.
+    """
+    with transaction.atomic():
+        claimed = TagRuleRunRange.objects.filter(pk=range_id, done_at__isnull=True).update(done_at=timezone.now())
+        if claimed != 1:
+            logger.info("tag rule range already evaluated range_id=%s", range_id)
+            return
+        run_range = TagRuleRunRange.objects.select_related("run").get(pk=range_id)
+        run = run_range.run
+        conditions = _exclusive_conditions(run)
+        values_sql = ", ".join(f"(%s::bigint, {sql})" for _, sql, _ in conditions)
+        params: list[Any] = []
+        for tag_id, _, condition_params in conditions:
+            params += [tag_id, *condition_params]
+        now = timezone.now()
+        rule_tag_ids = [tag_id for tag_id, _, _ in conditions]
+        params += [run_range.start_id, run_range.end_id, rule_tag_ids, run_range.start_id, run_range.end_id, now, now]
+        with connection.cursor() as cursor:
+            cursor.execute(_EVALUATE_RANGE_SQL.format(rule_values=values_sql), params)
+            added, removed = cursor.fetchone()
+        TagRuleRunRange.objects.filter(pk=range_id).update(tags_added=added, tags_removed=removed)
+        TagRuleRun.objects.filter(pk=run.pk).update(
+            ranges_done=F("ranges_done") + 1,
+            tags_added=F("tags_added") + added,
+            tags_removed=F("tags_removed") + removed,
+        )
+        _finish_run_if_complete(run_id=run.pk, rule_tag_ids=rule_tag_ids)
+
+
+def _finish_run_if_complete(*, run_id: int, rule_tag_ids: list[int]) -> None:
+    finished = TagRuleRun.objects.filter(pk=run_id, status=JobStatus.RUNNING, ranges_done=F("ranges_total")).update(
+        status=JobStatus.SUCCEEDED, finished_at=timezone.now()
+    )
+    if finished != 1:
+        return
+    counts = dict(
+        Tag.objects.filter(pk__in=rule_tag_ids).annotate(matched=Count("customer_links")).values_list("id", "matched")
+    )
+    now = timezone.now()
+    rules = list(TagRule.objects.filter(tag_id__in=rule_tag_ids))
+    for rule in rules:
+        rule.last_evaluated_at = now
+        rule.last_match_count = counts.get(rule.tag_id, 0)
+    TagRule.objects.bulk_update(rules, ["last_evaluated_at", "last_match_count"])
