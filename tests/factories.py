@@ -64,7 +64,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     class Params:
         name = "张三"
         phone = factory.Sequence(lambda n: f"138{n:08d}")
-        id_number = "11010119900307663X"
+        id_number = "110101199003076632"
 
     customer_no = factory.Sequence(lambda n: f"C{n:010d}")
     name_cipher = factory.LazyAttribute(lambda o: seal(o.name, kind=PiiKind.NAME))
