@@ -5,6 +5,8 @@ phone and ID number also have a keyed blind index for exact lookup. Nothing in
 this table is readable as PII without going through ``scrm.pii``.
 """
 
+import uuid
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -422,6 +424,8 @@ class CustomerTransfer(models.Model):
     """One customer moved from one RM to another, with the reason and who did it."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="transfers")
+    # All customers moved by one request share a batch id; the audit row names the batch.
+    batch_id = models.UUIDField(default=uuid.uuid4, editable=False, db_index=True)
     kind = models.CharField(_("kind"), max_length=16, choices=TransferKind.choices)
     from_staff = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, related_name="+")
     to_staff = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
