@@ -1,0 +1,129 @@
+"""Moving customers between RMs: 在职转接 (reassign) and 离职继承 (inherit from a departed RM).
+
+One statement moves every selected customer, records one CustomerTransfer row and one
+timeline event per customer, and one audit row names the batch. The customer's
+branch (where the relationship is booked) does not change; only the owner does.
+
+The WeCom side (transfer_customer / resigned transfer) is the channels app's job:
+it picks up transfers of customers who have a WeCom relation and moves the relation.
+"""
+
+import uuid
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from customers.models import Customer, TimelineKind, TransferKind, TransferStatus
+from scrm.audit.models import AuditAction
+from scrm.audit.services import audit_record
+from scrm.core.exceptions import ApplicationError
+from scrm.org.models import Role, Staff, StaffStatus
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    batch_id: uuid.UUID
+    transferred: int
+    skipped: int
+
+
+_TRANSFER_SQL = """
+WITH candidates AS (
+    SELECT c.id, c.owner_id AS from_id
+    FROM customers_customer c
+    JOIN ({selected}) s ON s.id = c.id
+    LEFT JOIN org_staff o ON o.id = c.owner_id
+    WHERE c.owner_id IS DISTINCT FROM %(to_id)s
+      AND {owner_condition}
+    FOR UPDATE OF c
+),
+moved AS (
+    UPDATE customers_customer c SET owner_id = %(to_id)s, updated_at = %(now)s
+    FROM candidates WHERE c.id = candidates.id
+    RETURNING c.id, candidates.from_id
+),
+records AS (
+    INSERT INTO customers_customertransfer
+        (customer_id, batch_id, kind, from_staff_id, to_staff_id, reason, status, created_by_id, created_at)
+    SELECT id, %(batch)s, %(kind)s, from_id, %(to_id)s, %(reason)s, %(status)s, %(actor_id)s, %(now)s FROM moved
+),
+events AS (
+    INSERT INTO customers_timelineevent (customer_id, kind, occurred_at, actor_id, summary, data)
+    SELECT id, %(event_kind)s, %(now)s, %(actor_id)s, %(summary)s,
+           jsonb_build_object('transfer_kind', %(kind)s::text, 'to', %(to_employee_no)s::text, 'batch', %(batch)s::text)
+    FROM moved
+)
+SELECT count(*) FROM moved
+"""
+
+# Which current owners each kind of transfer moves customers away from.
+_OWNER_CONDITIONS = {
+    TransferKind.REASSIGN: "o.status = 'active'",
+    TransferKind.INHERIT: "(o.status = 'departed' OR c.owner_id IS NULL)",
+}
+
+
+def _check_actor_may_transfer(*, actor: Staff, to_staff: Staff) -> None:
+    if actor.role not in (Role.HQ_ADMIN, Role.BRANCH_MANAGER):
+        raise PermissionDenied("Only HQ admins and branch managers transfer customers.")
+    if actor.role == Role.BRANCH_MANAGER and not to_staff.branch.path.startswith(actor.branch.path):
+        raise ApplicationError(
+            "The receiving RM is outside your branch.", extra={"to_employee_no": to_staff.employee_no}
+        )
+
+
+@transaction.atomic
+def customers_transfer(
+    *, customers: QuerySet[Customer], to_staff: Staff, kind: TransferKind, reason: str, actor: Staff
+) -> TransferResult:
+    """Move the selected customers to ``to_staff``. ``customers`` is re-scoped to the actor here,
+    so a caller can never move a customer the actor cannot see."""
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError("A reason is required for a transfer.", extra={"field": "reason"})
+    if to_staff.role != Role.RM or to_staff.status != StaffStatus.ACTIVE:
+        raise ApplicationError(
+            "Customers can only be transferred to an active RM.", extra={"to_employee_no": to_staff.employee_no}
+        )
+    _check_actor_may_transfer(actor=actor, to_staff=to_staff)
+    scoped = customers & Customer.objects.visible_to(actor.user)
+    selected_sql, selected_params = scoped.order_by().values("id").query.sql_with_params()
+    requested = scoped.count()
+    batch_id = uuid.uuid4()
+    params = {f"p{index}": value for index, value in enumerate(selected_params)} | {
+        "to_id": to_staff.pk,
+        "now": timezone.now(),
+        "batch": batch_id,
+        "kind": kind.value,
+        "reason": reason,
+        "status": TransferStatus.DONE.value,
+        "actor_id": actor.pk,
+        "event_kind": TimelineKind.TRANSFERRED.value,
+        "summary": f"{TransferKind(kind).label}: {to_staff.name}"[:200],
+        "to_employee_no": to_staff.employee_no,
+    }
+    # The selection's own placeholders are positional (%s); name them to mix with ours.
+    named_selected = selected_sql
+    for index in range(len(selected_params)):
+        named_selected = named_selected.replace("%s", f"%(p{index})s", 1)
+    sql = _TRANSFER_SQL.format(selected=named_selected, owner_condition=_OWNER_CONDITIONS[kind])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        transferred = int(cursor.fetchone()[0])
+    audit_record(
+        actor=actor.user,
+        action=AuditAction.TRANSFER,
+        target_type="customers.transferbatch",
+        target_id=str(batch_id),
+        data={
+            "kind": kind.value,
+            "to": to_staff.employee_no,
+            "requested": requested,
+            "transferred": transferred,
+            "reason": reason,
+        },
+    )
+    return TransferResult(batch_id=batch_id, transferred=transferred, skipped=requested - transferred)
