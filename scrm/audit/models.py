@@ -11,6 +11,7 @@ class AuditAction(models.TextChoices):
     PII_REVEAL = "pii.reveal", _("PII revealed")
     PII_KEY_ROTATION = "pii.key_rotation", _("Key rotation")
     EXPORT = "data.export", _("Export")
+    IMPORT = "data.import", _("Import")
     STAFF_CREATED = "staff.created", _("Staff created")
     ROLE_CHANGED = "staff.role_changed", _("Role or scope changed")
     STAFF_DEPARTED = "staff.departed", _("Staff departed")
