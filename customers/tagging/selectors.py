@@ -1,0 +1,63 @@
+"""Reads for tags and rules, inside the viewer's scope."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Count, QuerySet
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from customers.models import Customer, Tag, TagGroup, TagRuleRun
+from customers.tagging.rules import rule_compile
+
+PREVIEW_SAMPLE_SIZE = 20
+
+
+def tag_groups_with_tags() -> QuerySet[TagGroup]:
+    return TagGroup.objects.prefetch_related("tags")
+
+
+def tags_list(*, kind: str | None = None, group_code: str | None = None) -> QuerySet[Tag]:
+    tags = Tag.objects.select_related("group", "rule")
+    if kind:
+        tags = tags.filter(kind=kind)
+    if group_code:
+        tags = tags.filter(group__code=group_code)
+    return tags
+
+
+def tag_counts_visible(*, user: AbstractBaseUser | AnonymousUser) -> dict[int, int]:
+    """How many customers the viewer can see carry each tag."""
+    visible = Customer.objects.visible_to(user).values("id")
+    return dict(
+        Tag.objects.filter(customer_links__customer_id__in=visible)
+        .annotate(customers=Count("customer_links"))
+        .values_list("id", "customers")
+    )
+
+
+def customers_matching_rule(*, definition: Any, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Customer]:
+    """Customers the viewer can see that a (validated) rule selects today."""
+    condition = rule_compile(definition, on=timezone.localdate())
+    # condition.sql is compiler output with every value bound as a parameter.
+    matching = RawSQL(f"SELECT c.id FROM customers_customer c WHERE {condition.sql}", condition.params)  # noqa: S608, S611
+    return Customer.objects.visible_to(user).filter(id__in=matching)
+
+
+@dataclass(frozen=True)
+class RulePreview:
+    count: int
+    sample: list[Customer]
+
+
+def tag_rule_preview(*, definition: Any, user: AbstractBaseUser | AnonymousUser) -> RulePreview:
+    matching = customers_matching_rule(definition=definition, user=user)
+    return RulePreview(
+        count=matching.count(),
+        sample=list(matching.select_related("branch", "owner").order_by("id")[:PREVIEW_SAMPLE_SIZE]),
+    )
+
+
+def tag_rule_run_get(*, run_id: int) -> TagRuleRun:
+    return TagRuleRun.objects.get(pk=run_id)
