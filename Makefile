@@ -4,11 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test lint format stop messages clean-var
+.PHONY: help install run test bench lint format stop messages
 
 help:
 	@echo "make run    install everything, start PostgreSQL, Redis, web, worker and beat with demo data"
 	@echo "make test   run the whole test suite against real PostgreSQL and Redis"
+	@echo "make bench  measure the scale targets (BENCH_CUSTOMERS, default 1000000)"
 	@echo "make lint   ruff, import boundaries and mypy"
 	@echo "make stop   stop the embedded PostgreSQL and Redis"
 
@@ -29,6 +30,10 @@ run: install
 test: install
 	bash scripts/ensure_chromium.sh
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Scale checks against DESIGN.md §6 targets; BENCH_CUSTOMERS (default 1,000,000) sets the size.
+bench: install
+	$(PY) bench/run.py
 
 lint: install
 	$(VENV)/bin/ruff check .

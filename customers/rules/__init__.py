@@ -1,6 +1,6 @@
 """Tag rules (自动打标): a small JSON language, validated, compiled to parameterised SQL."""
 
 from customers.rules.language import FIELDS, RuleError, parse_rule
-from customers.rules.sql import CompileContext, SqlCondition, compile_rule
+from customers.rules.sql import CompileContext, SqlCondition, compile_rule, customer_rows_sql
 
-__all__ = ["FIELDS", "CompileContext", "RuleError", "SqlCondition", "compile_rule", "parse_rule"]
+__all__ = ["FIELDS", "CompileContext", "RuleError", "SqlCondition", "compile_rule", "customer_rows_sql", "parse_rule"]

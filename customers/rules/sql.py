@@ -1,7 +1,10 @@
 """Compile a validated rule tree to a parameterised SQL condition over customers.
 
-The condition refers to the customer row as ``c`` and binds every value as a
-parameter; no user input is ever interpolated into the SQL text. Each leaf is
+The condition refers to the customer row as ``c`` and to two per-customer feature
+rows — ``hf`` (holdings: ``product_types``, ``next_maturity``) and ``tf`` (tags:
+``tag_ids``) — which :func:`customer_rows_sql` joins in only when the rule uses
+them, aggregated in one pass rather than probed per customer. Every value is bound
+as a parameter; no user input is ever interpolated into the SQL text. Each leaf is
 wrapped in ``COALESCE(…, false)``: a condition on a missing value (no birth date,
 never contacted …) is false, so ``not`` behaves as plain negation.
 
@@ -30,6 +33,8 @@ _CHOICE_COLUMNS = {"gender": "gender", "lifecycle_stage": "lifecycle_stage", "ri
 class SqlCondition:
     sql: str
     params: list[Any]
+    uses_holdings: bool = False
+    uses_tags: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,7 +48,65 @@ class CompileContext:
 def compile_rule(node: Node, context: CompileContext) -> SqlCondition:
     params: list[Any] = []
     sql = _compile(node, context, params, path="")
-    return SqlCondition(sql, params)
+    return SqlCondition(
+        sql,
+        params,
+        uses_holdings=bool(_fields_of(node) & {"product_type_held", "holding_matures"}),
+        uses_tags="has_tag" in _fields_of(node),
+    )
+
+
+def _fields_of(node: Node) -> set[str]:
+    match node:
+        case Condition(field=field):
+            return {field}
+        case All(children) | AnyOf(children):
+            return set().union(*(_fields_of(child) for child in children))
+        case Not(child):
+            return _fields_of(child)
+    raise AssertionError(node)  # pragma: no cover
+
+
+def customer_rows_sql(
+    *,
+    on: datetime.date,
+    holdings: bool,
+    tags: bool,
+    id_range: tuple[int, int] | None = None,
+    rule_tag_ids: list[int] | None = None,
+) -> tuple[str, list[Any]]:
+    """``FROM`` clause giving ``c`` (customers) plus the ``hf``/``tf`` feature rows a rule needs.
+
+    Features are aggregated with one GROUP BY over the (range of the) holdings and tag
+    tables and joined, instead of a probe per customer and per condition. With
+    ``rule_tag_ids``, ``tf.rule_tag_ids`` also lists the customer's current tags among
+    those, sorted, for the batch diff.
+    """
+    params: list[Any] = []
+    # Fixed SQL text only; the range bounds and dates are bound parameters.
+    where = ""
+    if id_range is not None:
+        where = "WHERE customer_id BETWEEN %s AND %s"
+    sql = "customers_customer c"
+    if holdings:
+        sql += (
+            " LEFT JOIN (SELECT customer_id, array_agg(product_type) AS product_types,"  # noqa: S608
+            " min(maturity_date) FILTER (WHERE maturity_date >= %s) AS next_maturity"
+            f" FROM customers_productholding {where} GROUP BY customer_id) hf ON hf.customer_id = c.id"
+        )
+        params.append(on)
+        params.extend(id_range or ())
+    if tags or rule_tag_ids is not None:
+        rule_tags_column = ""
+        if rule_tag_ids is not None:
+            rule_tags_column = ", array_agg(tag_id ORDER BY tag_id) FILTER (WHERE tag_id = ANY(%s)) AS rule_tag_ids"
+            params.append(rule_tag_ids)
+        sql += (
+            f" LEFT JOIN (SELECT customer_id, array_agg(tag_id) AS tag_ids{rule_tags_column}"  # noqa: S608
+            f" FROM customers_customertag {where} GROUP BY customer_id) tf ON tf.customer_id = c.id"
+        )
+        params.extend(id_range or ())
+    return sql, params
 
 
 def _compile(node: Node, context: CompileContext, params: list[Any], *, path: str) -> str:
@@ -84,22 +147,18 @@ def _leaf(condition: Condition, context: CompileContext, params: list[Any]) -> s
         return subtree if op == "in_subtree" else f"NOT ({subtree})"
     if field_type == FieldType.PRODUCT_TYPE:
         params.append(list(value))
-        held = (
-            "EXISTS (SELECT 1 FROM customers_productholding h WHERE h.customer_id = c.id AND h.product_type = ANY(%s))"
-        )
+        held = "COALESCE(hf.product_types && %s::varchar[], false)"
         return held if op == "in" else f"NOT {held}"
     if field_type == FieldType.MATURITY:
-        params.extend([context.on, context.on + datetime.timedelta(days=value)])
-        return (
-            "EXISTS (SELECT 1 FROM customers_productholding h WHERE h.customer_id = c.id "
-            "AND h.maturity_date BETWEEN %s AND %s)"
-        )
+        # next_maturity is the earliest maturity on or after the evaluation day.
+        params.append(context.on + datetime.timedelta(days=value))
+        return "hf.next_maturity <= %s"
     if field_type == FieldType.TAG:
         tag_id = context.tag_ids.get(value)
         if tag_id is None:
             raise RuleError(f"unknown tag code {value!r}", "value")
         params.append(tag_id)
-        tagged = "EXISTS (SELECT 1 FROM customers_customertag t WHERE t.customer_id = c.id AND t.tag_id = %s)"
+        tagged = "COALESCE(%s = ANY(tf.tag_ids), false)"
         return tagged if op == "eq" else f"NOT {tagged}"
     raise AssertionError(field)  # pragma: no cover
 

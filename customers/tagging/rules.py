@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from customers.models import Tag
-from customers.rules import CompileContext, SqlCondition, compile_rule, parse_rule
+from customers.rules import CompileContext, SqlCondition, compile_rule, customer_rows_sql, parse_rule
 from customers.rules.language import FieldType, Node, RuleError, referenced_codes
 from scrm.org.models import Branch
 
@@ -28,3 +28,12 @@ def _context(node: Node, *, on: datetime.date) -> CompileContext:
     for code in sorted(tag_codes - tag_ids.keys()):
         raise RuleError(f"unknown tag code {code!r}", "value")
     return CompileContext(on=on, time_zone=ZoneInfo(settings.TIME_ZONE), branch_paths=branch_paths, tag_ids=tag_ids)
+
+
+def rule_customer_ids_sql(definition: Any, *, on: datetime.date) -> tuple[str, list[Any]]:
+    """``SELECT c.id …`` of every customer the rule selects (not scoped: callers intersect
+    it with ``visible_to``), with its parameters."""
+    condition = rule_compile(definition, on=on)
+    from_sql, from_params = customer_rows_sql(on=on, holdings=condition.uses_holdings, tags=condition.uses_tags)
+    # from_sql and condition.sql are compiler output; every value is a bound parameter.
+    return f"SELECT c.id FROM {from_sql} WHERE {condition.sql}", [*from_params, *condition.params]  # noqa: S608

@@ -9,7 +9,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from customers.models import Customer, Tag, TagGroup, TagRuleRun
-from customers.tagging.rules import rule_compile
+from customers.tagging.rules import rule_customer_ids_sql
 
 PREVIEW_SAMPLE_SIZE = 20
 
@@ -39,9 +39,8 @@ def tag_counts_visible(*, user: AbstractBaseUser | AnonymousUser) -> dict[int, i
 
 def customers_matching_rule(*, definition: Any, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Customer]:
     """Customers the viewer can see that a (validated) rule selects today."""
-    condition = rule_compile(definition, on=timezone.localdate())
-    # condition.sql is compiler output with every value bound as a parameter.
-    matching = RawSQL(f"SELECT c.id FROM customers_customer c WHERE {condition.sql}", condition.params)  # noqa: S608, S611
+    sql, params = rule_customer_ids_sql(definition, on=timezone.localdate())
+    matching = RawSQL(sql, params)  # noqa: S611 - compiler output, values bound as parameters
     return Customer.objects.visible_to(user).filter(id__in=matching)
 
 

@@ -26,7 +26,7 @@ from customers.models import (
     TagRuleRunRange,
     TimelineKind,
 )
-from customers.rules import RuleError
+from customers.rules import RuleError, customer_rows_sql
 from customers.tagging.rules import rule_compile
 from scrm.core.exceptions import ApplicationError
 from scrm.org.models import Staff
@@ -235,31 +235,28 @@ def _customer_id_bounds() -> tuple[int, int] | None:
 
 
 _EVALUATE_RANGE_SQL = """
-WITH desired AS (
-    SELECT c.id AS customer_id, r.tag_id
-    FROM customers_customer c
-    CROSS JOIN LATERAL (VALUES {rule_values}) AS r(tag_id, matched)
-    WHERE c.id BETWEEN %s AND %s AND r.matched
+WITH evaluated AS (
+    SELECT c.id,
+           array_remove(ARRAY[{desired_cases}]::bigint[], NULL) AS desired,
+           COALESCE(tf.rule_tag_ids, '{{}}'::bigint[]) AS current
+    FROM {customer_rows}
+    WHERE c.id BETWEEN %s AND %s
 ),
-current AS (
-    SELECT ct.customer_id, ct.tag_id FROM customers_customertag ct
-    WHERE ct.tag_id = ANY(%s) AND ct.customer_id BETWEEN %s AND %s
+changed AS (SELECT id, desired, current FROM evaluated WHERE desired <> current),
+gone AS (
+    SELECT ch.id AS customer_id, t AS tag_id FROM changed ch, unnest(ch.current) t WHERE NOT t = ANY(ch.desired)
+),
+new AS (
+    SELECT ch.id AS customer_id, t AS tag_id FROM changed ch, unnest(ch.desired) t WHERE NOT t = ANY(ch.current)
 ),
 removed AS (
-    DELETE FROM customers_customertag ct
-    USING (
-        SELECT cur.customer_id, cur.tag_id FROM current cur
-        LEFT JOIN desired d ON d.customer_id = cur.customer_id AND d.tag_id = cur.tag_id
-        WHERE d.customer_id IS NULL
-    ) gone
+    DELETE FROM customers_customertag ct USING gone
     WHERE ct.customer_id = gone.customer_id AND ct.tag_id = gone.tag_id
     RETURNING ct.customer_id, ct.tag_id
 ),
 added AS (
     INSERT INTO customers_customertag (customer_id, tag_id, source, created_at)
-    SELECT d.customer_id, d.tag_id, 'rule', %s FROM desired d
-    LEFT JOIN current cur ON cur.customer_id = d.customer_id AND cur.tag_id = d.tag_id
-    WHERE cur.customer_id IS NULL
+    SELECT customer_id, tag_id, 'rule', %s FROM new
     ON CONFLICT (customer_id, tag_id) DO NOTHING
     RETURNING customer_id, tag_id
 ),
@@ -277,10 +274,21 @@ SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM removed)
 """
 
 
-def _exclusive_conditions(run: TagRuleRun) -> list[tuple[int, str, list[Any]]]:
+@dataclass(frozen=True)
+class _CompiledRun:
+    # (tag id, SQL condition, parameters), in tag-id order so arrays compare element-wise.
+    conditions: list[tuple[int, str, list[Any]]]
+    uses_holdings: bool
+    uses_tags: bool
+
+
+def _compile_run(run: TagRuleRun) -> _CompiledRun:
     """Compile the run's rules; in an exclusive group a later rule only matches where no
     earlier rule of that group did, so a customer never gets two tags of one group."""
-    compiled = [(rule["tag_id"], rule_compile(rule["definition"], on=run.evaluation_date)) for rule in run.rules]
+    compiled = sorted(
+        ((rule["tag_id"], rule_compile(rule["definition"], on=run.evaluation_date)) for rule in run.rules),
+        key=lambda item: item[0],
+    )
     groups = dict(
         Tag.objects.filter(pk__in=[tag_id for tag_id, _ in compiled], group__exclusive=True).values_list(
             "id", "group_id"
@@ -297,7 +305,11 @@ def _exclusive_conditions(run: TagRuleRun) -> list[tuple[int, str, list[Any]]]:
                 params += earlier_params
             earlier_by_group.setdefault(group_id, []).append((condition.sql, list(condition.params)))
         conditions.append((tag_id, sql, params))
-    return conditions
+    return _CompiledRun(
+        conditions=conditions,
+        uses_holdings=any(condition.uses_holdings for _, condition in compiled),
+        uses_tags=any(condition.uses_tags for _, condition in compiled),
+    )
 
 
 def tag_rule_range_evaluate(*, range_id: int) -> None:
@@ -314,16 +326,25 @@ def tag_rule_range_evaluate(*, range_id: int) -> None:
             return
         run_range = TagRuleRunRange.objects.select_related("run").get(pk=range_id)
         run = run_range.run
-        conditions = _exclusive_conditions(run)
-        values_sql = ", ".join(f"(%s::bigint, {sql})" for _, sql, _ in conditions)
+        compiled = _compile_run(run)
+        bounds = (run_range.start_id, run_range.end_id)
+        desired_cases = ", ".join(f"CASE WHEN {sql} THEN %s::bigint END" for _, sql, _ in compiled.conditions)
         params: list[Any] = []
-        for tag_id, _, condition_params in conditions:
-            params += [tag_id, *condition_params]
+        for tag_id, _, condition_params in compiled.conditions:
+            params += [*condition_params, tag_id]
+        rule_tag_ids = [tag_id for tag_id, _, _ in compiled.conditions]
+        customer_rows, row_params = customer_rows_sql(
+            on=run.evaluation_date,
+            holdings=compiled.uses_holdings,
+            tags=compiled.uses_tags,
+            id_range=bounds,
+            rule_tag_ids=rule_tag_ids,
+        )
         now = timezone.now()
-        rule_tag_ids = [tag_id for tag_id, _, _ in conditions]
-        params += [run_range.start_id, run_range.end_id, rule_tag_ids, run_range.start_id, run_range.end_id, now, now]
+        params += [*row_params, *bounds, now, now]
+        sql = _EVALUATE_RANGE_SQL.format(desired_cases=desired_cases, customer_rows=customer_rows)
         with connection.cursor() as cursor:
-            cursor.execute(_EVALUATE_RANGE_SQL.format(rule_values=values_sql), params)
+            cursor.execute(sql, params)
             added, removed = cursor.fetchone()
         TagRuleRunRange.objects.filter(pk=range_id).update(tags_added=added, tags_removed=removed)
         TagRuleRun.objects.filter(pk=run.pk).update(

@@ -1,0 +1,264 @@
+"""scrm benchmark: measures what DESIGN.md §6 targets and reports what it saw, hit or miss.
+
+    make bench                       # BENCH_CUSTOMERS=1000000 by default
+    BENCH_CUSTOMERS=10000000 make bench
+
+It works in its own database (``scrm_bench`` on the embedded server, or
+BENCH_DATABASE_URL), seeds it once per size, and writes bench/results/<time>.json
+plus a short table on stdout. Nothing here runs in ``make test``.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.db.backends.utils import CursorWrapper
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "bench" / "results"
+CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "1000000"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 2)))
+
+
+@dataclass
+class Measurement:
+    name: str
+    value: float
+    unit: str
+    target: str
+    met: bool | None
+    detail: dict[str, object] = field(default_factory=dict)
+
+
+def _configure_environment() -> None:
+    """Point Django at the bench database before settings are imported."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scrm.settings")
+    if os.environ.get("BENCH_DATABASE_URL"):
+        os.environ["DATABASE_URL"] = os.environ["BENCH_DATABASE_URL"]
+        return
+    from scrm.embedded import ensure_services
+
+    services = ensure_services(ROOT / "var")
+    base, _, query = services.database_url.partition("?")
+    admin_url = services.database_url
+    os.environ["DATABASE_URL"] = base.rsplit("/", 1)[0] + "/scrm_bench" + (f"?{query}" if query else "")
+    os.environ.setdefault("REDIS_URL", services.redis_url)
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = 'scrm_bench'").fetchone()
+        if not exists:
+            connection.execute("CREATE DATABASE scrm_bench")
+
+
+def _django() -> None:
+    import django
+
+    django.setup()
+
+
+def seed(count: int) -> dict[str, object]:
+    from django.core.management import call_command
+
+    from customers.models import Customer
+
+    call_command("migrate", verbosity=0)
+    existing = Customer.objects.count()
+    if existing >= count:
+        return {"customers": existing, "seeded_now": 0}
+    started = time.perf_counter()
+    call_command("seed_demo", customers=count - existing, seed=20261123, verbosity=0)
+    with connection_cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE customers_customer")
+        cursor.execute("VACUUM ANALYZE customers_productholding")
+    return {"customers": count, "seeded_now": count - existing, "seed_seconds": round(time.perf_counter() - started, 1)}
+
+
+def connection_cursor() -> CursorWrapper:
+    from django.db import connection
+
+    return connection.cursor()
+
+
+# --- Tag rules ------------------------------------------------------------------
+
+BENCH_RULES: dict[str, dict] = {
+    "aum_500k": {"field": "aum", "op": "gte", "value": 500000},
+    "aum_6m": {"field": "aum", "op": "gte", "value": 6000000},
+    "aum_mass": {"field": "aum", "op": "lt", "value": 50000},
+    "senior": {"field": "age", "op": "gte", "value": 60},
+    "young": {"field": "age", "op": "lt", "value": 30},
+    "women_35_55": {
+        "all": [{"field": "gender", "op": "eq", "value": "F"}, {"field": "age", "op": "between", "value": [35, 55]}]
+    },
+    "dormant": {"field": "lifecycle_stage", "op": "in", "value": ["dormant", "churned"]},
+    "aggressive": {"field": "risk_level", "op": "in", "value": ["C4", "C5"]},
+    "consent": {"field": "marketing_consent", "op": "eq", "value": True},
+    "no_contact_90d": {"field": "days_since_last_contact", "op": "gt", "value": 90},
+    "contact_7d": {"field": "days_since_last_contact", "op": "lte", "value": 7},
+    "new_customer": {"field": "days_as_customer", "op": "lte", "value": 180},
+    "holds_wealth": {"field": "product_type_held", "op": "in", "value": ["wealth", "fund"]},
+    "no_insurance": {"field": "product_type_held", "op": "not_in", "value": ["insurance"]},
+    "maturing_30d": {"field": "holding_matures", "op": "within", "value": 30},
+    "beijing": {"field": "branch", "op": "in_subtree", "value": "BJ"},
+    "rich_senior_consent": {
+        "all": [
+            {"field": "aum", "op": "gte", "value": 500000},
+            {"field": "age", "op": "gte", "value": 55},
+            {"field": "marketing_consent", "op": "eq", "value": True},
+        ]
+    },
+    "upsell": {
+        "all": [
+            {"field": "aum", "op": "between", "value": [200000, 500000]},
+            {"not": {"field": "product_type_held", "op": "in", "value": ["wealth"]}},
+        ]
+    },
+    "win_back": {
+        "any": [
+            {"field": "lifecycle_stage", "op": "eq", "value": "dormant"},
+            {
+                "all": [
+                    {"field": "days_since_last_contact", "op": "gt", "value": 180},
+                    {"field": "aum", "op": "gt", "value": 0},
+                ]
+            },
+        ]
+    },
+    "vip_maturing": {
+        "all": [
+            {"field": "has_tag", "op": "eq", "value": "aum_6m"},
+            {"field": "holding_matures", "op": "within", "value": 60},
+        ]
+    },
+}
+
+
+def _ensure_rules() -> None:
+    from customers.models import Tag, TagGroup, TagKind
+    from customers.tagging.services import tag_create, tag_group_create, tag_rule_save
+    from scrm.org.models import Role, Staff
+
+    actor = Staff.objects.filter(role=Role.HQ_ADMIN).first()
+    group = TagGroup.objects.filter(code="bench").first() or tag_group_create(code="bench", name="bench")
+    for code, definition in BENCH_RULES.items():
+        tag = Tag.objects.filter(code=code).first() or tag_create(group=group, code=code, name=code, kind=TagKind.RULE)
+        tag_rule_save(tag=tag, definition=definition, actor=actor)
+
+
+def _evaluate_ranges(range_ids: list[int]) -> None:
+    _django()
+    from customers.tagging.services import tag_rule_range_evaluate
+
+    for range_id in range_ids:
+        tag_rule_range_evaluate(range_id=range_id)
+
+
+def _warm(_: int) -> None:
+    _django()
+
+
+def _timed_run(range_size: int, pool: ProcessPoolExecutor) -> tuple[float, dict[str, object]]:
+    from customers.models import TagRuleRun
+    from customers.tagging.services import tag_rule_run_start
+
+    run = tag_rule_run_start(range_size=range_size)
+    range_ids = list(run.ranges.order_by("start_id").values_list("id", flat=True))
+    shares = [range_ids[index::WORKERS] for index in range(WORKERS)]
+    started = time.perf_counter()
+    list(pool.map(_evaluate_ranges, shares))
+    elapsed = time.perf_counter() - started
+    run = TagRuleRun.objects.get(pk=run.pk)
+    return elapsed, {
+        "status": run.status,
+        "ranges": run.ranges_total,
+        "tags_added": run.tags_added,
+        "tags_removed": run.tags_removed,
+    }
+
+
+def _sequential_scan_seconds() -> float:
+    """One plain sequential scan of the customer table, same parallelism as PostgreSQL chooses."""
+    with connection_cursor() as cursor:
+        cursor.execute("SELECT sum(aum), count(*) FROM customers_customer")  # warm the cache
+        started = time.perf_counter()
+        cursor.execute("SELECT sum(aum), count(*) FROM customers_customer")
+        return time.perf_counter() - started
+
+
+def bench_tag_rules() -> list[Measurement]:
+    _ensure_rules()
+    range_size = max(50_000, CUSTOMERS // (WORKERS * 4))
+    # Separate, already-running interpreters with their own connections, like Celery workers.
+    with ProcessPoolExecutor(max_workers=WORKERS, mp_context=multiprocessing.get_context("spawn")) as pool:
+        list(pool.map(_warm, range(WORKERS)))
+        first_seconds, first = _timed_run(range_size, pool)
+        steady_seconds, steady = _timed_run(range_size, pool)
+    scan_seconds = _sequential_scan_seconds()
+    target_seconds = 15 * CUSTOMERS / 10_000_000
+    return [
+        Measurement(
+            "tag_rules_full_reevaluation",
+            round(steady_seconds, 2),
+            "s",
+            f"≤ 15 s for 20 rules over 10 M customers (≤ {target_seconds:.1f} s pro rata here)",
+            steady_seconds <= target_seconds,
+            {
+                "rules": len(BENCH_RULES),
+                "workers": WORKERS,
+                "range_size": range_size,
+                "ratio_to_sequential_scan": round(steady_seconds / scan_seconds, 1),
+                "sequential_scan_seconds": round(scan_seconds, 3),
+                "first_run_seconds_with_all_adds": round(first_seconds, 2),
+                "first_run": first,
+                "steady_run": steady,
+            },
+        )
+    ]
+
+
+SECTIONS: dict[str, Callable[[], list[Measurement]]] = {
+    "tag_rules": bench_tag_rules,
+}
+
+
+def main() -> int:
+    _configure_environment()
+    _django()
+    report: dict[str, object] = {"customers": CUSTOMERS, "workers": WORKERS, "cpu_count": os.cpu_count()}
+    report["seed"] = seed(CUSTOMERS)
+    measurements: list[Measurement] = []
+    only = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+    for name, section in SECTIONS.items():
+        if only and name not in only:
+            continue
+        measurements.extend(section())
+    report["measurements"] = [asdict(m) for m in measurements]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
+    print(f"\nscrm benchmark — {CUSTOMERS:,} customers, {WORKERS} workers")
+    print(f"{'measurement':40} {'value':>12}  {'target':55} result")
+    for m in measurements:
+        verdict = "n/a" if m.met is None else ("MET" if m.met else "MISSED")
+        print(f"{m.name:40} {m.value:>10} {m.unit:2}  {m.target:55} {verdict}")
+        for key, value in m.detail.items():
+            if not isinstance(value, dict):
+                print(f"    {key}: {value}")
+    print(f"\nfull report: {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
