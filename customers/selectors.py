@@ -1,9 +1,21 @@
-"""Reads of customer data. Every query starts from ``Customer.objects.visible_to``."""
+"""Reads of customer data. Every query starts from ``Customer.objects.visible_to``.
+
+A test (tests/test_scoping_enforced.py) fails if code outside this module and
+``customers.services`` touches the customer tables any other way.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
 from customers.models import Customer
+from customers.pii import pii_can_reveal, pii_masked
+from scrm.pii import PiiKind
 
 
 def customer_list_visible(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Customer]:
@@ -12,3 +24,57 @@ def customer_list_visible(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet
 
 def customer_count_visible(*, user: AbstractBaseUser | AnonymousUser) -> int:
     return Customer.objects.visible_to(user).count()
+
+
+def customer_profile_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Customer]:
+    """Customers in the viewer's scope, with what ``customer_profile`` reads joined in (no N+1)."""
+    return Customer.objects.visible_to(user).select_related("branch", "owner").order_by("id")
+
+
+@dataclass(frozen=True)
+class CustomerProfile:
+    """What any member of staff may see of a customer: PII only in masked form."""
+
+    customer_no: str
+    name_masked: str
+    phone_masked: str | None
+    id_number_masked: str | None
+    gender: str
+    branch_code: str
+    branch_name: str
+    owner_employee_no: str | None
+    owner_name: str | None
+    aum: Decimal
+    risk_level: str
+    lifecycle_stage: str
+    marketing_consent: bool
+    last_contact_at: datetime.datetime | None
+    opened_on: datetime.date | None
+    # Whether this viewer may ask for full values (the reveal service decides again).
+    can_reveal: bool
+
+
+def customer_profile(*, customer: Customer, viewer: AbstractBaseUser | AnonymousUser) -> CustomerProfile:
+    """The masked profile of a customer the viewer has already found through their scope.
+
+    Pass customers from ``customer_profile_list`` so branch and owner are joined in.
+    """
+    owner = customer.owner
+    return CustomerProfile(
+        customer_no=customer.customer_no,
+        name_masked=pii_masked(customer.name_cipher, kind=PiiKind.NAME) or "",
+        phone_masked=pii_masked(customer.phone_cipher, kind=PiiKind.PHONE),
+        id_number_masked=pii_masked(customer.id_number_cipher, kind=PiiKind.ID_NUMBER),
+        gender=customer.gender,
+        branch_code=customer.branch.code,
+        branch_name=customer.branch.name,
+        owner_employee_no=owner.employee_no if owner else None,
+        owner_name=owner.name if owner else None,
+        aum=customer.aum,
+        risk_level=customer.risk_level,
+        lifecycle_stage=customer.lifecycle_stage,
+        marketing_consent=customer.marketing_consent,
+        last_contact_at=customer.last_contact_at,
+        opened_on=customer.opened_on,
+        can_reveal=pii_can_reveal(viewer=viewer),
+    )

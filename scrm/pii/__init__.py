@@ -11,10 +11,21 @@ Revealing a full value to a person is a service of the owning app
 (``customers.services.customer_reveal_pii``) and is audited there.
 """
 
-from scrm.pii.crypto import PiiKind, blind_index, needs_rotation, reseal, seal, unseal
+from scrm.pii.crypto import (
+    PiiDecryptionError,
+    PiiKind,
+    blind_index,
+    needs_rotation,
+    primary_key_id,
+    reseal,
+    seal,
+    token_prefix,
+    unseal,
+)
 from scrm.pii.masking import mask, mask_id_number, mask_name, mask_phone
 
 __all__ = [
+    "PiiDecryptionError",
     "PiiKind",
     "blind_index",
     "mask",
@@ -22,7 +33,9 @@ __all__ = [
     "mask_name",
     "mask_phone",
     "needs_rotation",
+    "primary_key_id",
     "reseal",
     "seal",
+    "token_prefix",
     "unseal",
 ]

@@ -27,6 +27,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 _VERSION = 1
 _NONCE_BYTES = 12
+_TAG_BYTES = 16
 BLIND_INDEX_BYTES = 16
 
 
@@ -77,12 +78,17 @@ def key_ring() -> KeyRing:
     return _key_ring(settings.PII_ENCRYPTION_KEYS)
 
 
+def token_prefix(key_id: str) -> bytes:
+    """The leading bytes of every token sealed under ``key_id``: lets SQL find stale rows."""
+    encoded = key_id.encode()
+    return bytes([_VERSION, len(encoded)]) + encoded
+
+
 def seal(plaintext: str, *, kind: PiiKind) -> bytes:
     ring = key_ring()
-    key_id = ring.primary_id.encode()
     nonce = os.urandom(_NONCE_BYTES)
     ciphertext = ring.keys[ring.primary_id].encrypt(nonce, plaintext.encode(), kind.value.encode())
-    return bytes([_VERSION, len(key_id)]) + key_id + nonce + ciphertext
+    return token_prefix(ring.primary_id) + nonce + ciphertext
 
 
 def _split(token: bytes) -> tuple[str, bytes, bytes]:
@@ -90,7 +96,12 @@ def _split(token: bytes) -> tuple[str, bytes, bytes]:
     if len(token) < 2 or token[0] != _VERSION:
         raise PiiDecryptionError("unknown PII token format")
     id_end = 2 + token[1]
-    key_id = token[2:id_end].decode()
+    if len(token) < id_end + _NONCE_BYTES + _TAG_BYTES:
+        raise PiiDecryptionError("PII token is truncated")
+    try:
+        key_id = token[2:id_end].decode()
+    except UnicodeDecodeError as error:
+        raise PiiDecryptionError("PII token has a malformed key id") from error
     return key_id, token[id_end : id_end + _NONCE_BYTES], token[id_end + _NONCE_BYTES :]
 
 

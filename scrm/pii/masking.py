@@ -4,15 +4,17 @@ from scrm.pii.crypto import PiiKind
 
 
 def mask_phone(phone: str) -> str:
-    """138****1234"""
-    if len(phone) < 7:
-        return "*" * len(phone)
-    return f"{phone[:3]}{'*' * (len(phone) - 7)}{phone[-4:]}"
+    """138****1234; a shorter (local) number keeps only its last four digits: ****5678."""
+    if len(phone) >= 11:
+        return f"{phone[:3]}{'*' * (len(phone) - 7)}{phone[-4:]}"
+    if len(phone) > 4:
+        return "*" * (len(phone) - 4) + phone[-4:]
+    return "*" * len(phone)
 
 
 def mask_id_number(id_number: str) -> str:
-    """110101********1234"""
-    if len(id_number) < 10:
+    """110101********1234; anything too short to hide a middle part is hidden whole."""
+    if len(id_number) <= 10:
         return "*" * len(id_number)
     return f"{id_number[:6]}{'*' * (len(id_number) - 10)}{id_number[-4:]}"
 
