@@ -213,6 +213,9 @@ class CustomerTag(models.Model):
         # (customer, tag) is covered by the constraint's index; this one serves "who has tag X".
         indexes = [models.Index(fields=["tag", "customer"], name="customers_tag_customer_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.customer_id}:{self.tag_id}"
+
 
 class TagRule(models.Model):
     """自动打标: the rule that decides which customers carry a rule tag."""
@@ -261,6 +264,9 @@ class TagRuleRun(models.Model):
         verbose_name = _("tag rule run")
         verbose_name_plural = _("tag rule runs")
 
+    def __str__(self) -> str:
+        return f"rule run #{self.pk} ({self.status})"
+
 
 class TagRuleRunRange(models.Model):
     """A slice of a run; the unique key makes a retried slice count once."""
@@ -274,6 +280,9 @@ class TagRuleRunRange(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "start_id"], name="customers_rulerange_unique")]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} ids {self.start_id}-{self.end_id}"
 
 
 # --- Segments -----------------------------------------------------------------
@@ -306,6 +315,9 @@ class SegmentSnapshot(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     member_count = models.PositiveIntegerField(default=0)
 
+    def __str__(self) -> str:
+        return f"snapshot #{self.pk} of segment {self.segment_id}"
+
 
 class SegmentSnapshotMember(models.Model):
     snapshot = models.ForeignKey(SegmentSnapshot, on_delete=models.CASCADE, related_name="members")
@@ -313,6 +325,9 @@ class SegmentSnapshotMember(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["snapshot", "customer"], name="customers_snapshotmember_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.snapshot_id}:{self.customer_id}"
 
 
 # --- Timeline -------------------------------------------------------------------
@@ -360,6 +375,9 @@ class TimelineEvent(models.Model):
             models.Index(fields=["customer", "-occurred_at", "-id"], name="customers_timeline_recent"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.summary}"
+
 
 # --- Imports ---------------------------------------------------------------------
 
@@ -398,6 +416,9 @@ class ImportJob(models.Model):
     class Meta:
         verbose_name = _("import")
         verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.status})"
 
 
 # --- Transfers ---------------------------------------------------------------------
@@ -440,3 +461,6 @@ class CustomerTransfer(models.Model):
         verbose_name = _("customer transfer")
         verbose_name_plural = _("customer transfers")
         indexes = [models.Index(fields=["customer", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} -> {self.to_staff_id}"
