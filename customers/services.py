@@ -39,7 +39,7 @@ class PiiRevealForbiddenError(ApplicationError):
     """The actor may not see this full value: answered 403."""
 
     # The base's HTTP_400_BAD_REQUEST is typed Literal[400] by the DRF stubs.
-    status_code = HTTPStatus.FORBIDDEN  # type: ignore[assignment]
+    status_code = HTTPStatus.FORBIDDEN
 
 
 # --- Reveal -------------------------------------------------------------------------------

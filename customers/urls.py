@@ -1,13 +1,18 @@
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from customers import apis
+from customers.timeline.apis import CustomerTimelineApi
+from customers.transfers.apis import CustomerTransferApi
 
 router = SimpleRouter()
 router.register("", apis.CustomerViewSet, basename="customer")
 
 # The router's detail route matches any first path segment, so it goes last.
 urlpatterns = [
+    path("", include("customers.tagging.urls")),
+    path("transfers/", CustomerTransferApi.as_view(), name="customer-transfer"),
+    path("<str:customer_no>/timeline/", CustomerTimelineApi.as_view(), name="customer-timeline"),
     path("<str:customer_no>/reveal/", apis.CustomerRevealPiiApi.as_view(), name="customer-reveal-pii"),
     *router.urls,
 ]

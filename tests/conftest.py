@@ -55,6 +55,12 @@ def _staff(username: str, role: Role, branch: Branch) -> Staff:
     return StaffFactory(user=UserFactory(username=username), role=role, branch=branch)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    """Tests create many users; a deliberately slow hasher would dominate the suite's time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def world(db: None) -> World:
     hq = BranchFactory(parent=None, code="HQ", name="总行", level=BranchLevel.HQ)

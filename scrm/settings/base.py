@@ -184,6 +184,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The API description is for the bank's staff, not the world.
+    "SERVE_PERMISSIONS": ["scrm.org.permissions.IsActiveStaff"],
 }
 
 # --- Logging: structured, one line per event, never PII ---------------------
