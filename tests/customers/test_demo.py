@@ -14,7 +14,17 @@ from django.utils import timezone
 
 from customers.demo import MATURITY_HORIZON_DAYS, PHONE_PREFIXES, demo_customers_create
 from customers.identity import id_number_birth_date, id_number_is_male, is_valid_id_number
-from customers.models import Customer, Gender, ProductHolding, ProductType
+from customers.models import (
+    Customer,
+    CustomerTag,
+    Gender,
+    ProductHolding,
+    ProductType,
+    Tag,
+    TagGroup,
+    TagRule,
+    TagRuleRun,
+)
 from scrm.core.exceptions import ApplicationError
 from scrm.org.demo import DEMO_PASSWORD, SURNAMES, demo_org_create
 from scrm.org.models import Branch, BranchLevel, Role, Staff
@@ -204,6 +214,10 @@ def test_the_same_seed_gives_the_same_bank() -> None:
 
     seed_demo(customers=200, seed=SEED)
     first = plaintexts()
+    TagRuleRun.objects.all().delete()
+    TagRule.objects.all().delete()
+    Tag.objects.all().delete()
+    TagGroup.objects.all().delete()
     ProductHolding.objects.all().delete()
     Customer.objects.all().delete()
     Staff.objects.all().delete()
@@ -212,3 +226,14 @@ def test_the_same_seed_gives_the_same_bank() -> None:
     seed_demo(customers=200, seed=SEED)
 
     assert plaintexts() == first
+
+
+def test_the_demo_comes_with_evaluated_tag_rules() -> None:
+    seed_demo(customers=500, seed=SEED)
+
+    tiers = CustomerTag.objects.filter(tag__group__code="aum_tier")
+    assert tiers.exists()
+    assert set(tiers.values_list("tag__code", flat=True)) <= {"tier_private", "tier_wealth", "tier_potential"}
+    # exclusive group: at most one tier per customer
+    assert tiers.count() == tiers.values("customer").distinct().count()
+    assert Tag.objects.filter(kind="manual", group__code="interests").count() == 4

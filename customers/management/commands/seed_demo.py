@@ -6,8 +6,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from customers.demo import demo_customers_create
+from customers.tagging.demo import demo_tags_create
 from scrm.core.exceptions import ApplicationError
 from scrm.org.demo import DEMO_LOGINS, DEMO_PASSWORD, demo_org_create, demo_org_exists
+from scrm.org.models import Role, Staff
 
 
 class Command(BaseCommand):
@@ -36,6 +38,8 @@ class Command(BaseCommand):
             with transaction.atomic():
                 org = None if demo_org_exists() else demo_org_create(seed=seed)
                 added = demo_customers_create(count=customers, seed=seed) if customers else None
+                hq_admin = Staff.objects.filter(role=Role.HQ_ADMIN).order_by("id").first()
+                tags = demo_tags_create(actor=hq_admin) if hq_admin else 0
         except ApplicationError as error:
             raise CommandError(error.message) from error
 
@@ -51,6 +55,8 @@ class Command(BaseCommand):
                 f"Created {added.customers} customers ({added.first_customer_no}–{added.last_customer_no}) "
                 f"with {added.holdings} product holdings (seed {seed})."
             )
+        if tags:
+            self.stdout.write(f"Created {tags} demo tags and evaluated the tag rules.")
         self.stdout.write(f"Seeded in {time.perf_counter() - started:.1f} s.")
         if org:
             logins = ", ".join(DEMO_LOGINS)
