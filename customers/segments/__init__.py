@@ -1,0 +1,1 @@
+"""Segments (客群): saved audiences of customers, defined by tags and a rule."""
