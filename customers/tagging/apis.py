@@ -64,15 +64,15 @@ class TagGroupViewSet(viewsets.ReadOnlyModelViewSet):
 class TagGroupCreateApi(APIView):
     permission_classes = [HqAdminOnly]
 
-    class InputSerializer(serializers.Serializer):
+    class TagGroupCreateInputSerializer(serializers.Serializer):
         code = serializers.SlugField(max_length=64)
         name = serializers.CharField(max_length=64)
         description = serializers.CharField(required=False, allow_blank=True, default="")
         exclusive = serializers.BooleanField(default=False)
 
-    @extend_schema(request=InputSerializer, responses={201: TagGroupOutputSerializer})
+    @extend_schema(request=TagGroupCreateInputSerializer, responses={201: TagGroupOutputSerializer})
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.TagGroupCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         group = services.tag_group_create(**serializer.validated_data)
         return Response(TagGroupOutputSerializer(group).data, status=status.HTTP_201_CREATED)
@@ -90,7 +90,7 @@ class TagViewSet(viewsets.ReadOnlyModelViewSet):
 class TagCreateApi(APIView):
     permission_classes = [HqAdminOnly]
 
-    class InputSerializer(serializers.Serializer):
+    class TagCreateInputSerializer(serializers.Serializer):
         group_code = serializers.SlugRelatedField(slug_field="code", queryset=TagGroup.objects.all(), source="group")
         code = serializers.SlugField(max_length=64)
         name = serializers.CharField(max_length=64)
@@ -98,9 +98,9 @@ class TagCreateApi(APIView):
         color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", default="#1f6feb")
         description = serializers.CharField(required=False, allow_blank=True, default="")
 
-    @extend_schema(request=InputSerializer, responses={201: TagOutputSerializer})
+    @extend_schema(request=TagCreateInputSerializer, responses={201: TagOutputSerializer})
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.TagCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         tag = services.tag_create(**serializer.validated_data)
         return Response(TagOutputSerializer(tag).data, status=status.HTTP_201_CREATED)
@@ -170,13 +170,13 @@ class TagRuleSaveApi(APIView):
 
     permission_classes = [HqAdminOnly]
 
-    class InputSerializer(RuleDefinitionInputSerializer):
+    class TagRuleSaveInputSerializer(RuleDefinitionInputSerializer):
         is_active = serializers.BooleanField(default=True)
 
-    @extend_schema(request=InputSerializer, responses=TagOutputSerializer)
+    @extend_schema(request=TagRuleSaveInputSerializer, responses=TagOutputSerializer)
     def put(self, request: Request, code: str) -> Response:
         tag = get_object_or_404(selectors.tags_list(), code=code)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.TagRuleSaveInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.tag_rule_save(tag=tag, actor=staff_for_user(user=request.user), **serializer.validated_data)
         return Response(TagOutputSerializer(selectors.tags_list().get(pk=tag.pk)).data)

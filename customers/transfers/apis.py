@@ -26,7 +26,7 @@ class CustomerTransferApi(APIView):
 
     permission_classes = [role_required(Role.HQ_ADMIN, Role.BRANCH_MANAGER)]
 
-    class InputSerializer(serializers.Serializer):
+    class CustomerTransferInputSerializer(serializers.Serializer):
         kind = serializers.ChoiceField(choices=TransferKind.choices)
         to_employee_no = serializers.CharField(max_length=32)
         reason = serializers.CharField(max_length=500)
@@ -40,9 +40,9 @@ class CustomerTransferApi(APIView):
                 raise serializers.ValidationError("Give either customer_nos or from_employee_no.")
             return data
 
-    @extend_schema(request=InputSerializer, responses=TransferOutputSerializer)
+    @extend_schema(request=CustomerTransferInputSerializer, responses=TransferOutputSerializer)
     def post(self, request: Request) -> Response:
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.CustomerTransferInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         staff = staff_list_visible(user=request.user, active_only=False)

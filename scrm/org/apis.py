@@ -60,15 +60,15 @@ class StaffRoleChangeApi(APIView):
 
     permission_classes = [role_required(Role.HQ_ADMIN)]
 
-    class InputSerializer(serializers.Serializer):
+    class StaffRoleChangeInputSerializer(serializers.Serializer):
         role = serializers.ChoiceField(choices=Role.choices)
         branch_code = serializers.SlugRelatedField(slug_field="code", queryset=Branch.objects.all(), source="branch")
         reason = serializers.CharField(max_length=500)
 
-    @extend_schema(request=InputSerializer, responses=StaffOutputSerializer)
+    @extend_schema(request=StaffRoleChangeInputSerializer, responses=StaffOutputSerializer)
     def post(self, request: Request, pk: int) -> Response:
         staff = get_object_or_404(staff_list_visible(user=request.user, active_only=False), pk=pk)
-        serializer = self.InputSerializer(data=request.data)
+        serializer = self.StaffRoleChangeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         staff = staff_change_role(
             staff=staff,

@@ -186,6 +186,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # The API description is for the bank's staff, not the world.
     "SERVE_PERMISSIONS": ["scrm.org.permissions.IsActiveStaff"],
+    # Several models have a "kind"; name each choice set after what it classifies.
+    "ENUM_NAME_OVERRIDES": {
+        "TagKindEnum": "customers.models.TagKind",
+        "TransferKindEnum": "customers.models.TransferKind",
+        "ImportKindEnum": "customers.models.ImportKind",
+        "TimelineKindEnum": "customers.models.TimelineKind",
+    },
 }
 
 # --- Logging: structured, one line per event, never PII ---------------------
