@@ -4,6 +4,7 @@ A customer outside the viewer's scope does not exist for them: 404, never 403.
 """
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.cache import add_never_cache_headers
 from drf_spectacular.utils import extend_schema
@@ -14,8 +15,9 @@ from rest_framework.views import APIView
 
 from customers.models import Customer, Gender, LifecycleStage, RiskLevel
 from customers.pii import PII_REVEAL_ROLES
-from customers.selectors import customer_list_visible, customer_profile, customer_profile_list
+from customers.selectors import customer_360, customer_list_visible, customer_profile, customer_profile_list
 from customers.services import PURPOSE_MAX_LENGTH, customer_reveal_pii
+from customers.timeline.apis import TimelineEventOutputSerializer
 from scrm.org.permissions import role_required
 from scrm.pii import PiiKind
 
@@ -115,3 +117,40 @@ class CustomerRevealPiiApi(APIView):
         )
         add_never_cache_headers(response)
         return response
+
+
+class CustomerTagOutputSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    color = serializers.CharField()
+    group = serializers.CharField()
+    source = serializers.CharField()
+
+
+class ProductHoldingOutputSerializer(serializers.Serializer):
+    product_code = serializers.CharField()
+    product_name = serializers.CharField()
+    product_type = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=18, decimal_places=2)
+    opened_on = serializers.DateField(allow_null=True)
+    maturity_date = serializers.DateField(allow_null=True)
+
+
+class Customer360OutputSerializer(serializers.Serializer):
+    profile = CustomerProfileOutputSerializer()
+    aum_band = serializers.CharField()
+    tags = CustomerTagOutputSerializer(many=True)
+    holdings = ProductHoldingOutputSerializer(many=True)
+    timeline = TimelineEventOutputSerializer(many=True)
+
+
+class Customer360Api(APIView):
+    """客户360: masked profile, tags, holdings and recent timeline of one customer in scope."""
+
+    @extend_schema(responses={200: Customer360OutputSerializer, 404: ErrorOutputSerializer})
+    def get(self, request: Request, customer_no: str) -> Response:
+        try:
+            view = customer_360(customer_no=customer_no, viewer=request.user)
+        except Customer.DoesNotExist as error:
+            raise Http404 from error
+        return Response(Customer360OutputSerializer(view).data)

@@ -13,8 +13,9 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 
-from customers.models import Customer
+from customers.models import Customer, CustomerTag, ProductHolding, TimelineEvent
 from customers.pii import pii_can_reveal, pii_masked
+from customers.timeline.selectors import timeline_for_customer
 from scrm.pii import PiiKind
 
 
@@ -77,4 +78,55 @@ def customer_profile(*, customer: Customer, viewer: AbstractBaseUser | Anonymous
         last_contact_at=customer.last_contact_at,
         opened_on=customer.opened_on,
         can_reveal=pii_can_reveal(viewer=viewer),
+    )
+
+
+@dataclass(frozen=True)
+class CustomerTagView:
+    code: str
+    name: str
+    color: str
+    group: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Customer360:
+    """Everything a member of staff sees on one customer's page or sidebar card."""
+
+    profile: CustomerProfile
+    aum_band: str
+    tags: list[CustomerTagView]
+    holdings: list[ProductHolding]
+    timeline: list[TimelineEvent]
+
+
+def customer_360(*, customer_no: str, viewer: AbstractBaseUser | AnonymousUser) -> Customer360:
+    """The 360 view of a customer in the viewer's scope; raises Customer.DoesNotExist otherwise.
+
+    A fixed handful of queries whatever the customer holds: the customer, tags, holdings, timeline.
+    """
+    customer = customer_profile_list(user=viewer).get(customer_no=customer_no)
+    tags = [
+        CustomerTagView(
+            code=link.tag.code,
+            name=link.tag.name,
+            color=link.tag.color,
+            group=link.tag.group.name,
+            source=link.source,
+        )
+        for link in CustomerTag.objects.visible_to(viewer)
+        .filter(customer=customer)
+        .select_related("tag__group")
+        .order_by("tag__group__sort_order", "tag__code")
+    ]
+    holdings = list(
+        ProductHolding.objects.visible_to(viewer).filter(customer=customer).order_by("maturity_date", "product_code")
+    )
+    return Customer360(
+        profile=customer_profile(customer=customer, viewer=viewer),
+        aum_band=customer.aum_band,
+        tags=tags,
+        holdings=holdings,
+        timeline=list(timeline_for_customer(customer_id=customer.pk, user=viewer, limit=20)),
     )

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("customers.tagging.urls")),
     path("transfers/", CustomerTransferApi.as_view(), name="customer-transfer"),
     path("<str:customer_no>/timeline/", CustomerTimelineApi.as_view(), name="customer-timeline"),
+    path("<str:customer_no>/360/", apis.Customer360Api.as_view(), name="customer-360"),
     path("<str:customer_no>/reveal/", apis.CustomerRevealPiiApi.as_view(), name="customer-reveal-pii"),
     *router.urls,
 ]
