@@ -25,6 +25,7 @@ urlpatterns += i18n_patterns(
     path("", analytics_views.HomeView.as_view(), name="home"),
     path("login/", org_views.LoginView.as_view(), name="login"),
     path("logout/", org_views.LogoutView.as_view(), name="logout"),
+    path("tags/", include("customers.tagging.page_urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

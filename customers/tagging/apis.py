@@ -58,7 +58,7 @@ class TagGroupViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_field = "code"
 
     def get_queryset(self) -> QuerySet[TagGroup]:
-        return selectors.tag_groups_with_tags()
+        return selectors.tag_groups_list()
 
 
 class TagGroupCreateApi(APIView):

@@ -6,6 +6,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, QuerySet
 from django.db.models.expressions import RawSQL
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from customers.models import Customer, Tag, TagGroup, TagRuleRun
@@ -14,8 +15,8 @@ from customers.tagging.rules import rule_customer_ids_sql
 PREVIEW_SAMPLE_SIZE = 20
 
 
-def tag_groups_with_tags() -> QuerySet[TagGroup]:
-    return TagGroup.objects.prefetch_related("tags")
+def tag_groups_list() -> QuerySet[TagGroup]:
+    return TagGroup.objects.order_by("sort_order", "code")
 
 
 def tags_list(*, kind: str | None = None, group_code: str | None = None) -> QuerySet[Tag]:
@@ -59,4 +60,8 @@ def tag_rule_preview(*, definition: Any, user: AbstractBaseUser | AnonymousUser)
 
 
 def tag_rule_run_get(*, run_id: int) -> TagRuleRun:
-    return TagRuleRun.objects.get(pk=run_id)
+    return get_object_or_404(TagRuleRun, pk=run_id)
+
+
+def tag_rule_run_latest() -> TagRuleRun | None:
+    return TagRuleRun.objects.order_by("-id").first()

@@ -27,6 +27,7 @@ ALL_ROLES = frozenset(Role)
 # Later capabilities add their pages here; each names the roles that see it.
 NAVIGATION = (
     NavItem(_("Workbench"), "home", ALL_ROLES),
+    NavItem(_("Tags"), "tag-catalogue", frozenset({Role.HQ_ADMIN, Role.BRANCH_MANAGER, Role.RM})),
     NavItem(_("API docs"), "api:docs", frozenset({Role.HQ_ADMIN})),
 )
 

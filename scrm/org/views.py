@@ -1,12 +1,16 @@
-"""Sign-in and sign-out pages; both are audited."""
+"""Sign-in and sign-out pages (both audited), and the role gate for pages."""
 
 from typing import Any
 
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
+from scrm.org.roles import Role
+from scrm.org.scoping import data_scope_for
 
 
 class LoginView(auth_views.LoginView):
@@ -33,3 +37,17 @@ class LogoutView(auth_views.LogoutView):
         if request.user.is_authenticated:
             audit_record(actor=request.user, action=AuditAction.LOGOUT, request=request)
         return super().post(request, *args, **kwargs)
+
+
+class RoleRequiredMixin(LoginRequiredMixin):
+    """For pages: signed in, active staff, and one of ``allowed_roles`` (403 otherwise)."""
+
+    allowed_roles: frozenset[Role] = frozenset(Role)
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        scope = data_scope_for(request.user)
+        if scope is None or scope.role not in self.allowed_roles:
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)

@@ -1,0 +1,99 @@
+"""Tag pages: the catalogue with scoped counts, the rule editor with live preview, batch runs."""
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
+from django.views.generic import TemplateView
+
+from customers.models import TagKind
+from customers.rules import FIELDS, RuleError
+from customers.tagging import selectors, services
+from scrm.core.exceptions import ApplicationError
+from scrm.org.roles import Role
+from scrm.org.selectors import staff_for_user
+from scrm.org.views import RoleRequiredMixin
+
+HQ_ONLY = frozenset({Role.HQ_ADMIN})
+
+
+class TagCataloguePage(RoleRequiredMixin, TemplateView):
+    template_name = "tagging/catalogue.html"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        counts = selectors.tag_counts_visible(user=self.request.user)
+        tags_by_group: dict[int, list] = defaultdict(list)
+        for tag in selectors.tags_list():
+            tags_by_group[tag.group_id].append((tag, counts.get(tag.pk, 0)))
+        context["groups"] = [(group, tags_by_group[group.pk]) for group in selectors.tag_groups_list()]
+        context["latest_run"] = selectors.tag_rule_run_latest()
+        context["can_edit"] = staff_for_user(user=self.request.user).role == Role.HQ_ADMIN
+        return context
+
+
+class TagRuleEditPage(RoleRequiredMixin, View):
+    allowed_roles = HQ_ONLY
+
+    def get(self, request: HttpRequest, code: str) -> HttpResponse:
+        tag = get_object_or_404(selectors.tags_list(kind=TagKind.RULE), code=code)
+        rule = getattr(tag, "rule", None)
+        definition = json.dumps(rule.definition if rule else {"all": []}, ensure_ascii=False, indent=2)
+        return render(request, "tagging/rule_edit.html", {"tag": tag, "definition": definition, "fields": FIELDS})
+
+    def post(self, request: HttpRequest, code: str) -> HttpResponse:
+        tag = get_object_or_404(selectors.tags_list(kind=TagKind.RULE), code=code)
+        text = request.POST.get("definition", "")
+        try:
+            services.tag_rule_save(tag=tag, definition=json.loads(text), actor=staff_for_user(user=request.user))
+        except json.JSONDecodeError as error:
+            error_message = _("The rule is not valid JSON: %(error)s") % {"error": error}
+        except ApplicationError as error:
+            error_message = error.message
+        else:
+            messages.success(request, _("Rule saved. It takes effect for every customer at the next run."))
+            return redirect("tag-catalogue")
+        context = {"tag": tag, "definition": text, "fields": FIELDS, "error": error_message}
+        return render(request, "tagging/rule_edit.html", context, status=400)
+
+
+class TagRulePreviewPartial(RoleRequiredMixin, View):
+    """htmx: how many customers the rule in the editor selects, with a masked sample."""
+
+    allowed_roles = HQ_ONLY
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        context: dict[str, Any] = {}
+        try:
+            preview = selectors.tag_rule_preview(
+                definition=json.loads(request.POST.get("definition", "")), user=request.user
+            )
+        except json.JSONDecodeError as error:
+            context["error"] = _("The rule is not valid JSON: %(error)s") % {"error": error}
+        except RuleError as error:
+            context["error"] = str(error)
+        else:
+            context["preview"] = preview
+        return render(request, "tagging/_preview.html", context)
+
+
+class TagRuleRunStart(RoleRequiredMixin, View):
+    allowed_roles = HQ_ONLY
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        run = services.tag_rule_run_start(triggered_by=staff_for_user(user=request.user))
+        return render(request, "tagging/_run.html", {"run": run})
+
+
+class TagRuleRunProgressPartial(RoleRequiredMixin, View):
+    """htmx: polled while a run is in progress."""
+
+    allowed_roles = HQ_ONLY
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        return render(request, "tagging/_run.html", {"run": selectors.tag_rule_run_get(run_id=pk)})
