@@ -1,0 +1,1 @@
+"""The customer list and search: filters, blind-index lookup, keyset pages."""

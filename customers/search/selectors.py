@@ -1,0 +1,118 @@
+"""Finding customers: filters over the viewer's scope, exact PII lookup, name search.
+
+Phone and ID number are found through their blind index (``scrm.pii.blind_index``),
+so ``+86 138-0013-8000`` finds ``13800138000`` without the number ever being stored
+or compared in clear.
+
+Names are encrypted with a random nonce and have no blind index, so SQL cannot match
+them. A name search therefore decrypts names, and only within a result the other
+filters (and the viewer's scope) have already narrowed to at most
+``NAME_SEARCH_MAX_CANDIDATES`` customers — an RM's book always fits, a bank-wide
+search must be narrowed first. It matches the *whole* name (after Unicode and
+whitespace normalisation), never a part of it: like the phone lookup it confirms a
+value the searcher already knows and cannot be used to read names one character at a
+time (compliance sees masked values only). See docs/customers.md.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet, Subquery
+from django.utils.translation import gettext as _
+
+from customers.models import AumBand, Customer, LifecycleStage, RiskLevel
+from customers.segments.definition import tag_conditions, tag_ids_for_codes
+from scrm.core.exceptions import ApplicationError
+from scrm.org.models import Branch, Staff
+from scrm.pii import PiiKind, blind_index, unseal
+
+NAME_SEARCH_MAX_CANDIDATES = 10_000
+
+
+@dataclass(frozen=True)
+class CustomerSearchFilters:
+    """Every filter is optional; the ones given are combined with AND."""
+
+    tags_any: tuple[str, ...] = ()
+    tags_all: tuple[str, ...] = ()
+    aum_band: AumBand | None = None
+    aum_min: Decimal | None = None
+    aum_max: Decimal | None = None
+    lifecycle_stage: LifecycleStage | None = None
+    risk_level: RiskLevel | None = None
+    branch: str | None = None  # branch code: the branch and everything under it
+    owner: str | None = None  # the owning RM's employee number
+    phone: str | None = None
+    id_number: str | None = None
+    name: str | None = None
+
+
+def customer_search(*, user: AbstractBaseUser | AnonymousUser, filters: CustomerSearchFilters) -> QuerySet[Customer]:
+    """The customers in the user's scope that match every given filter, unordered.
+
+    Unknown tag codes are an error (the tag catalogue is public to staff). A branch code
+    or employee number that does not exist simply matches nothing, exactly like one
+    outside the viewer's scope, so the search never confirms what the viewer cannot see.
+    """
+    customers = Customer.objects.visible_to(user)
+    if filters.tags_any or filters.tags_all:
+        ids = tag_ids_for_codes({*filters.tags_any, *filters.tags_all}, field="tags")
+        customers = customers.filter(
+            *tag_conditions(
+                any_of=[ids[code] for code in filters.tags_any], all_of=[ids[code] for code in filters.tags_all]
+            )
+        )
+    if filters.aum_band:
+        customers = customers.filter(aum_band=filters.aum_band)
+    if filters.aum_min is not None:
+        customers = customers.filter(aum__gte=filters.aum_min)
+    if filters.aum_max is not None:
+        customers = customers.filter(aum__lte=filters.aum_max)
+    if filters.lifecycle_stage:
+        customers = customers.filter(lifecycle_stage=filters.lifecycle_stage)
+    if filters.risk_level:
+        customers = customers.filter(risk_level=filters.risk_level)
+    if filters.branch:
+        subtree = Branch.objects.filter(code=filters.branch).values_list("path", flat=True).first()
+        if subtree is None:
+            return customers.none()
+        customers = customers.filter(branch__path__startswith=subtree)
+    if filters.owner:
+        customers = customers.filter(owner_id=Subquery(Staff.objects.filter(employee_no=filters.owner).values("id")))
+    if filters.phone:
+        customers = customers.filter(phone_index=blind_index(filters.phone, kind=PiiKind.PHONE))
+    if filters.id_number:
+        customers = customers.filter(id_number_index=blind_index(filters.id_number, kind=PiiKind.ID_NUMBER))
+    if filters.name:
+        customers = _with_name(customers, filters.name)
+    return customers
+
+
+def normalise_name(name: str) -> str:
+    """Full-width and half-width forms, case and runs of spaces do not matter."""
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def _with_name(customers: QuerySet[Customer], name: str) -> QuerySet[Customer]:
+    """Decrypt the names of the (already narrowed) candidates and keep exact matches.
+
+    Runs one query now, reading ids and name ciphertexts only; returns a queryset by
+    id, so ordering and keyset pages work as for any other filter.
+    """
+    wanted = normalise_name(name)
+    candidates = list(customers.order_by().values_list("id", "name_cipher")[: NAME_SEARCH_MAX_CANDIDATES + 1])
+    if len(candidates) > NAME_SEARCH_MAX_CANDIDATES:
+        raise ApplicationError(
+            _(
+                "Searching by name needs a narrower search: more than %(limit)d customers match the other "
+                "filters. Add a branch, owner, tag or AUM filter, or search by phone or ID number."
+            )
+            % {"limit": NAME_SEARCH_MAX_CANDIDATES},
+            {"field": "name", "limit": NAME_SEARCH_MAX_CANDIDATES},
+        )
+    matches = [pk for pk, token in candidates if normalise_name(unseal(bytes(token), kind=PiiKind.NAME)) == wanted]
+    return customers.filter(pk__in=matches)

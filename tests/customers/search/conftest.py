@@ -1,0 +1,3 @@
+from tests.customers.segments.conftest import tags
+
+__all__ = ["tags"]
