@@ -1,0 +1,66 @@
+"""The customer list page: the search form, masked rows, "load more" by keyset (htmx)."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django.views import View
+from rest_framework.exceptions import ValidationError
+
+from customers.models import AumBand, Customer
+from customers.search.filters import CustomerSearchFilterSet
+from customers.search.keyset import CustomerSort, customer_keyset_page
+from customers.search.selectors import customer_search
+from customers.selectors import CustomerProfile, customer_profile
+from scrm.core.exceptions import ApplicationError
+
+CUSTOMER_SORTS = frozenset(sort.value for sort in CustomerSort)
+
+
+class CustomerRow(NamedTuple):
+    profile: CustomerProfile
+    aum_band: str
+
+
+def customer_rows(customers: list[Customer], *, viewer: Any) -> list[CustomerRow]:
+    return [
+        CustomerRow(
+            profile=customer_profile(customer=customer, viewer=viewer), aum_band=str(AumBand(customer.aum_band).label)
+        )
+        for customer in customers
+    ]
+
+
+class CustomerListPage(LoginRequiredMixin, View):
+    template_name = "customers/list.html"
+    rows_template_name = "customers/_rows.html"
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        filterset = CustomerSearchFilterSet(request.GET, request=request)
+        ordering = request.GET.get("ordering", "")
+        sort = CustomerSort(ordering) if ordering in CUSTOMER_SORTS else CustomerSort.ID
+        context: dict[str, Any] = {"filterset": filterset, "sorts": list(CustomerSort), "sort": sort, "rows": []}
+        try:
+            customers = customer_search(user=request.user, filters=filterset.search_filters())
+            page = customer_keyset_page(
+                customers=customers.select_related("branch", "owner"), sort=sort, cursor=request.GET.get("cursor")
+            )
+        except ValidationError:
+            pass  # the form shows its own errors
+        except ApplicationError as error:
+            context["error"] = error.message
+        else:
+            context["rows"] = customer_rows(page.customers, viewer=request.user)
+            if page.next_cursor:
+                query = request.GET.copy()
+                query["cursor"] = page.next_cursor
+                context["next_url"] = f"{request.path}?{query.urlencode()}"
+        # A "load more" request gets only the next rows and the next button.
+        template = self.rows_template_name if getattr(request, "htmx", False) else self.template_name
+        response = render(request, template, context)
+        patch_vary_headers(response, ("HX-Request",))
+        return response

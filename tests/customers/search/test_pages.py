@@ -1,0 +1,93 @@
+"""The customer list page: a filter form, masked rows, and "load more" by keyset over htmx."""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from pytest_django.asserts import assertContains, assertNotContains, assertTemplateNotUsed, assertTemplateUsed
+
+from tests.conftest import World
+from tests.customers.segments.conftest import visible
+from tests.factories import CustomerFactory
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.customers.search.urls")]
+
+
+def page_url() -> str:
+    return reverse("customers-page")
+
+
+def listed(html: str) -> list[str]:
+    return re.findall(r'<td class="font-monospace">(C\d+)</td>', html)
+
+
+def load_more_url(html: str) -> str | None:
+    found = re.search(r'hx-get="([^"]+)"', html)
+    return found.group(1).replace("&amp;", "&") if found else None
+
+
+def test_the_page_lists_the_viewers_customers_masked(world: World, client_for) -> None:
+    response = client_for("rm").get(page_url())
+
+    assert response.status_code == 200
+    assertTemplateUsed(response, "customers/list.html")
+    html = response.content.decode()
+    assert set(listed(html)) == {c.customer_no for c in [*world.customers_rm_bj, world.pool_customer_bj_hd_1]}
+    assertContains(response, "<td>张*</td>", count=4, html=True)
+    assertNotContains(response, "张三")
+    assertContains(response, 'name="phone"')
+    assert load_more_url(html) is None
+
+
+def test_load_more_fetches_the_next_rows_only_until_every_row_is_shown(world: World, client_for) -> None:
+    CustomerFactory.create_batch(120, owner=world.rm_bj)
+    client = client_for("rm")
+
+    first = client.get(page_url(), {"ordering": "-aum"})
+    seen = listed(first.content.decode())
+    next_url = load_more_url(first.content.decode())
+    while next_url:
+        more = client.get(next_url, headers={"HX-Request": "true"})
+        assertTemplateUsed(more, "customers/_rows.html")
+        assertTemplateNotUsed(more, "customers/list.html")
+        assert "HX-Request" in more["Vary"]
+        seen += listed(more.content.decode())
+        next_url = load_more_url(more.content.decode())
+
+    assert len(seen) == len(set(seen)) == 124
+    assert "ordering=-aum" in load_more_url(first.content.decode())
+
+
+def test_the_form_filters_and_shows_bad_input(world: World, client_for) -> None:
+    CustomerFactory(owner=world.rm_bj, phone="13800138000")
+    client = client_for("rm")
+
+    found = client.get(page_url(), {"phone": "+86 138 0013 8000"})
+    bad = client.get(page_url(), {"phone": "none"})
+
+    assert len(listed(found.content.decode())) == 1
+    assertContains(bad, 'class="form-control form-control-sm is-invalid"')
+    assert listed(bad.content.decode()) == []
+
+
+def test_a_refused_search_is_explained(world: World, client_for) -> None:
+    response = client_for("rm").get(page_url(), {"tags_any": "ghost"})
+
+    assertContains(response, "Unknown tag code(s): ghost.")
+
+
+def test_another_rms_customer_never_appears(world: World, client_for) -> None:
+    theirs = CustomerFactory(owner=world.rm_sh, phone="13700001111")
+
+    response = client_for("rm").get(page_url(), {"phone": "13700001111"})
+
+    assertNotContains(response, theirs.customer_no)
+    assertContains(response, 'id="no-customers"')
+    assert len(visible(world, "rm")) == 4
+
+
+def test_strangers_are_sent_to_sign_in(world: World) -> None:
+    response = Client().get(page_url())
+
+    assert response.status_code == 302
