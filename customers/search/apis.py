@@ -22,7 +22,7 @@ class CustomerSearchApi(ListAPIView):
     """Customers in the viewer's data scope matching every given filter; PII masked.
 
     Phone and ID number match exactly through the blind index. A name matches the
-    whole name only, and only once the other filters leave at most 10,000 customers.
+    whole name only, and only once the other filters leave at most 50,000 customers.
     """
 
     serializer_class = CustomerProfileOutputSerializer

@@ -46,7 +46,7 @@ class CustomerSearchFilterSet(django_filters.FilterSet):
     name = django_filters.CharFilter(
         label=_("Name"),
         max_length=50,
-        help_text=_("The full name, matched exactly, within at most 10,000 customers found by the other filters."),
+        help_text=_("The full name, matched exactly, within at most 50,000 customers found by the other filters."),
     )
 
     class Meta:
