@@ -1,0 +1,310 @@
+"""Imports of core-banking extracts: accept an upload, then run it on the bulk queue.
+
+A run is many short transactions and one long one. Staging — reading, validating,
+sealing and ``COPY``-ing each chunk into TEMP tables — commits progress after every
+chunk, so the progress bar moves. Everything the import writes to customer data —
+the upsert, its timeline events, the job's outcome and its audit event — is one
+transaction at the end: a crash before it leaves no trace but a RUNNING job, which
+the task's retry restarts from scratch.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
+
+from django.core.files import File
+from django.db import connection, transaction
+from django.db.models import F
+from django.db.models.functions import Greatest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.imports.contract import CONTRACTS, MAX_FILE_BYTES, Contract, HeaderProblems
+from customers.imports.reading import extract_open, file_format_of
+from customers.imports.selectors import import_reference
+from customers.imports.staging import STAGINGS, StageCounts, Staging, UpsertCounts
+from customers.imports.validation import CHECKS, cells_tidy
+from customers.models import ImportJob, ImportKind, ImportMode, JobStatus
+from scrm.audit.models import AuditAction
+from scrm.audit.services import audit_record
+from scrm.core.exceptions import ApplicationError
+from scrm.org.models import Staff
+
+logger = logging.getLogger(__name__)
+
+# Session-level advisory lock (namespace, job id) held while a job runs: a duplicate
+# delivery of the task finds it taken and leaves the job to the worker that has it.
+_RUN_LOCK_NAMESPACE = 0x1A0B
+
+
+# --- Upload ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def import_job_create(
+    *,
+    file: File,
+    original_name: str,
+    kind: ImportKind,
+    mode: ImportMode,
+    dry_run: bool,
+    actor: Staff,
+    enqueue: bool = True,
+) -> ImportJob:
+    """Accept an extract: refuse at once a file that is not one (type, size, header), else queue it.
+
+    ``enqueue=False`` leaves the job for the caller to run (the management command runs it inline).
+    """
+    file_format = file_format_of(original_name)
+    if not file.size:
+        raise ApplicationError(_("The file is empty."), extra={"file": original_name})
+    if file.size > MAX_FILE_BYTES:
+        raise ApplicationError(
+            _("The file is larger than %(limit)s GiB: split the extract.") % {"limit": MAX_FILE_BYTES // 1024**3},
+            extra={"file": original_name, "size": file.size},
+        )
+    extract = extract_open(file, file_format=file_format)
+    contract = CONTRACTS[kind]
+    _mapping, problems = contract.header_map(extract.header)
+    if problems:
+        raise _header_error(contract, problems)
+    file.seek(0)
+
+    job = ImportJob(kind=kind, mode=mode, dry_run=dry_run, original_name=original_name[:255], created_by=actor)
+    job.file.save(f"{uuid.uuid4().hex}.{file_format}", file, save=False)
+    job.save()
+    if enqueue:
+        from customers.imports import tasks  # the tasks module imports this one
+
+        transaction.on_commit(partial(tasks.import_run.delay, job.pk))
+    return job
+
+
+def _header_error(contract: Contract, problems: HeaderProblems) -> ApplicationError:
+    parts = []
+    if problems.missing:
+        parts.append(
+            _("The file lacks required columns: %(columns)s.")
+            % {"columns": ", ".join(contract.describe(problems.missing))}
+        )
+    if problems.duplicated:
+        parts.append(
+            _("These columns are named twice: %(columns)s.")
+            % {"columns": ", ".join(contract.describe(problems.duplicated))}
+        )
+    return ApplicationError(
+        " ".join(parts),
+        extra={"missing_columns": list(problems.missing), "duplicated_columns": list(problems.duplicated)},
+    )
+
+
+# --- Run --------------------------------------------------------------------------------
+
+
+def import_job_run(*, job_id: int) -> ImportJob | None:
+    """The worker's body: import the job's file, or do nothing if it is finished or being run.
+
+    Safe to call again for the same job at any point: a finished job is left as it is; a
+    RUNNING one (its worker died) is restarted from scratch. Not wrapped in one
+    transaction on purpose — see the module docstring.
+    """
+    with _run_lock(job_id) as acquired:
+        if not acquired:
+            logger.info("import already running elsewhere job_id=%s", job_id)
+            return None
+        job = _job_claim(job_id=job_id)
+        if job is None:
+            logger.info("import already finished job_id=%s", job_id)
+            return None
+        try:
+            return _job_import(job)
+        except ApplicationError as error:
+            job.refresh_from_db(fields=["total_rows", "processed_rows"])
+            return _job_finish(job, status=JobStatus.FAILED, message=error.message)
+
+
+@contextmanager
+def _run_lock(job_id: int) -> Iterator[bool]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_RUN_LOCK_NAMESPACE, job_id])
+        (acquired,) = cursor.fetchone()
+    try:
+        yield acquired
+    finally:
+        if acquired and connection.connection is not None and not connection.needs_rollback:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_RUN_LOCK_NAMESPACE, job_id])
+
+
+def _job_claim(*, job_id: int) -> ImportJob | None:
+    """QUEUED or RUNNING → RUNNING, with every counter reset; None when the job is finished."""
+    claimed = ImportJob.objects.filter(pk=job_id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING]).update(
+        status=JobStatus.RUNNING,
+        started_at=timezone.now(),
+        finished_at=None,
+        total_rows=0,
+        processed_rows=0,
+        created_count=0,
+        updated_count=0,
+        error_count=0,
+        error_report="",
+        message="",
+    )
+    if claimed != 1:
+        return None
+    return ImportJob.objects.select_related("created_by__user").get(pk=job_id)
+
+
+def _job_import(job: ImportJob) -> ImportJob:
+    kind = ImportKind(job.kind)
+    contract = CONTRACTS[kind]
+    check = CHECKS[kind]
+    # Opened through the storage, the file says it is binary ("rb"): pandas then decodes it itself.
+    with job.file.storage.open(job.file.name, "rb") as stored:
+        extract = extract_open(stored, file_format=file_format_of(job.original_name))
+        header, problems = contract.header_map(extract.header)
+        if problems:
+            raise _header_error(contract, problems)
+        ImportJob.objects.filter(pk=job.pk).update(total_rows=extract.estimated_rows or 0)
+        reference = import_reference(kind=kind)
+        processed = 0
+        with STAGINGS[kind](header=header) as stage:
+            for frame, rows in extract.chunks(header.positions):
+                cells, blank = cells_tidy(frame)
+                if not blank.all():
+                    stage.add(check(cells[~blank], rows=rows[~blank], reference=reference))
+                processed += int((~blank).sum())
+                # Autocommitted on its own: the progress bar sees every chunk.
+                ImportJob.objects.filter(pk=job.pk).update(
+                    processed_rows=processed, total_rows=Greatest(F("total_rows"), processed)
+                )
+            stage.reject_repeated_keys()
+            stage.check_references()
+            counts = stage.counts()
+            if counts.invalid_rows:
+                _error_report_attach(job, stage)
+            return _job_complete(job, stage, counts=counts, processed=processed, ignored=header.ignored)
+
+
+def _error_report_attach(job: ImportJob, stage: Staging) -> None:
+    with tempfile.TemporaryFile() as report:
+        stage.error_report_write(report)
+        report.seek(0)
+        job.error_report.save(f"import-{job.pk}-errors.csv", File(report), save=False)
+
+
+def _job_complete(
+    job: ImportJob, stage: Staging, *, counts: StageCounts, processed: int, ignored: tuple[str, ...]
+) -> ImportJob:
+    rejected = job.mode == ImportMode.ALL_OR_NOTHING and counts.invalid_rows > 0
+    with transaction.atomic():
+        upserted = UpsertCounts(created=0, updated=0)
+        if counts.valid_rows and not rejected:
+            with transaction.atomic():
+                upserted = stage.upsert(job_id=job.pk, actor_id=job.created_by_id, now=timezone.now())
+                if job.dry_run:
+                    transaction.set_rollback(True)
+        job.total_rows = job.processed_rows = processed
+        job.created_count, job.updated_count = upserted.created, upserted.updated
+        job.error_count = counts.invalid_rows
+        message = _outcome_message(
+            job, rejected=rejected, unchanged=counts.valid_rows - upserted.created - upserted.updated
+        )
+        if ignored:
+            message += " " + _("Columns not in the contract were ignored: %(columns)s.") % {
+                "columns": ", ".join(ignored)
+            }
+        return _job_finish(job, status=JobStatus.FAILED if rejected else JobStatus.SUCCEEDED, message=message)
+
+
+def _outcome_message(job: ImportJob, *, rejected: bool, unchanged: int) -> str:
+    counts = {
+        "created": job.created_count,
+        "updated": job.updated_count,
+        "unchanged": unchanged,
+        "errors": job.error_count,
+    }
+    if rejected:
+        return (
+            _("%(errors)s rows have errors, so nothing was imported: the whole file is rejected on any error.") % counts
+        )
+    if job.dry_run:
+        return (
+            _(
+                "Dry run, nothing was written: %(created)s would be created, %(updated)s updated and "
+                "%(unchanged)s left unchanged; %(errors)s rows have errors."
+            )
+            % counts
+        )
+    return (
+        _(
+            "%(created)s created, %(updated)s updated, %(unchanged)s unchanged; "
+            "%(errors)s rows with errors were skipped."
+        )
+        % counts
+    )
+
+
+@transaction.atomic
+def _job_finish(job: ImportJob, *, status: JobStatus, message: str) -> ImportJob:
+    """Record the outcome and audit it, in one transaction (with the upsert, when there is one)."""
+    job.status = status
+    job.message = message
+    job.finished_at = timezone.now()
+    job.save(
+        update_fields=[
+            "status",
+            "message",
+            "finished_at",
+            "total_rows",
+            "processed_rows",
+            "created_count",
+            "updated_count",
+            "error_count",
+            "error_report",
+        ]
+    )
+    audit_record(
+        actor=job.created_by.user,
+        action=AuditAction.IMPORT,
+        target=job,
+        data={
+            "file": job.original_name,
+            "kind": job.kind,
+            "mode": job.mode,
+            "dry_run": job.dry_run,
+            "status": status.value,
+            "rows": job.processed_rows,
+            "created": job.created_count,
+            "updated": job.updated_count,
+            "rows_with_errors": job.error_count,
+        },
+    )
+    logger.info(
+        "import finished job_id=%s status=%s rows=%s created=%s updated=%s errors=%s",
+        job.pk,
+        status,
+        job.processed_rows,
+        job.created_count,
+        job.updated_count,
+        job.error_count,
+    )
+    return job
+
+
+@transaction.atomic
+def import_job_fail(*, job_id: int, message: str) -> None:
+    """Mark a job whose run gave up as FAILED; a finished job is left as it is."""
+    job = (
+        ImportJob.objects.select_for_update(of=("self",))
+        .select_related("created_by__user")
+        .filter(pk=job_id, status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
+        .first()
+    )
+    if job is not None:
+        _job_finish(job, status=JobStatus.FAILED, message=message)
