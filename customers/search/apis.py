@@ -36,12 +36,12 @@ class CustomerSearchApi(ListAPIView):
         filters = filterset.search_filters()
         return customer_search(user=self.request.user, filters=filters).select_related("branch", "owner")
 
-    def filter_queryset(self, queryset: QuerySet[Customer]) -> QuerySet[Customer]:
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         # The FilterSet parses (and documents) the parameters; customer_search has applied them.
         return queryset
 
     @extend_schema(responses={200: CustomerProfileOutputSerializer(many=True), 400: ErrorOutputSerializer})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        customers = self.paginate_queryset(self.get_queryset())
+        customers = self.paginate_queryset(self.get_queryset()) or []
         profiles = [customer_profile(customer=customer, viewer=request.user) for customer in customers]
         return self.get_paginated_response(self.get_serializer(profiles, many=True).data)

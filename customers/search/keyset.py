@@ -72,7 +72,8 @@ class RowComparison(Func):
     def as_sql(  # type: ignore[override]
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
     ) -> tuple[str, list[Any]]:
-        parts, params = [], []
+        parts: list[str] = []
+        params: list[Any] = []
         for expression in self.get_source_expressions():
             sql, expression_params = compiler.compile(expression)
             parts.append(sql)

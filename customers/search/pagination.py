@@ -43,7 +43,9 @@ class CustomerKeysetPagination(BasePagination):
     ordering_query_param = "ordering"
     page_size_query_param = "page_size"
 
-    def paginate_queryset(self, queryset: QuerySet[Customer], request: Request, view: Any = None) -> list[Customer]:
+    def paginate_queryset(  # type: ignore[override]
+        self, queryset: QuerySet[Customer], request: Request, view: Any = None
+    ) -> list[Customer]:
         self.request = request
         self.page: KeysetPage = customer_keyset_page(
             customers=queryset,

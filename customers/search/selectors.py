@@ -59,7 +59,7 @@ def customer_search(*, user: AbstractBaseUser | AnonymousUser, filters: Customer
     or employee number that does not exist simply matches nothing, exactly like one
     outside the viewer's scope, so the search never confirms what the viewer cannot see.
     """
-    customers = Customer.objects.visible_to(user)
+    customers: QuerySet[Customer] = Customer.objects.visible_to(user)
     if filters.tags_any or filters.tags_all:
         ids = tag_ids_for_codes({*filters.tags_any, *filters.tags_all}, field="tags")
         customers = customers.filter(

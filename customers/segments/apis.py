@@ -7,6 +7,7 @@ audiences campaigns send to).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.http import StreamingHttpResponse
@@ -84,7 +85,7 @@ class SegmentViewSet(viewsets.ModelViewSet):
     def get_queryset(self) -> Any:
         return segment_list()
 
-    def get_permissions(self) -> list[Any]:
+    def get_permissions(self) -> Sequence[Any]:
         if self.action in ("create", "update", "partial_update", "destroy"):
             return [permission() for permission in self.write_permission_classes]
         return super().get_permissions()
@@ -202,9 +203,10 @@ class _QueryFormatIsTheFileFormat(DefaultContentNegotiation):
     """``?format=`` names the export's file format here, not a DRF renderer; errors stay JSON."""
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
-        return renderers[0], renderers[0].media_type
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
 
 
 class SegmentExportApi(APIView):

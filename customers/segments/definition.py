@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.expressions import NegatedExpression
 from django.utils.translation import gettext as _
 
 from customers.models import CustomerTag, Tag
@@ -137,7 +138,7 @@ def tag_conditions(
     any_of: list[int] | tuple[int, ...] = (),
     all_of: list[int] | tuple[int, ...] = (),
     none_of: list[int] | tuple[int, ...] = (),
-) -> list[Q | Exists]:
+) -> list[Q | Exists | NegatedExpression[Any]]:
     """Filters on a customer queryset, one EXISTS per condition on customers_customertag.
 
     Each EXISTS is a probe of the (customer, tag) unique index, and the planner may
@@ -147,7 +148,7 @@ def tag_conditions(
     def carries(tag_ids: list[int] | tuple[int, ...]) -> Exists:
         return Exists(CustomerTag.objects.filter(customer_id=OuterRef("pk"), tag_id__in=tag_ids))
 
-    conditions: list[Q | Exists] = []
+    conditions: list[Q | Exists | NegatedExpression[Any]] = []
     if any_of:
         conditions.append(carries(any_of))
     conditions.extend(carries([tag_id]) for tag_id in all_of)

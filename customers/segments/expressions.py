@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -56,10 +57,10 @@ class CustomerRuleCondition(Expression):
     def get_source_expressions(self) -> list[Any]:
         return [self.row]
 
-    def set_source_expressions(self, exprs: list[Any]) -> None:
+    def set_source_expressions(self, exprs: Sequence[Any]) -> None:
         (self.row,) = exprs
 
-    def as_sql(
+    def as_sql(  # type: ignore[override]
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
     ) -> tuple[str, list[Any]]:
         if not isinstance(self.row, Col):  # pragma: no cover - only reachable through misuse

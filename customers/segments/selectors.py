@@ -48,7 +48,7 @@ def segment_members(
 
 def _apply(customers: QuerySet[Customer], compiled: CompiledDefinition) -> QuerySet[Customer]:
     definition, ids = compiled.definition, compiled.tag_ids
-    conditions = tag_conditions(
+    conditions: list[Any] = tag_conditions(
         any_of=[ids[code] for code in definition.tags_any],
         all_of=[ids[code] for code in definition.tags_all],
         none_of=[ids[code] for code in definition.tags_none],

@@ -21,7 +21,7 @@ from scrm.audit.services import audit_record
 from scrm.core.exceptions import ApplicationError
 from scrm.org.models import Staff
 
-NAME_MAX_LENGTH = Segment._meta.get_field("name").max_length
+NAME_MAX_LENGTH: int = Segment._meta.get_field("name").max_length or 0
 
 
 def _clean_name(name: str) -> str:
