@@ -9,4 +9,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "scrm.settings")
 app = Celery("scrm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-app.autodiscover_tasks(["customers.tagging", "customers.imports"])
+# Sub-packages of apps keep their own tasks modules.
+app.autodiscover_tasks(["customers.tagging", "customers.imports", "customers.lifecycle"])

@@ -28,6 +28,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_TRACK_STARTED = True
 
 CELERY_BEAT_SCHEDULE = {
+    "lifecycle-nightly": {
+        "task": "customers.lifecycle_recompute",
+        "schedule": crontab(hour=0, minute=30),
+        "options": {"queue": Queue.BULK},
+    },
     "tag-rules-nightly": {
         "task": "customers.tag_rules_run_all",
         "schedule": crontab(hour=1, minute=0),
