@@ -5,9 +5,12 @@ phone and ID number also have a keyed blind index for exact lookup. Nothing in
 this table is readable as PII without going through ``scrm.pii``.
 """
 
+import datetime
 import uuid
 
 from django.db import models
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from scrm.org.models import Branch, Staff
@@ -34,6 +37,10 @@ class RiskLevel(models.TextChoices):
     C3 = "C3", _("C3 balanced")
     C4 = "C4", _("C4 growth")
     C5 = "C5", _("C5 aggressive")
+
+
+# Never-contacted customers sort at the epoch in the last-contact keyset index.
+NEVER_CONTACTED = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
 class AumBand(models.TextChoices):
@@ -97,6 +104,11 @@ class Customer(models.Model):
         indexes = [
             models.Index(fields=["branch", "owner"]),
             models.Index(fields=["owner", "id"]),
+            # Keyset pages of the customer list (customers.search.keyset), one per sort order.
+            models.Index(fields=["aum", "id"], name="customers_aum_id_idx"),
+            models.Index(
+                Coalesce(F("last_contact_at"), Value(NEVER_CONTACTED)), F("id"), name="customers_last_contact_id_idx"
+            ),
         ]
 
     def __str__(self) -> str:

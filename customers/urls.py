@@ -2,6 +2,8 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from customers import apis
+from customers.search.urls import urlpatterns as search_urlpatterns
+from customers.segments.urls import urlpatterns as segment_urlpatterns
 from customers.timeline.apis import CustomerTimelineApi
 from customers.transfers.apis import CustomerTransferApi
 
@@ -11,6 +13,8 @@ router.register("", apis.CustomerViewSet, basename="customer")
 # The router's detail route matches any first path segment, so it goes last.
 urlpatterns = [
     path("", include("customers.tagging.urls")),
+    *search_urlpatterns,
+    *segment_urlpatterns,
     path("transfers/", CustomerTransferApi.as_view(), name="customer-transfer"),
     path("<str:customer_no>/timeline/", CustomerTimelineApi.as_view(), name="customer-timeline"),
     path("<str:customer_no>/360/", apis.Customer360Api.as_view(), name="customer-360"),

@@ -27,6 +27,8 @@ ALL_ROLES = frozenset(Role)
 # Later capabilities add their pages here; each names the roles that see it.
 NAVIGATION = (
     NavItem(_("Workbench"), "home", ALL_ROLES),
+    NavItem(_("Customers"), "customers-page", ALL_ROLES),
+    NavItem(_("Segments"), "segments-page", ALL_ROLES),
     NavItem(_("Tags"), "tag-catalogue", frozenset({Role.HQ_ADMIN, Role.BRANCH_MANAGER, Role.RM})),
     NavItem(_("API docs"), "api:docs", frozenset({Role.HQ_ADMIN})),
 )
