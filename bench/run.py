@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import random
 import sys
 import time
 from collections.abc import Callable
@@ -228,8 +229,79 @@ def bench_tag_rules() -> list[Measurement]:
     ]
 
 
+# --- Customer search ------------------------------------------------------------
+
+SEARCH_REQUESTS = int(os.environ.get("BENCH_SEARCH_REQUESTS", "200"))
+
+
+def _percentile(samples: list[float], fraction: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def _search_queries(rng: random.Random) -> dict[str, Callable[[], str]]:
+    """Query shapes a relationship manager or head office actually sends."""
+    from customers.models import Customer
+    from scrm.pii import PiiKind, unseal
+
+    sample = list(Customer.objects.order_by("?").values_list("phone_cipher", "id_number_cipher", "branch__code")[:200])
+    phones = [unseal(bytes(phone), kind=PiiKind.PHONE) for phone, _, _ in sample]
+    ids = [unseal(bytes(number), kind=PiiKind.ID_NUMBER) for _, number, _ in sample]
+    return {
+        "phone_exact": lambda: f"phone={rng.choice(phones)}",
+        "id_number_exact": lambda: f"id_number={rng.choice(ids)}",
+        "band_and_stage": lambda: f"aum_band={rng.choice(['potential', 'wealth'])}&lifecycle_stage=growing",
+        "sorted_by_aum": lambda: "sort=-aum",
+        "branch_subtree": lambda: "branch=BJ&sort=-last_contact",
+    }
+
+
+def bench_customer_search() -> list[Measurement]:
+    from django.test import Client
+
+    from scrm.org.models import Role, Staff
+
+    rng = random.Random(7)
+    queries = _search_queries(rng)
+    measurements = []
+    for role in (Role.HQ_ADMIN, Role.BRANCH_MANAGER, Role.RM):
+        staff = Staff.objects.filter(role=role).select_related("user").order_by("id").first()
+        client = Client()
+        client.force_login(staff.user)
+        timings: dict[str, list[float]] = {name: [] for name in queries}
+        for index in range(SEARCH_REQUESTS):
+            name = list(queries)[index % len(queries)]
+            url = f"/api/customers/search/?{queries[name]()}"
+            started = time.perf_counter()
+            response = client.get(url)
+            timings[name].append((time.perf_counter() - started) * 1000)
+            if response.status_code != 200:
+                raise RuntimeError(f"{url} answered {response.status_code}")
+        everything = [t for samples in timings.values() for t in samples]
+        p99 = _percentile(everything, 0.99)
+        measurements.append(
+            Measurement(
+                f"customer_search_{role.value}",
+                round(p99, 1),
+                "ms p99",
+                "no target in DESIGN.md; the sidebar 360 targets p99 ≤ 50 ms",
+                None,
+                {
+                    "p50_ms": round(_percentile(everything, 0.5), 1),
+                    "requests": len(everything),
+                    "by_query_p50_p99_ms": {
+                        name: [round(_percentile(t, 0.5), 1), round(_percentile(t, 0.99), 1)]
+                        for name, t in timings.items()
+                    },
+                },
+            )
+        )
+    return measurements
+
+
 SECTIONS: dict[str, Callable[[], list[Measurement]]] = {
     "tag_rules": bench_tag_rules,
+    "customer_search": bench_customer_search,
 }
 
 

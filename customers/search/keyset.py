@@ -28,10 +28,9 @@ from django.db.models.functions import Coalesce
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils.translation import gettext as _
 
-from customers.models import Customer
+from customers.models import NEVER_CONTACTED, Customer
 from scrm.core.exceptions import ApplicationError
 
-NEVER_CONTACTED = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
