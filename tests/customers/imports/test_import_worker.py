@@ -1,0 +1,39 @@
+"""An upload processed by a real Celery worker process, through the broker, against the test database."""
+
+from pathlib import Path
+
+import pytest
+from django.core.files import File
+
+from customers.imports.services import import_job_create
+from customers.imports.tasks import import_run
+from customers.models import Customer, ImportKind, ImportMode, JobStatus, TimelineEvent, TimelineKind
+from tests.conftest import World
+from tests.customers.imports.extracts import csv_write, customer_row
+from tests.customers.imports.worker import celery_worker
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_process_runs_an_import_to_completion(world: World, tmp_path: Path) -> None:
+    owner = world.rm_bj.employee_no
+    path = csv_write(tmp_path / "extract.csv", [customer_row(n, owner=owner) for n in range(1, 101)])
+    with path.open("rb") as handle:
+        job = import_job_create(
+            file=File(handle),
+            original_name=path.name,
+            kind=ImportKind.CUSTOMERS,
+            mode=ImportMode.ALL_OR_NOTHING,
+            dry_run=False,
+            actor=world.hq_admin,
+            enqueue=False,
+        )
+
+    with celery_worker() as queue:
+        result = import_run.apply_async(args=[job.pk], queue=queue)
+        result.get(timeout=120)
+
+    job.refresh_from_db()
+    assert (job.status, job.processed_rows, job.created_count, job.error_count) == (JobStatus.SUCCEEDED, 100, 100, 0)
+    assert Customer.objects.filter(customer_no__startswith="K").count() == 100
+    assert TimelineEvent.objects.filter(kind=TimelineKind.IMPORTED, data__import_job=job.pk).count() == 100

@@ -1,0 +1,55 @@
+"""A real Celery worker process on a queue of its own, against the test database and media root."""
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from celery import Task
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@contextmanager
+def celery_worker() -> Iterator[str]:
+    """Start a worker consuming a fresh queue (no other worker can take the test's task); yield the queue."""
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgresql://{db['USER']}@/{db['NAME']}?host={db['HOST']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "scrm", "worker", "-Q", queue, "-c", "1", "--pool", "solo"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield queue
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+@contextmanager
+def task_routed(task: Task, queue: str) -> Iterator[None]:
+    """Send ``task`` to ``queue`` however it is enqueued (e.g. by a view's on_commit).
+
+    A task's own ``queue`` option outranks task_routes, and Celery caches a task's
+    options on first use: both are swapped for the duration, then restored.
+    """
+    saved = task.queue, task._exec_options
+    task.queue, task._exec_options = queue, None
+    try:
+        yield
+    finally:
+        task.queue, task._exec_options = saved
