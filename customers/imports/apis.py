@@ -16,11 +16,10 @@ from rest_framework.views import APIView
 
 from customers.apis import ErrorOutputSerializer
 from customers.imports.responses import error_report_response
-from customers.imports.selectors import IMPORT_ROLES, import_job_list_visible, import_job_progress
+from customers.imports.selectors import IMPORT_ROLES, import_actor, import_job_list_visible, import_job_progress
 from customers.imports.services import import_job_create
 from customers.models import ImportJob, ImportKind, ImportMode, JobStatus
 from scrm.org.permissions import role_required
-from scrm.org.selectors import staff_for_user
 
 
 class ImportJobCreateInputSerializer(serializers.Serializer):
@@ -88,7 +87,7 @@ class ImportJobCreateApi(APIView):
             kind=ImportKind(serializer.validated_data["kind"]),
             mode=ImportMode(serializer.validated_data["mode"]),
             dry_run=serializer.validated_data["dry_run"],
-            actor=staff_for_user(user=request.user),
+            actor=import_actor(user=request.user),
         )
         return Response(_output(job, request), status=status.HTTP_202_ACCEPTED)
 

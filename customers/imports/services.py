@@ -164,8 +164,7 @@ def _job_import(job: ImportJob) -> ImportJob:
     kind = ImportKind(job.kind)
     contract = CONTRACTS[kind]
     check = CHECKS[kind]
-    # Opened through the storage, the file says it is binary ("rb"): pandas then decodes it itself.
-    with job.file.storage.open(job.file.name, "rb") as stored:
+    with _stored_file(job) as stored:
         extract = extract_open(stored, file_format=file_format_of(job.original_name))
         header, problems = contract.header_map(extract.header)
         if problems:
@@ -183,12 +182,24 @@ def _job_import(job: ImportJob) -> ImportJob:
                 ImportJob.objects.filter(pk=job.pk).update(
                     processed_rows=processed, total_rows=Greatest(F("total_rows"), processed)
                 )
+            stage.loaded()
             stage.reject_repeated_keys()
             stage.check_references()
             counts = stage.counts()
             if counts.invalid_rows:
                 _error_report_attach(job, stage)
             return _job_complete(job, stage, counts=counts, processed=processed, ignored=header.ignored)
+
+
+@contextmanager
+def _stored_file(job: ImportJob) -> Iterator[File]:
+    # Opened through the storage, the file says it is binary ("rb"): pandas then decodes it itself.
+    try:
+        stored = job.file.storage.open(job.file.name or "", "rb")
+    except FileNotFoundError:
+        raise ApplicationError(_("The uploaded file is no longer stored; upload it again.")) from None
+    with stored:
+        yield stored
 
 
 def _error_report_attach(job: ImportJob, stage: Staging) -> None:
@@ -286,9 +297,10 @@ def _job_finish(job: ImportJob, *, status: JobStatus, message: str) -> ImportJob
         },
     )
     logger.info(
-        "import finished job_id=%s status=%s rows=%s created=%s updated=%s errors=%s",
+        "import finished job_id=%s status=%s seconds=%.1f rows=%s created=%s updated=%s errors=%s",
         job.pk,
         status,
+        (job.finished_at - job.started_at).total_seconds() if job.started_at else 0.0,
         job.processed_rows,
         job.created_count,
         job.updated_count,

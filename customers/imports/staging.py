@@ -145,6 +145,10 @@ class Staging:
 
     # --- Checks over the whole file ---------------------------------------------------
 
+    def loaded(self) -> None:
+        """Call once every chunk is in: statistics let the set-based statements below plan well."""
+        _execute(f"ANALYZE {STAGE_TABLE}")
+
     def reject_repeated_keys(self) -> None:
         """Each key may appear once in a file: every later row with the same key is rejected."""
         key = self.contract.key

@@ -392,7 +392,9 @@ def _sql_text(values: pd.Series) -> npt.NDArray[np.object_]:
         text = values.to_numpy(dtype="datetime64[D]").astype(str)
     else:
         return values.astype(object).where(values.notna(), None).to_numpy(dtype=object)
-    return np.where(values.isna().to_numpy(), None, text.astype(object))
+    result: npt.NDArray[np.object_] = text.astype(object)
+    result[values.isna().to_numpy()] = None
+    return result
 
 
 def _checked(contract: Contract, findings: _Findings, rows: Rows, values: dict[str, pd.Series]) -> CheckedChunk:

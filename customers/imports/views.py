@@ -14,11 +14,10 @@ from django.views.generic import DetailView, FormView
 from customers.imports.contract import CONTRACTS
 from customers.imports.forms import ImportUploadForm
 from customers.imports.responses import error_report_response
-from customers.imports.selectors import import_allowed, import_job_list_visible, import_job_progress
+from customers.imports.selectors import import_actor, import_allowed, import_job_list_visible, import_job_progress
 from customers.imports.services import import_job_create
 from customers.models import ImportJob, ImportKind, ImportMode
 from scrm.core.exceptions import ApplicationError
-from scrm.org.selectors import staff_for_user
 
 RECENT_JOBS = 10
 
@@ -51,7 +50,7 @@ class ImportUploadView(ImportAccessMixin, FormView):
                 kind=ImportKind(form.cleaned_data["kind"]),
                 mode=ImportMode(form.cleaned_data["mode"]),
                 dry_run=form.cleaned_data["dry_run"],
-                actor=staff_for_user(user=self.request.user),
+                actor=import_actor(user=self.request.user),
             )
         except ApplicationError as error:
             form.add_error("file", error.message)
