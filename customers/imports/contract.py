@@ -230,7 +230,7 @@ CUSTOMER_CONTRACT = Contract(
                 "18-character resident ID number (GB 11643) with a correct check character and a real "
                 "birth date; 15-digit numbers must be converted first. Empty: no ID number."
             ),
-            "11010119900307663X",
+            "110101199003076632",
             blank=True,
         ),
         Column(

@@ -11,7 +11,6 @@ import pytest
 from django.utils import translation
 
 from customers.identity import id_number_check_digit, id_number_is_male, is_valid_id_number
-from customers.imports.contract import CUSTOMER_CONTRACT, HOLDING_CONTRACT
 from customers.imports.validation import (
     CheckedChunk,
     Reference,
@@ -328,13 +327,3 @@ def test_vectorised_id_number_facts_agree_with_customers_identity() -> None:
         assert male == id_number_is_male(number)
         valid = check_ok and not pd.isna(born) and born.date() <= datetime.date.today()
         assert valid == is_valid_id_number(number), number
-
-
-def test_the_contracts_name_their_keys_and_chinese_headers() -> None:
-    customer_header, _problems = CUSTOMER_CONTRACT.header_map(["客户号"])
-    holding_header, _problems = HOLDING_CONTRACT.header_map(["客户号", "产品代码"])
-
-    assert customer_header.positions == {"customer_no": 0}
-    assert holding_header.positions == {"customer_no": 0, "product_code": 1}
-    assert CUSTOMER_CONTRACT.key == ("customer_no",)
-    assert HOLDING_CONTRACT.key == ("customer_no", "product_code")
