@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from functools import partial
 
 from django.core.files import File
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
@@ -136,9 +136,17 @@ def _run_lock(job_id: int) -> Iterator[bool]:
     try:
         yield acquired
     finally:
-        if acquired and connection.connection is not None and not connection.needs_rollback:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_RUN_LOCK_NAMESPACE, job_id])
+        if acquired:
+            _run_unlock(job_id)
+
+
+def _run_unlock(job_id: int) -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [_RUN_LOCK_NAMESPACE, job_id])
+    except DatabaseError:
+        # Only after a failed run: the lock is the session's, and goes when the session does.
+        logger.warning("import run lock not released job_id=%s", job_id)
 
 
 def _job_claim(*, job_id: int) -> ImportJob | None:

@@ -11,12 +11,13 @@ leaves nothing behind.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO, Any, ClassVar
 
 import pandas as pd
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils.translation import gettext as _
 from psycopg import sql
 
@@ -25,6 +26,8 @@ from customers.imports.validation import CheckedChunk
 from customers.models import ImportKind, LifecycleStage, TimelineKind
 from scrm.pii import PiiKind, blind_index, seal, unseal
 from scrm.pii.crypto import PiiDecryptionError
+
+logger = logging.getLogger(__name__)
 
 STAGE_TABLE = "import_stage"
 ERROR_TABLE = "import_errors"
@@ -54,6 +57,11 @@ def _copy(table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) 
     ):
         for row in rows:
             copy.write_row(row)
+
+
+def _as_text(column: str) -> str:
+    """SQL for a report cell that Excel shows as text even when it starts like a formula."""
+    return f"CASE WHEN {column} ~ '^[-=+@\\t\\r]' THEN '''' || {column} ELSE {column} END"
 
 
 def _execute(statement: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple[Any, ...]]:
@@ -86,9 +94,15 @@ class Staging:
         )
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        if connection.connection is not None and not connection.needs_rollback:
+    def __exit__(self, exc_type: type[BaseException] | None, *exc_info: object) -> None:
+        if exc_type is not None and connection.in_atomic_block:
+            return  # the enclosing transaction's rollback drops the tables with it
+        try:
             _execute(f"DROP TABLE IF EXISTS {STAGE_TABLE}, {ERROR_TABLE}")
+        except DatabaseError:
+            if exc_type is None:
+                raise
+            logger.warning("import stage not dropped after a failed run; it goes with the session")
 
     # --- Loading ------------------------------------------------------------------
 
@@ -189,10 +203,14 @@ class Staging:
         """The errors as CSV, in file order: UTF-8 with a BOM, so that Excel shows Chinese correctly."""
         header = [_("row"), _("column"), _("value"), _("reason")]
         out.write((ERROR_REPORT_BOM + ",".join(header) + "\r\n").encode())
-        statement = (
-            f"COPY (SELECT row_no, label, value, reason FROM {ERROR_TABLE} ORDER BY row_no, position) "  # noqa: S608
-            "TO STDOUT WITH (FORMAT csv)"
-        )
+        # A cell starting with = + - @ would be a formula to Excel: a leading ' shows it as text.
+        statement = f"""
+            COPY (
+                SELECT row_no, {_as_text("label")}, {_as_text("value")}, reason
+                FROM {ERROR_TABLE}
+                ORDER BY row_no, position
+            ) TO STDOUT WITH (FORMAT csv)
+        """  # noqa: S608 - names are constants of this module
         with (
             connection.cursor() as cursor,
             cursor.connection.cursor() as psycopg_cursor,

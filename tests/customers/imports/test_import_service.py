@@ -233,9 +233,25 @@ def test_the_error_report_names_columns_as_the_file_does_and_opens_in_excel(
 
     report = job.error_report.read()
     assert report.startswith(b"\xef\xbb\xbf")
-    header, line = error_lines(report)
-    assert line[:3] == ["2", "资产", "-1"]
-    assert header[0] != "row", "the report speaks the bank's language"
+    assert error_lines(report) == [
+        ["行号", "列", "值", "原因"],
+        ["2", "资产", "'-1", "不能为负数。"],
+    ]
+
+
+def test_cells_that_excel_would_run_as_formulas_are_reported_as_text(
+    row: Row, run_import: ImportRunner, tmp_path: Path
+) -> None:
+    path = csv_write(tmp_path / "extract.csv", [row(1, branch_code="=cmd|' /C calc'!A0")])
+
+    job = run_import(path)
+
+    assert error_lines(job.error_report.read())[1] == [
+        "2",
+        "branch_code",
+        "'=cmd|' /C calc'!A0",
+        "Unknown branch code.",
+    ]
 
 
 def test_all_or_nothing_writes_nothing_when_any_row_is_bad(row: Row, run_import: ImportRunner, tmp_path: Path) -> None:
