@@ -54,7 +54,13 @@ class Extract:
     file_format: FileFormat
     header: list[str]
     encoding: str  # CSV only
-    estimated_rows: int | None
+    xlsx_rows: int  # XLSX only: the rows the sheet declares
+
+    def estimated_rows(self) -> int:
+        """Data rows, blank ones included: a CSV's lines (one fast pass over the bytes) or the sheet's size."""
+        if self.file_format == FileFormat.XLSX:
+            return self.xlsx_rows
+        return max(_csv_line_count(self.stream) - 1, 0)
 
     def chunks(self, positions: dict[str, int], *, chunk_rows: int = CHUNK_ROWS) -> Iterator[Chunk]:
         """Frames of the mapped columns (named by the contract) with each row's number in the file."""
@@ -72,15 +78,15 @@ def extract_open(stream: IO[bytes], *, file_format: FileFormat) -> Extract:
     if file_format == FileFormat.CSV:
         encoding = _csv_encoding(stream)
         header = _csv_header(stream, encoding)
-        estimated = _csv_line_count(stream) - 1
+        xlsx_rows = 0
     else:
         encoding = ""
-        header, estimated = _xlsx_header(stream)
+        header, xlsx_rows = _xlsx_header(stream)
     stream.seek(0)
     if not any(cell.strip() for cell in header):
         raise ApplicationError(_("The file is empty: the first row must name the columns."))
     return Extract(
-        stream=stream, file_format=file_format, header=header, encoding=encoding, estimated_rows=max(estimated, 0)
+        stream=stream, file_format=file_format, header=header, encoding=encoding, xlsx_rows=max(xlsx_rows, 0)
     )
 
 

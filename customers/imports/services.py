@@ -177,7 +177,7 @@ def _job_import(job: ImportJob) -> ImportJob:
         header, problems = contract.header_map(extract.header)
         if problems:
             raise _header_error(contract, problems)
-        ImportJob.objects.filter(pk=job.pk).update(total_rows=extract.estimated_rows or 0)
+        ImportJob.objects.filter(pk=job.pk).update(total_rows=extract.estimated_rows())
         reference = import_reference(kind=kind)
         processed = 0
         with STAGINGS[kind](header=header) as stage:

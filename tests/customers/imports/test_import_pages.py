@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
+from customers.imports.selectors import import_job_progress
 from customers.imports.services import import_job_run
 from customers.models import ImportJob, ImportMode, JobStatus
 from tests.conftest import World
@@ -124,3 +125,23 @@ def test_a_dry_run_reads_as_one(client_for: ClientFor, extract: Path) -> None:
     assertContains(panel, 'data-status="failed"')
     assertContains(panel, "1 行有错误，因此未导入任何数据")
     assert ImportJob.objects.get().status == JobStatus.FAILED
+
+
+@pytest.mark.parametrize(
+    ("status", "processed", "total", "percent"),
+    [
+        (JobStatus.QUEUED, 0, 0, 0),
+        (JobStatus.RUNNING, 50_000, 200_000, 25),
+        # The total is an estimate while running: the bar waits at 99 % until the job has finished.
+        (JobStatus.RUNNING, 200_000, 200_000, 99),
+        (JobStatus.SUCCEEDED, 199_990, 199_990, 100),
+        (JobStatus.FAILED, 100, 200_000, 0),
+    ],
+)
+def test_the_progress_bar(world: World, status: JobStatus, processed: int, total: int, percent: int) -> None:
+    job = ImportJob(status=status, processed_rows=processed, total_rows=total, created_by=world.hq_admin)
+
+    progress = import_job_progress(job=job)
+
+    assert progress.percent == percent
+    assert progress.finished == (status in (JobStatus.SUCCEEDED, JobStatus.FAILED))
