@@ -12,6 +12,7 @@ router.register("", apis.CustomerViewSet, basename="customer")
 
 # The router's detail route matches any first path segment, so it goes last.
 urlpatterns = [
+    path("imports/", include("customers.imports.urls")),
     path("", include("customers.tagging.urls")),
     *search_urlpatterns,
     *segment_urlpatterns,

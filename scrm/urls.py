@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from analytics import views as analytics_views
+from customers.imports.urls import page_urlpatterns as import_page_urlpatterns
 from customers.search.urls import page_urlpatterns as search_page_urlpatterns
 from customers.segments.urls import page_urlpatterns as segment_page_urlpatterns
 from scrm.core import views as core_views
@@ -28,6 +29,7 @@ urlpatterns += i18n_patterns(
     path("login/", org_views.LoginView.as_view(), name="login"),
     path("logout/", org_views.LogoutView.as_view(), name="logout"),
     path("tags/", include("customers.tagging.page_urls")),
+    path("customers/imports/", include(import_page_urlpatterns)),
     *search_page_urlpatterns,
     *segment_page_urlpatterns,
     path("admin/", admin.site.urls),

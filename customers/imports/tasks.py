@@ -6,7 +6,6 @@ from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext as _
 
 from customers.imports.services import import_job_fail, import_job_run
-from scrm.core.queues import Queue
 
 # A lost connection or a restarting database: the next attempt starts the job afresh.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
@@ -15,7 +14,6 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 @shared_task(
     bind=True,
     name="customers.import_run",
-    queue=Queue.BULK,
     max_retries=3,
     # Within the broker's visibility timeout (CELERY_TASK_TIME_LIMIT + 600 s).
     soft_time_limit=3300,

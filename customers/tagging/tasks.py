@@ -5,12 +5,10 @@ from django.db import OperationalError
 
 from customers.tagging.services import tag_rule_range_evaluate as evaluate_range
 from customers.tagging.services import tag_rule_run_start
-from scrm.core.queues import Queue
 
 
 @shared_task(
     name="customers.tag_rule_range_evaluate",
-    queue=Queue.BULK,
     autoretry_for=(OperationalError,),
     retry_backoff=True,
     max_retries=5,
@@ -21,7 +19,7 @@ def tag_rule_range_evaluate(range_id: int) -> None:
     evaluate_range(range_id=range_id)
 
 
-@shared_task(name="customers.tag_rules_run_all", queue=Queue.BULK, soft_time_limit=300, time_limit=360)
+@shared_task(name="customers.tag_rules_run_all", soft_time_limit=300, time_limit=360)
 def tag_rules_run_all() -> int:
     """Nightly (and on demand): re-evaluate every active rule over all customers."""
     return tag_rule_run_start().pk

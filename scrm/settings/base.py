@@ -192,6 +192,7 @@ SPECTACULAR_SETTINGS = {
         "TransferKindEnum": "customers.models.TransferKind",
         "ImportKindEnum": "customers.models.ImportKind",
         "TimelineKindEnum": "customers.models.TimelineKind",
+        "JobStatusEnum": "customers.models.JobStatus",
     },
 }
 

@@ -10,6 +10,11 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_DEFAULT_QUEUE = Queue.BULK
+# Which queue each task runs on, in one place; names are "<app>.<task>".
+CELERY_TASK_ROUTES = {
+    "customers.*": {"queue": Queue.BULK},
+    "audit.*": {"queue": Queue.BULK},
+}
 CELERY_TASK_QUEUES_NAMES = [queue.value for queue in Queue]
 # A task is acknowledged only after it finished, and a killed worker's task goes back
 # to the queue: together with idempotent tasks, nothing is lost and nothing runs twice.
