@@ -62,7 +62,8 @@ class CustomerQuerySet(ScopedQuerySet):
 
 
 class Customer(models.Model):
-    customer_no = models.CharField(_("customer number"), max_length=32, unique=True)
+    # Unique through Meta.constraints: a plain unique=True would add a LIKE index never used.
+    customer_no = models.CharField(_("customer number"), max_length=32)
     name_cipher = models.BinaryField(_("name (encrypted)"))
     phone_cipher = models.BinaryField(_("phone (encrypted)"), null=True)
     phone_index = models.BinaryField(_("phone blind index"), max_length=16, null=True, db_index=True)
@@ -70,9 +71,12 @@ class Customer(models.Model):
     id_number_index = models.BinaryField(_("ID number blind index"), max_length=16, null=True, db_index=True)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, default=Gender.UNKNOWN)
     birth_date = models.DateField(_("birth date"), null=True)
-    branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="customers", verbose_name=_("branch"))
+    # Indexed by the (branch, owner) and (owner, id) composites below, not one by one.
+    branch = models.ForeignKey(
+        Branch, on_delete=models.PROTECT, related_name="customers", verbose_name=_("branch"), db_index=False
+    )
     owner = models.ForeignKey(
-        Staff, on_delete=models.PROTECT, null=True, related_name="customers", verbose_name=_("owner RM")
+        Staff, on_delete=models.PROTECT, null=True, related_name="customers", verbose_name=_("owner RM"), db_index=False
     )
     aum = models.DecimalField(_("AUM"), max_digits=18, decimal_places=2, default=0)
     # Derived by the database from aum, so it can never disagree with it.
@@ -101,6 +105,7 @@ class Customer(models.Model):
     class Meta:
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
+        constraints = [models.UniqueConstraint(fields=["customer_no"], name="customers_customer_no_unique")]
         indexes = [
             models.Index(fields=["branch", "owner"]),
             models.Index(fields=["owner", "id"]),
@@ -131,7 +136,8 @@ class HoldingQuerySet(ScopedQuerySet):
 
 
 class ProductHolding(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="holdings")
+    # Indexed by the (customer, product_code) unique constraint.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="holdings", db_index=False)
     product_code = models.CharField(_("product code"), max_length=32)
     product_name = models.CharField(_("product name"), max_length=100)
     product_type = models.CharField(_("product type"), max_length=16, choices=ProductType.choices)
@@ -210,11 +216,12 @@ class CustomerTagQuerySet(ScopedQuerySet):
 class CustomerTag(models.Model):
     """A tag on a customer. One row per (customer, tag); ``source`` says who put it there."""
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tag_links")
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="customer_links")
+    # Both directions are served by the two composite indexes in Meta.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tag_links", db_index=False)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="customer_links", db_index=False)
     source = models.CharField(_("source"), max_length=16, choices=TagKind.choices)
     created_at = models.DateTimeField(_("tagged at"), auto_now_add=True)
-    created_by = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_by = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, related_name="+", db_index=False)
 
     objects = CustomerTagQuerySet.as_manager()
 
@@ -374,7 +381,7 @@ class TimelineEvent(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="timeline", db_index=False)
     kind = models.CharField(_("kind"), max_length=24, choices=TimelineKind.choices)
     occurred_at = models.DateTimeField(_("occurred at"))
-    actor = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, related_name="+")
+    actor = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, related_name="+", db_index=False)
     summary = models.CharField(_("summary"), max_length=200)
     data = models.JSONField(default=dict)
 
