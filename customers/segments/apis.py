@@ -35,11 +35,8 @@ from customers.segments.services import (
     segment_update,
 )
 from scrm.org.models import Staff
-from scrm.org.permissions import IsActiveStaff, role_required
-from scrm.org.roles import Role
+from scrm.org.permissions import IsActiveStaff, IsHqAdmin
 from scrm.org.selectors import staff_for_user
-
-HqAdminOnly = role_required(Role.HQ_ADMIN)
 
 
 def acting_staff(request: Request) -> Staff:
@@ -80,7 +77,7 @@ class SegmentViewSet(viewsets.ModelViewSet):
 
     serializer_class = SegmentOutputSerializer
     permission_classes = [IsActiveStaff]
-    write_permission_classes = [HqAdminOnly]
+    write_permission_classes = [IsHqAdmin]
 
     def get_queryset(self) -> Any:
         return segment_list()
@@ -178,7 +175,7 @@ class SegmentSnapshotOutputSerializer(serializers.Serializer):
 class SegmentSnapshotCreateApi(APIView):
     """Freeze the segment's current members (within the caller's scope)."""
 
-    permission_classes = [HqAdminOnly]
+    permission_classes = [IsHqAdmin]
 
     @extend_schema(
         request=None,

@@ -18,11 +18,10 @@ from customers.selectors import customer_list_visible
 from customers.tagging import selectors, services
 from scrm.core.exceptions import ApplicationError
 from scrm.org.models import Role
-from scrm.org.permissions import role_required
+from scrm.org.permissions import IsHqAdmin, role_required
 from scrm.org.selectors import staff_for_user
 from scrm.pii import PiiKind
 
-HqAdminOnly = role_required(Role.HQ_ADMIN)
 # Who may put manual tags on the customers they can see.
 Taggers = role_required(Role.HQ_ADMIN, Role.BRANCH_MANAGER, Role.RM)
 
@@ -62,7 +61,7 @@ class TagGroupViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class TagGroupCreateApi(APIView):
-    permission_classes = [HqAdminOnly]
+    permission_classes = [IsHqAdmin]
 
     class TagGroupCreateInputSerializer(serializers.Serializer):
         code = serializers.SlugField(max_length=64)
@@ -88,7 +87,7 @@ class TagViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class TagCreateApi(APIView):
-    permission_classes = [HqAdminOnly]
+    permission_classes = [IsHqAdmin]
 
     class TagCreateInputSerializer(serializers.Serializer):
         group_code = serializers.SlugRelatedField(slug_field="code", queryset=TagGroup.objects.all(), source="group")
@@ -120,17 +119,18 @@ def _visible_customers(request: Request, customer_nos: list[str]) -> QuerySet[Cu
     return customer_list_visible(user=request.user).filter(customer_no__in=customer_nos)
 
 
-class TagAssignApi(APIView):
-    """Put a manual tag on customers the caller can see (others are silently out of reach)."""
+class _TaggingApi(APIView):
+    """Put a manual tag on, or take it off, customers the caller can see; others are out of reach."""
 
     permission_classes = [Taggers]
+    change = staticmethod(services.customer_tags_assign)
 
     @extend_schema(request=TaggingInputSerializer, responses=TaggingOutputSerializer)
     def post(self, request: Request, code: str) -> Response:
         tag = get_object_or_404(selectors.tags_list(), code=code)
         serializer = TaggingInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = services.customer_tags_assign(
+        result = self.change(
             customers=_visible_customers(request, serializer.validated_data["customer_nos"]),
             tag=tag,
             actor=staff_for_user(user=request.user),
@@ -139,21 +139,12 @@ class TagAssignApi(APIView):
         return Response(TaggingOutputSerializer(result).data)
 
 
-class TagRemoveApi(APIView):
-    permission_classes = [Taggers]
+class TagAssignApi(_TaggingApi):
+    change = staticmethod(services.customer_tags_assign)
 
-    @extend_schema(request=TaggingInputSerializer, responses=TaggingOutputSerializer)
-    def post(self, request: Request, code: str) -> Response:
-        tag = get_object_or_404(selectors.tags_list(), code=code)
-        serializer = TaggingInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        result = services.customer_tags_remove(
-            customers=_visible_customers(request, serializer.validated_data["customer_nos"]),
-            tag=tag,
-            actor=staff_for_user(user=request.user),
-            reason=serializer.validated_data["reason"],
-        )
-        return Response(TaggingOutputSerializer(result).data)
+
+class TagRemoveApi(_TaggingApi):
+    change = staticmethod(services.customer_tags_remove)
 
 
 class RuleDefinitionInputSerializer(serializers.Serializer):
@@ -168,7 +159,7 @@ class RulePreviewOutputSerializer(serializers.Serializer):
 class TagRuleSaveApi(APIView):
     """Create or replace the rule of a rule tag; an invalid rule answers 400 with the reason."""
 
-    permission_classes = [HqAdminOnly]
+    permission_classes = [IsHqAdmin]
 
     class TagRuleSaveInputSerializer(RuleDefinitionInputSerializer):
         is_active = serializers.BooleanField(default=True)
@@ -185,7 +176,7 @@ class TagRuleSaveApi(APIView):
 class TagRulePreviewApi(APIView):
     """How many customers (in the caller's scope) a rule would select today, and a masked sample."""
 
-    permission_classes = [HqAdminOnly]
+    permission_classes = [IsHqAdmin]
 
     @extend_schema(request=RuleDefinitionInputSerializer, responses=RulePreviewOutputSerializer)
     def post(self, request: Request) -> Response:
@@ -229,7 +220,7 @@ class TagRuleRunOutputSerializer(serializers.ModelSerializer):
 class TagRuleRunStartApi(APIView):
     """Re-evaluate every active rule over all customers now, on the bulk queue."""
 
-    permission_classes = [HqAdminOnly]
+    permission_classes = [IsHqAdmin]
 
     @extend_schema(request=None, responses={202: TagRuleRunOutputSerializer})
     def post(self, request: Request) -> Response:
@@ -239,7 +230,7 @@ class TagRuleRunStartApi(APIView):
 
 
 class TagRuleRunDetailApi(APIView):
-    permission_classes = [HqAdminOnly]
+    permission_classes = [IsHqAdmin]
 
     @extend_schema(responses=TagRuleRunOutputSerializer)
     def get(self, request: Request, pk: int) -> Response:

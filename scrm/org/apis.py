@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from scrm.org.models import Branch, Role, Staff
-from scrm.org.permissions import role_required
+from scrm.org.permissions import IsHqAdmin
 from scrm.org.selectors import branch_list_visible, staff_for_user, staff_list_visible
 from scrm.org.services import staff_change_role
 
@@ -58,7 +58,7 @@ class StaffViewSet(viewsets.ReadOnlyModelViewSet):
 class StaffRoleChangeApi(APIView):
     """Move a person to another role or branch (HQ admins only; audited)."""
 
-    permission_classes = [role_required(Role.HQ_ADMIN)]
+    permission_classes = [IsHqAdmin]
 
     class StaffRoleChangeInputSerializer(serializers.Serializer):
         role = serializers.ChoiceField(choices=Role.choices)

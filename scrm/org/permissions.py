@@ -28,3 +28,6 @@ def role_required(*roles: Role) -> type[BasePermission]:
 
     HasRole.__name__ = "HasRole_" + "_".join(sorted(roles))
     return HasRole
+
+
+IsHqAdmin = role_required(Role.HQ_ADMIN)

@@ -16,7 +16,7 @@ from customers.models import Customer
 from tests.browser.test_login_browser import sign_in
 from tests.conftest import World
 from tests.customers.imports.extracts import csv_write, customer_row
-from tests.customers.imports.worker import celery_worker, task_routed
+from tests.support.celery_worker import celery_worker, task_routed
 
 pytestmark = [
     pytest.mark.browser,

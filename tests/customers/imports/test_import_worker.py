@@ -10,7 +10,7 @@ from customers.imports.tasks import import_run
 from customers.models import Customer, ImportKind, ImportMode, JobStatus, TimelineEvent, TimelineKind
 from tests.conftest import World
 from tests.customers.imports.extracts import csv_write, customer_row
-from tests.customers.imports.worker import celery_worker
+from tests.support.celery_worker import celery_worker
 
 
 @pytest.mark.worker

@@ -12,7 +12,7 @@ from celery import Task
 from django.conf import settings
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
