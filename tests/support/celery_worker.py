@@ -44,12 +44,17 @@ def celery_worker() -> Iterator[str]:
 def task_routed(task: Task, queue: str) -> Iterator[None]:
     """Send ``task`` to ``queue`` however it is enqueued (e.g. by a view's on_commit).
 
-    A task's own ``queue`` option outranks task_routes, and Celery caches a task's
-    options on first use: both are swapped for the duration, then restored.
+    A task's own ``queue`` option outranks CELERY_TASK_ROUTES, and Celery caches a
+    task's options on first use: both are set for the duration, then restored.
     """
-    saved = task.queue, task._exec_options
+    had_queue = "queue" in task.__dict__
+    saved = task.__dict__.get("queue"), task._exec_options
     task.queue, task._exec_options = queue, None
     try:
         yield
     finally:
-        task.queue, task._exec_options = saved
+        if had_queue:
+            task.queue = saved[0]
+        else:
+            del task.queue
+        task._exec_options = saved[1]
