@@ -83,7 +83,7 @@ def test_every_field_can_be_revealed(world: World, field: PiiKind) -> None:
 def test_compliance_may_not_reveal_and_nothing_is_written(world: World) -> None:
     customer = world.customers_rm_bj[0]
 
-    with pytest.raises(PiiRevealForbiddenError, match="role may not"):
+    with pytest.raises(PiiRevealForbiddenError, match="无权查看完整的个人信息"):
         customer_reveal_pii(customer=customer, field=PiiKind.PHONE, actor=world.compliance.user, purpose="审计抽查")
 
     assert not AuditEvent.objects.exists()
@@ -91,7 +91,7 @@ def test_compliance_may_not_reveal_and_nothing_is_written(world: World) -> None:
 
 @pytest.mark.parametrize("purpose", ["", "   ", "\n\t"])
 def test_a_blank_purpose_is_refused_and_nothing_is_written(world: World, purpose: str) -> None:
-    with pytest.raises(ApplicationError, match="purpose") as raised:
+    with pytest.raises(ApplicationError, match="用途") as raised:
         customer_reveal_pii(
             customer=world.customers_rm_bj[0], field=PiiKind.PHONE, actor=world.rm_bj.user, purpose=purpose
         )
@@ -101,7 +101,7 @@ def test_a_blank_purpose_is_refused_and_nothing_is_written(world: World, purpose
 
 
 def test_a_customer_outside_the_actors_scope_is_refused_and_nothing_is_written(world: World) -> None:
-    with pytest.raises(PiiRevealForbiddenError, match="outside your data scope"):
+    with pytest.raises(PiiRevealForbiddenError, match="不在您的数据范围内"):
         customer_reveal_pii(
             customer=world.customers_rm_sh[0], field=PiiKind.PHONE, actor=world.rm_bj.user, purpose="回访"
         )
@@ -112,7 +112,7 @@ def test_a_customer_outside_the_actors_scope_is_refused_and_nothing_is_written(w
 def test_a_missing_value_is_refused_and_nothing_is_written(world: World) -> None:
     customer = CustomerFactory(owner=world.rm_bj, phone_cipher=None, phone_index=None)
 
-    with pytest.raises(ApplicationError, match="no such information"):
+    with pytest.raises(ApplicationError, match="未登记此项信息"):
         customer_reveal_pii(customer=customer, field=PiiKind.PHONE, actor=world.rm_bj.user, purpose="回访")
 
     assert not AuditEvent.objects.exists()

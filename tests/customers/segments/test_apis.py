@@ -143,7 +143,7 @@ def test_a_preview_of_an_invalid_definition_says_why(world: World, tags: Tags, c
 
     assert response.status_code == 400
     assert response.json() == {
-        "message": "Unknown tag code(s): ghost.",
+        "message": "标签代码不存在：ghost。",
         "extra": {"field": "definition", "codes": ["ghost"]},
     }
 

@@ -23,7 +23,7 @@ def refused(definition: object) -> ApplicationError:
 def test_an_empty_definition_is_refused(definition: dict) -> None:
     error = refused(definition)
 
-    assert error.message == "A segment needs at least one tag condition or a rule."
+    assert error.message == "客群至少需要一个标签条件或一条规则。"
     assert error.extra == {"field": "definition", "reason": "empty"}
 
 
@@ -47,7 +47,7 @@ def test_tag_lists_must_be_lists_of_codes(codes: object) -> None:
 def test_every_unknown_tag_code_is_listed(tags: Tags) -> None:
     error = refused({"tags_any": ["vip", "ghost"], "tags_none": ["phantom"]})
 
-    assert error.message == "Unknown tag code(s): ghost, phantom."
+    assert error.message == "标签代码不存在：ghost, phantom。"
     assert error.extra == {"field": "definition", "codes": ["ghost", "phantom"]}
 
 
@@ -61,7 +61,7 @@ def test_an_invalid_rule_is_refused_with_its_path_and_reason(tags: Tags) -> None
     error = refused({"tags_any": ["vip"], "rule": {"all": [{"field": "aum", "op": "gte", "value": "lots"}]}})
 
     assert error.extra == {"field": "rule", "path": "all[0].value", "reason": "'lots' is not a number"}
-    assert error.message == "Invalid rule: all[0].value: 'lots' is not a number"
+    assert error.message == "规则无效：all[0].value: 'lots' is not a number"
 
 
 def test_a_rule_naming_an_unknown_branch_is_refused() -> None:

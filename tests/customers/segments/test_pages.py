@@ -55,7 +55,7 @@ def test_a_segment_that_no_longer_compiles_says_why(world: World, segment: Segme
     response = client_for("hq_admin").get(reverse("segment-page", args=[segment.pk]))
 
     assert response.status_code == 200
-    assertContains(response, "Unknown tag code(s): dnd.")
+    assertContains(response, "标签代码不存在：dnd。")
 
 
 def test_an_unknown_segment_is_not_found(world: World, client_for) -> None:

@@ -51,7 +51,7 @@ def test_the_editor_previews_and_saves_a_rule(world: World, client_for, tags: di
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("{not json", "not valid JSON"), ('{"field": "salary", "op": "gt", "value": 1}', "unknown field")],
+    [("{not json", "不是有效的 JSON"), ('{"field": "salary", "op": "gt", "value": 1}', "unknown field")],
 )
 def test_the_editor_explains_an_invalid_rule_and_keeps_the_text(
     world: World, client_for, tags: dict[str, Tag], text: str, message: str
