@@ -139,7 +139,7 @@ BENCH_RULES: dict[str, dict] = {
     },
     "vip_maturing": {
         "all": [
-            {"field": "has_tag", "op": "eq", "value": "aum_6m"},
+            {"field": "has_tag", "op": "eq", "value": "bench_aum_6m"},
             {"field": "holding_matures", "op": "within", "value": 60},
         ]
     },
@@ -153,8 +153,9 @@ def _ensure_rules() -> None:
 
     actor = Staff.objects.filter(role=Role.HQ_ADMIN).first()
     group = TagGroup.objects.filter(code="bench").first() or tag_group_create(code="bench", name="bench")
-    for code, definition in BENCH_RULES.items():
-        tag = Tag.objects.filter(code=code).first() or tag_create(group=group, code=code, name=code, kind=TagKind.RULE)
+    for name, definition in BENCH_RULES.items():
+        code = f"bench_{name}"
+        tag = Tag.objects.filter(code=code).first() or tag_create(group=group, code=code, name=name, kind=TagKind.RULE)
         tag_rule_save(tag=tag, definition=definition, actor=actor)
 
 

@@ -38,8 +38,9 @@ class Command(BaseCommand):
             with transaction.atomic():
                 org = None if demo_org_exists() else demo_org_create(seed=seed)
                 added = demo_customers_create(count=customers, seed=seed) if customers else None
+                # The catalogue comes with a new bank; adding customers later leaves tags alone.
                 hq_admin = Staff.objects.filter(role=Role.HQ_ADMIN).order_by("id").first()
-                tags = demo_tags_create(actor=hq_admin) if hq_admin else 0
+                tags = demo_tags_create(actor=hq_admin) if org and hq_admin else 0
         except ApplicationError as error:
             raise CommandError(error.message) from error
 
