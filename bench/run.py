@@ -208,7 +208,10 @@ def bench_tag_rules() -> list[Measurement]:
         first_seconds, first = _timed_run(range_size, pool)
         steady_seconds, steady = _timed_run(range_size, pool)
     scan_seconds = _sequential_scan_seconds()
-    target_seconds = 15 * CUSTOMERS / 10_000_000
+    from customers.models import Customer
+
+    customers = Customer.objects.count()
+    target_seconds = 15 * customers / 10_000_000
     return [
         Measurement(
             "tag_rules_full_reevaluation",
@@ -217,6 +220,7 @@ def bench_tag_rules() -> list[Measurement]:
             f"≤ 15 s for 20 rules over 10 M customers (≤ {target_seconds:.1f} s pro rata here)",
             steady_seconds <= target_seconds,
             {
+                "customers": customers,
                 "rules": len(BENCH_RULES),
                 "workers": WORKERS,
                 "range_size": range_size,
@@ -387,7 +391,83 @@ def bench_customer_search() -> list[Measurement]:
     return measurements
 
 
+# --- Org tree ---------------------------------------------------------------------
+
+ORG_NODES = int(os.environ.get("BENCH_ORG_NODES", "10000"))
+
+
+class _RollbackError(Exception):
+    pass
+
+
+def _step(number: int) -> str:
+    """One 4-character step of a treebeard path (base 36, as MP_Node writes them)."""
+    alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    digits = ""
+    while number:
+        number, remainder = divmod(number, 36)
+        digits = alphabet[remainder] + digits
+    return digits.rjust(4, "0")
+
+
+def bench_org_subtree() -> list[Measurement]:
+    """Subtree reads on a 10,000-node tree, built in a transaction that is rolled back."""
+    from django.db import transaction
+
+    from scrm.org.models import Branch, BranchLevel
+
+    samples: list[float] = []
+    try:
+        with transaction.atomic():
+            root = Branch.objects.add_root({"code": "BENCH-HQ", "name": "bench", "level": BranchLevel.HQ})
+            # 20 branches × n sub-branches × n outlets ≈ ORG_NODES, with their materialised paths.
+            per_level = max(2, round((ORG_NODES / 20) ** 0.5))
+            rows = []
+            for b in range(20):
+                branch_path = root.path + _step(b + 1)
+                rows.append(
+                    Branch(path=branch_path, depth=2, numchild=per_level, code=f"BB{b}", name="b", level="branch")
+                )
+                for s_ in range(per_level):
+                    sub_path = branch_path + _step(s_ + 1)
+                    rows.append(
+                        Branch(
+                            path=sub_path, depth=3, numchild=per_level, code=f"BB{b}-{s_}", name="s", level="sub_branch"
+                        )
+                    )
+                    rows.extend(
+                        Branch(path=sub_path + _step(o + 1), depth=4, code=f"BB{b}-{s_}-{o}", name="o", level="outlet")
+                        for o in range(per_level)
+                    )
+            Branch.objects.bulk_create(rows, batch_size=5000)
+            nodes = Branch.objects.filter(path__startswith=root.path).count()
+            rng = random.Random(3)
+            inner = list(Branch.objects.filter(path__startswith=root.path, depth__lte=3).values_list("path", flat=True))
+            with connection_cursor() as cursor:
+                cursor.execute("ANALYZE org_branch")
+            for _ in range(500):
+                path = rng.choice(inner)
+                started = time.perf_counter()
+                list(Branch.objects.filter(path__startswith=path).values_list("id", flat=True))
+                samples.append((time.perf_counter() - started) * 1000)
+            raise _RollbackError
+    except _RollbackError:
+        pass
+    p99 = _percentile(samples, 0.99)
+    return [
+        Measurement(
+            "org_subtree_query",
+            round(p99, 2),
+            "ms p99",
+            "fast at 10,000 nodes (issue 2); no number given",
+            None,
+            {"nodes": nodes, "p50_ms": round(_percentile(samples, 0.5), 2), "queries": len(samples)},
+        )
+    ]
+
+
 SECTIONS: dict[str, Callable[[], list[Measurement]]] = {
+    "org_subtree": bench_org_subtree,
     "import": bench_import,
     "tag_rules": bench_tag_rules,
     "customer_search": bench_customer_search,
