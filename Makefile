@@ -10,7 +10,7 @@ help:
 	@echo "make run    install everything, start PostgreSQL, Redis, web, worker and beat with demo data"
 	@echo "make test   run the whole test suite against real PostgreSQL and Redis"
 	@echo "make bench  measure the scale targets (BENCH_CUSTOMERS, default 1000000)"
-	@echo "make lint   ruff, import boundaries and mypy"
+	@echo "make lint   ruff, import boundaries, mypy and a missing-migration check"
 	@echo "make stop   stop the embedded PostgreSQL and Redis"
 
 $(STAMP): requirements/base.txt requirements/dev.txt package-lock.json
@@ -40,6 +40,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
+	$(PY) manage.py makemigrations --check --dry-run
 
 format: install
 	$(VENV)/bin/ruff format .
