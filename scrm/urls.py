@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from analytics import views as analytics_views
+from customers import views as customer_views
 from customers.imports.urls import page_urlpatterns as import_page_urlpatterns
 from customers.search.urls import page_urlpatterns as search_page_urlpatterns
 from customers.segments.urls import page_urlpatterns as segment_page_urlpatterns
@@ -31,6 +32,8 @@ urlpatterns += i18n_patterns(
     path("tags/", include("customers.tagging.page_urls")),
     path("customers/imports/", include(import_page_urlpatterns)),
     *search_page_urlpatterns,
+    path("customers/<str:customer_no>/", customer_views.Customer360Page.as_view(), name="customer-page"),
+    path("customers/<str:customer_no>/reveal/", customer_views.CustomerRevealPartial.as_view(), name="customer-reveal"),
     *segment_page_urlpatterns,
     path("admin/", admin.site.urls),
     prefix_default_language=False,

@@ -19,7 +19,7 @@ def page_url() -> str:
 
 
 def listed(html: str) -> list[str]:
-    return re.findall(r'<td class="font-monospace">(C\d+)</td>', html)
+    return re.findall(r'<td class="font-monospace"><a href="[^"]+">(C\d+)</a></td>', html)
 
 
 def load_more_url(html: str) -> str | None:
