@@ -1,6 +1,7 @@
 """Celery: Redis broker, three queues, late acks, beat schedule in code."""
 
 from celery.schedules import crontab
+from kombu import Queue as KombuQueue
 
 from scrm.core.queues import Queue
 from scrm.settings.base import REDIS_URL, VAR_DIR
@@ -15,7 +16,8 @@ CELERY_TASK_ROUTES = {
     "customers.*": {"queue": Queue.BULK},
     "audit.*": {"queue": Queue.BULK},
 }
-CELERY_TASK_QUEUES_NAMES = [queue.value for queue in Queue]
+# Declared up front so every worker and producer agrees on them.
+CELERY_TASK_QUEUES = [KombuQueue(queue.value) for queue in Queue]
 # A task is acknowledged only after it finished, and a killed worker's task goes back
 # to the queue: together with idempotent tasks, nothing is lost and nothing runs twice.
 CELERY_TASK_ACKS_LATE = True

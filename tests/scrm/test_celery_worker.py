@@ -27,6 +27,6 @@ def test_queues_and_delivery_guarantees_are_configured() -> None:
     assert settings.CELERY_TASK_ACKS_LATE
     assert settings.CELERY_TASK_REJECT_ON_WORKER_LOST
     assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
-    assert set(settings.CELERY_TASK_QUEUES_NAMES) == {"realtime", "dispatch", "bulk"}
+    assert {queue.name for queue in settings.CELERY_TASK_QUEUES} == {"realtime", "dispatch", "bulk"}
     assert settings.CELERY_BEAT_SCHEDULE["audit-verify-chain-nightly"]["task"] == "audit.verify_chain"
     assert settings.CELERY_TASK_ROUTES["customers.*"] == {"queue": "bulk"}
