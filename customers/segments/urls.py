@@ -20,5 +20,8 @@ urlpatterns = [
 
 page_urlpatterns = [
     path("segments/", views.SegmentListPage.as_view(), name="segments-page"),
+    path("segments/new/", views.SegmentCreatePage.as_view(), name="segment-create"),
+    path("segments/preview/", views.SegmentPreviewPartial.as_view(), name="segment-builder-preview"),
     path("segments/<int:pk>/", views.SegmentDetailPage.as_view(), name="segment-page"),
+    path("segments/<int:pk>/edit/", views.SegmentEditPage.as_view(), name="segment-edit"),
 ]

@@ -1,23 +1,45 @@
-"""Segment pages: the list of segments and one segment with its live count and sample."""
+"""Segment pages: the list, one segment with its live count and sample, and the builder.
+
+The builder (HQ admins only) creates and edits segments through the segment services
+and previews an unsaved definition with the same selectors as the segment page.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.shortcuts import get_object_or_404
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views import View
 from django.views.generic import DetailView, ListView
 
 from customers.models import Segment
+from customers.rules import FIELDS
 from customers.segments.export import ExportFormat
+from customers.segments.forms import SegmentForm
 from customers.segments.selectors import (
     segment_list,
     segment_member_count,
     segment_member_sample,
     segment_tags,
 )
+from customers.segments.services import segment_create, segment_update
 from scrm.core.exceptions import ApplicationError
+from scrm.org.roles import Role
+from scrm.org.selectors import data_scope, staff_for_user
+from scrm.org.views import RoleRequiredMixin
+
+# Who defines segments; the API's write permission (IsHqAdmin) says the same.
+BUILDERS = frozenset({Role.HQ_ADMIN})
+
+
+def may_build_segments(request: HttpRequest) -> bool:
+    scope = data_scope(user=request.user)
+    return scope is not None and scope.role in BUILDERS
 
 
 class SegmentListPage(LoginRequiredMixin, ListView):
@@ -26,6 +48,11 @@ class SegmentListPage(LoginRequiredMixin, ListView):
 
     def get_queryset(self) -> Any:
         return segment_list()
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["can_build"] = may_build_segments(self.request)
+        return context
 
 
 class SegmentDetailPage(LoginRequiredMixin, DetailView):
@@ -38,6 +65,7 @@ class SegmentDetailPage(LoginRequiredMixin, DetailView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         segment = self.object
+        context["can_build"] = may_build_segments(self.request)
         context["tags"] = segment_tags(segment=segment)
         rule = segment.definition.get("rule")
         context["rule_json"] = json.dumps(rule, ensure_ascii=False, indent=2) if rule else ""
@@ -48,3 +76,85 @@ class SegmentDetailPage(LoginRequiredMixin, DetailView):
         except ApplicationError as error:
             context["error"] = error.message
         return context
+
+
+class _SegmentBuilderPage(RoleRequiredMixin, View):
+    """The builder form; subclasses say which segment it edits (none: a new one) and how it is saved."""
+
+    allowed_roles = BUILDERS
+    template_name = "customers/segments/form.html"
+
+    def get_segment(self) -> Segment | None:
+        return None
+
+    def save(self, form: SegmentForm, segment: Segment | None) -> Segment:
+        raise NotImplementedError
+
+    def get(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        segment = self.get_segment()
+        form = SegmentForm(initial=SegmentForm.initial_for(segment) if segment else None)
+        return self.render_form(form, segment)
+
+    def post(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        segment = self.get_segment()
+        form = SegmentForm(request.POST)
+        if form.is_valid():
+            try:
+                saved = self.save(form, segment)
+            except ApplicationError as error:
+                form.add_service_error(error)
+                if segment is not None:
+                    segment.refresh_from_db()  # the refused update may have changed it in memory
+            else:
+                messages.success(request, _("Segment saved."))
+                return redirect("segment-page", pk=saved.pk)
+        return self.render_form(form, segment, status=400)
+
+    def render_form(self, form: SegmentForm, segment: Segment | None, status: int = 200) -> HttpResponse:
+        context = {"form": form, "segment": segment, "fields": FIELDS}
+        return render(self.request, self.template_name, context, status=status)
+
+
+class SegmentCreatePage(_SegmentBuilderPage):
+    def save(self, form: SegmentForm, segment: Segment | None) -> Segment:
+        return segment_create(
+            name=form.cleaned_data["name"],
+            description=form.cleaned_data["description"],
+            definition=form.definition(),
+            actor=staff_for_user(user=self.request.user),
+        )
+
+
+class SegmentEditPage(_SegmentBuilderPage):
+    def get_segment(self) -> Segment:
+        return get_object_or_404(segment_list(), pk=self.kwargs["pk"])
+
+    def save(self, form: SegmentForm, segment: Segment | None) -> Segment:
+        assert segment is not None
+        return segment_update(
+            segment=segment,
+            name=form.cleaned_data["name"],
+            description=form.cleaned_data["description"],
+            definition=form.definition(),
+            actor=staff_for_user(user=self.request.user),
+        )
+
+
+class SegmentPreviewPartial(RoleRequiredMixin, View):
+    """htmx: how many customers in the viewer's scope the definition in the builder selects, and a masked sample."""
+
+    allowed_roles = BUILDERS
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = SegmentForm(request.POST)
+        context: dict[str, Any] = {}
+        if not form.is_valid() and (errors := form.definition_errors()):
+            context["errors"] = errors
+        else:
+            definition = form.definition()
+            try:
+                context["count"] = segment_member_count(segment_or_definition=definition, user=request.user)
+                context["sample"] = segment_member_sample(segment_or_definition=definition, user=request.user)
+            except ApplicationError as error:
+                context["errors"] = [error.message]
+        return render(request, "customers/segments/_preview.html", context)

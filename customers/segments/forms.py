@@ -1,0 +1,97 @@
+"""The segment builder's form: name, description, the three tag lists and an optional rule.
+
+The form only reads what was typed; the segment services validate the definition and
+their error goes back onto the field it names (``ApplicationError.extra["field"]``).
+"""
+
+from __future__ import annotations
+
+import json
+from itertools import groupby
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import Segment
+from customers.segments.definition import TAG_KEYS
+from customers.tagging.selectors import tags_list
+from scrm.core.exceptions import ApplicationError
+
+TagChoices = list[tuple[str, list[tuple[str, str]]]]
+
+
+def tag_choices() -> TagChoices:
+    """The tag catalogue as choices grouped by tag group (one ``<optgroup>`` each); one query."""
+    tags = tags_list().order_by("group__sort_order", "group__code", "code")
+    return [
+        (group.name, [(tag.code, f"{tag.name} ({tag.code})") for tag in group_tags])
+        for group, group_tags in groupby(tags, key=lambda tag: tag.group)
+    ]
+
+
+def _tag_list_field(label: str, help_text: str) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=label,
+        help_text=help_text,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"class": "form-select", "size": 8}),
+    )
+
+
+class SegmentForm(forms.Form):
+    # Not required here: the service refuses an empty name with its own message.
+    name = forms.CharField(label=_("Name"), required=False, widget=forms.TextInput(attrs={"class": "form-control"}))
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        widget=forms.Textarea(attrs={"class": "form-control", "rows": 2}),
+    )
+    tags_any = _tag_list_field(_("Any of the tags"), _("Members carry at least one of these."))
+    tags_all = _tag_list_field(_("All of the tags"), _("Members carry every one of these."))
+    tags_none = _tag_list_field(_("None of the tags"), _("Members carry none of these."))
+    rule = forms.CharField(
+        label=_("Rule"),
+        required=False,
+        help_text=_("Optional: a condition in the tag-rule language, as JSON. Leave it empty for none."),
+        widget=forms.Textarea(attrs={"class": "form-control font-monospace", "rows": 10, "spellcheck": "false"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = tag_choices()
+        for key in TAG_KEYS:
+            self.fields[key].choices = choices  # type: ignore[attr-defined]
+
+    @staticmethod
+    def initial_for(segment: Segment) -> dict[str, Any]:
+        definition = segment.definition
+        rule = definition.get("rule")
+        return {
+            "name": segment.name,
+            "description": segment.description,
+            **{key: list(definition.get(key) or ()) for key in TAG_KEYS},
+            "rule": json.dumps(rule, ensure_ascii=False, indent=2) if rule is not None else "",
+        }
+
+    def clean_rule(self) -> Any:
+        text = self.cleaned_data["rule"].strip()
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise forms.ValidationError(_("The rule is not valid JSON: %(error)s") % {"error": error}) from error
+
+    def definition(self) -> dict[str, Any]:
+        """The definition as the segment services take it (call after ``is_valid()``)."""
+        return {**{key: self.cleaned_data[key] for key in TAG_KEYS}, "rule": self.cleaned_data["rule"]}
+
+    def add_service_error(self, error: ApplicationError) -> None:
+        """Show a service's refusal on the field it names, or above the form."""
+        field = error.extra.get("field")
+        self.add_error(field if field in self.fields else None, error.message)
+
+    def definition_errors(self) -> list[str]:
+        """The errors of the fields that make up the definition, for the preview."""
+        return [str(message) for key in (*TAG_KEYS, "rule") for message in self.errors.get(key, [])]
