@@ -10,8 +10,9 @@ it picks up transfers of customers who have a WeCom relation and moves the relat
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import EmptyResultSet, PermissionDenied
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -75,24 +76,16 @@ def _check_actor_may_transfer(*, actor: Staff, to_staff: Staff) -> None:
         )
 
 
-@transaction.atomic
-def customers_transfer(
-    *, customers: QuerySet[Customer], to_staff: Staff, kind: TransferKind, reason: str, actor: Staff
-) -> TransferResult:
-    """Move the selected customers to ``to_staff``. ``customers`` is re-scoped to the actor here,
-    so a caller can never move a customer the actor cannot see."""
-    reason = reason.strip()
-    if not reason:
-        raise ApplicationError("A reason is required for a transfer.", extra={"field": "reason"})
-    if to_staff.role != Role.RM or to_staff.status != StaffStatus.ACTIVE:
-        raise ApplicationError(
-            "Customers can only be transferred to an active RM.", extra={"to_employee_no": to_staff.employee_no}
-        )
-    _check_actor_may_transfer(actor=actor, to_staff=to_staff)
-    scoped = customers & Customer.objects.visible_to(actor.user)
-    selected_sql, selected_params = scoped.order_by().values("id").query.sql_with_params()
-    requested = scoped.count()
-    batch_id = uuid.uuid4()
+def _move_selected(
+    *,
+    selected_sql: str,
+    selected_params: tuple[Any, ...],
+    batch_id: uuid.UUID,
+    to_staff: Staff,
+    kind: TransferKind,
+    reason: str,
+    actor: Staff,
+) -> int:
     params = {f"p{index}": value for index, value in enumerate(selected_params)} | {
         "to_id": to_staff.pk,
         "now": timezone.now(),
@@ -112,7 +105,42 @@ def customers_transfer(
     sql = _TRANSFER_SQL.format(selected=named_selected, owner_condition=_OWNER_CONDITIONS[kind])
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        transferred = int(cursor.fetchone()[0])
+        return int(cursor.fetchone()[0])
+
+
+@transaction.atomic
+def customers_transfer(
+    *, customers: QuerySet[Customer], to_staff: Staff, kind: TransferKind, reason: str, actor: Staff
+) -> TransferResult:
+    """Move the selected customers to ``to_staff``. ``customers`` is re-scoped to the actor here,
+    so a caller can never move a customer the actor cannot see."""
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError("A reason is required for a transfer.", extra={"field": "reason"})
+    if to_staff.role != Role.RM or to_staff.status != StaffStatus.ACTIVE:
+        raise ApplicationError(
+            "Customers can only be transferred to an active RM.", extra={"to_employee_no": to_staff.employee_no}
+        )
+    _check_actor_may_transfer(actor=actor, to_staff=to_staff)
+    scoped = customers & Customer.objects.visible_to(actor.user)
+    batch_id = uuid.uuid4()
+    try:
+        selected_sql, selected_params = scoped.order_by().values("id").query.sql_with_params()
+    except EmptyResultSet:
+        # Django writes no SQL for a selection it knows to be empty (a search for a branch
+        # that does not exist, a name nobody has): nothing to move, but the attempt is audited.
+        requested = transferred = 0
+    else:
+        requested = scoped.count()
+        transferred = _move_selected(
+            selected_sql=selected_sql,
+            selected_params=selected_params,
+            batch_id=batch_id,
+            to_staff=to_staff,
+            kind=kind,
+            reason=reason,
+            actor=actor,
+        )
     audit_record(
         actor=actor.user,
         action=AuditAction.TRANSFER,

@@ -165,3 +165,113 @@ def test_starting_a_run_answers_202_with_its_progress(
     assert len(callbacks) == 1
     detail = client.get(f"/api/customers/tag-rules/runs/{response.json()['id']}/")
     assert detail.json()["ranges_total"] == 1
+
+
+# --- Tagging the customers a search finds ----------------------------------------------------
+
+
+def customer_nos_tagged(tag: Tag) -> set[str]:
+    return set(CustomerTag.objects.filter(tag=tag).values_list("customer__customer_no", flat=True))
+
+
+def test_the_filters_object_takes_the_customer_search_parameters() -> None:
+    from customers.search.filters import CustomerSearchFilterSet
+    from customers.tagging.apis import CustomerSearchFiltersInputSerializer
+
+    assert list(CustomerSearchFiltersInputSerializer().fields) == list(CustomerSearchFilterSet.base_filters)
+
+
+def test_an_rm_tags_every_customer_a_search_finds_within_their_scope(
+    world: World, client_for, catalogue: dict[str, Tag]
+) -> None:
+    type(world.customers_rm_sh[0]).objects.update(aum=800_000)  # everyone, in every branch, matches
+    mine = {c.customer_no for c in [*world.customers_rm_bj, world.pool_customer_bj_hd_1]}
+
+    response = post(
+        client_for("rm"), "/api/customers/tags/golf/assign/", {"filters": {"aum_min": 500_000}, "reason": "沙龙"}
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {"tagged": 4, "untagged": 0}
+    assert customer_nos_tagged(catalogue["golf"]) == mine
+
+
+def test_filters_never_reach_customers_outside_the_callers_scope(
+    world: World, client_for, catalogue: dict[str, Tag]
+) -> None:
+    client = client_for("branch_manager")
+
+    other_branch = post(client, "/api/customers/tags/golf/assign/", {"filters": {"branch": "SH"}})
+    other_owner = post(client, "/api/customers/tags/golf/assign/", {"filters": {"owner": world.rm_sh.employee_no}})
+    unknown_branch = post(client, "/api/customers/tags/golf/assign/", {"filters": {"branch": "NOPE"}})
+    nobodys_name = post(client, "/api/customers/tags/golf/assign/", {"filters": {"branch": "BJ", "name": "李四"}})
+
+    for response in (other_branch, other_owner, unknown_branch, nobodys_name):
+        assert response.status_code == 200
+        assert response.json() == {"tagged": 0, "untagged": 0}
+    assert not CustomerTag.objects.exists()
+
+
+def test_a_branch_manager_tags_one_rms_customers_by_filter(world: World, client_for, catalogue: dict[str, Tag]) -> None:
+    response = post(
+        client_for("branch_manager"),
+        "/api/customers/tags/golf/assign/",
+        {"filters": {"owner": world.rm_bj2.employee_no, "branch": "BJ-HD"}},
+    )
+
+    assert response.json() == {"tagged": 2, "untagged": 0}
+    assert customer_nos_tagged(catalogue["golf"]) == {c.customer_no for c in world.customers_rm_bj2}
+
+
+def test_tags_found_by_a_comma_separated_tag_filter_are_removed(
+    world: World, client_for, catalogue: dict[str, Tag]
+) -> None:
+    client = client_for("hq_admin")
+    golfers = [c.customer_no for c in world.customers_rm_sh[:2]]
+    post(client, "/api/customers/tags/golf/assign/", {"customer_nos": golfers})
+
+    response = post(client, "/api/customers/tags/golf/remove/", {"filters": {"tags_any": "golf,gold"}})
+
+    assert response.json() == {"tagged": 0, "untagged": 2}
+    assert not CustomerTag.objects.exists()
+    assert TimelineEvent.objects.filter(kind="untagged").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("payload", "errors"),
+    [
+        ({"filters": {"tag_any": ["golf"]}}, {"filters": {"tag_any": ["不是客户查询的筛选条件。"]}}),
+        ({"filters": {}}, {"filters": {"non_field_errors": ["请至少给出一个筛选条件。"]}}),
+        ({"filters": {"aum_min": "lots"}}, {"filters": {"aum_min": ["请填写合法的数字。"]}}),
+        ({"filters": {"aum_min": 10, "aum_max": 1}}, {"filters": {"aum_max": ["不能低于资产下限。"]}}),
+        ({"filters": {"phone": "abc"}}, {"filters": {"phone": ["请输入手机号。"]}}),
+        (
+            {"filters": "aum_min=1"},
+            {"filters": {"non_field_errors": ["无效数据。期待为字典类型，得到的是 str 。"]}},
+        ),
+        (
+            {"filters": {"aum_min": 1}, "customer_nos": ["C1"]},
+            {"non_field_errors": ["customer_nos 与 filters 须给出且只给出其一。"]},
+        ),
+        ({"reason": "x"}, {"non_field_errors": ["customer_nos 与 filters 须给出且只给出其一。"]}),
+    ],
+)
+def test_a_bad_selection_answers_400_and_tags_nobody(
+    world: World, client_for, catalogue: dict[str, Tag], payload: dict, errors: dict
+) -> None:
+    response = client_for("hq_admin").post("/api/customers/tags/golf/assign/", payload, content_type="application/json")
+
+    assert response.status_code == 400
+    assert response.json() == {"message": "Validation error", "extra": {"fields": errors}}
+    assert not CustomerTag.objects.exists()
+    assert not TimelineEvent.objects.exists()
+
+
+def test_an_unknown_tag_in_the_filters_answers_400_and_tags_nobody(
+    world: World, client_for, catalogue: dict[str, Tag]
+) -> None:
+    response = post(client_for("hq_admin"), "/api/customers/tags/golf/assign/", {"filters": {"tags_all": ["nope"]}})
+
+    assert response.status_code == 400
+    assert response.json()["extra"] == {"field": "tags", "codes": ["nope"]}
+    assert not CustomerTag.objects.exists()

@@ -2,8 +2,9 @@
 
 import pytest
 
-from customers.models import Customer, TimelineKind
+from customers.models import Customer, CustomerTransfer, TimelineKind
 from customers.timeline.services import timeline_record
+from scrm.audit.models import AuditAction, AuditEvent
 from scrm.org.services import staff_mark_departed
 from tests.conftest import World
 
@@ -80,3 +81,115 @@ def test_the_timeline_of_a_customer_outside_scope_is_not_found(world: World, cli
     response = client_for("rm").get(f"/api/customers/{world.customers_rm_sh[0].customer_no}/timeline/")
 
     assert response.status_code == 404
+
+
+# --- Transferring the customers a search finds -----------------------------------------------
+
+
+def transfer(client, **payload: object):
+    return client.post("/api/customers/transfers/", payload, content_type="application/json")
+
+
+def owner_ids(customers: list[Customer]) -> list[int | None]:
+    return [Customer.objects.get(pk=customer.pk).owner_id for customer in customers]
+
+
+def test_an_hq_admin_moves_the_customers_a_search_finds(world: World, client_for) -> None:
+    rich = world.customers_rm_bj[0]
+    Customer.objects.filter(pk=rich.pk).update(aum=800_000)
+
+    response = transfer(
+        client_for("hq_admin"),
+        kind="reassign",
+        filters={"owner": world.rm_bj.employee_no, "aum_min": "500000"},
+        to_employee_no=world.rm_bj2.employee_no,
+        reason="高净值客户集中维护",
+    )
+
+    assert response.status_code == 200
+    assert (response.json()["transferred"], response.json()["skipped"]) == (1, 0)
+    assert owner_ids(world.customers_rm_bj) == [world.rm_bj2.pk, world.rm_bj.pk, world.rm_bj.pk]
+    record = CustomerTransfer.objects.get()
+    assert (record.customer_id, str(record.batch_id), record.reason) == (
+        rich.pk,
+        response.json()["batch_id"],
+        "高净值客户集中维护",
+    )
+
+
+def test_filters_never_reach_customers_outside_the_callers_scope(world: World, client_for) -> None:
+    Customer.objects.update(aum=800_000)  # every customer of the bank matches the search
+
+    response = transfer(
+        client_for("branch_manager"),
+        kind="reassign",
+        filters={"aum_min": 500_000},
+        to_employee_no=world.rm_bj2.employee_no,
+        reason="x",
+    )
+
+    # In scope: rm_bj's 3 (moved), rm_bj2's 2 (theirs already) and the unassigned pool customer.
+    assert (response.json()["transferred"], response.json()["skipped"]) == (3, 3)
+    assert set(owner_ids(world.customers_rm_sh)) == {world.rm_sh.pk}
+    assert not CustomerTransfer.objects.filter(customer__in=world.customers_rm_sh).exists()
+
+
+@pytest.mark.parametrize(
+    "filters", [{"branch": "SH"}, {"owner": "E-NOBODY"}, {"branch": "NOPE"}, {"branch": "BJ", "name": "李四"}]
+)
+def test_a_search_outside_the_scope_moves_nobody(world: World, client_for, filters: dict) -> None:
+    response = transfer(
+        client_for("branch_manager"),
+        kind="reassign",
+        filters=filters,
+        to_employee_no=world.rm_bj2.employee_no,
+        reason="x",
+    )
+
+    assert response.status_code == 200
+    assert (response.json()["transferred"], response.json()["skipped"]) == (0, 0)
+    assert not CustomerTransfer.objects.exists()
+    assert AuditEvent.objects.get(action=AuditAction.TRANSFER).data["requested"] == 0
+
+
+@pytest.mark.parametrize(
+    ("selection", "errors"),
+    [
+        ({"filters": {"owner_no": "E1"}}, {"filters": {"owner_no": ["不是客户查询的筛选条件。"]}}),
+        ({"filters": {}}, {"filters": {"non_field_errors": ["请至少给出一个筛选条件。"]}}),
+        ({"filters": {"risk_level": "C9"}}, {"filters": {"risk_level": ["“C9” 不是合法选项。"]}}),
+        ({"filters": {"aum_min": -1}}, {"filters": {"aum_min": ["请确保该值大于或者等于 0。"]}}),
+        (
+            {"filters": {"aum_min": 1}, "from_employee_no": "E1"},
+            {"non_field_errors": ["customer_nos、filters、from_employee_no 须给出且只给出其一。"]},
+        ),
+        (
+            {"filters": {"aum_min": 1}, "customer_nos": ["C1"]},
+            {"non_field_errors": ["customer_nos、filters、from_employee_no 须给出且只给出其一。"]},
+        ),
+    ],
+)
+def test_a_bad_selection_answers_400_and_moves_nobody(world: World, client_for, selection: dict, errors: dict) -> None:
+    response = transfer(
+        client_for("hq_admin"), kind="reassign", to_employee_no=world.rm_bj2.employee_no, reason="x", **selection
+    )
+
+    assert response.status_code == 400
+    assert response.json() == {"message": "Validation error", "extra": {"fields": errors}}
+    assert owner_ids(world.customers_rm_bj) == [world.rm_bj.pk] * 3
+    assert not CustomerTransfer.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.TRANSFER).exists()
+
+
+def test_an_unknown_tag_in_the_filters_answers_400_and_moves_nobody(world: World, client_for) -> None:
+    response = transfer(
+        client_for("hq_admin"),
+        kind="reassign",
+        filters={"tags_any": ["nope"]},
+        to_employee_no=world.rm_bj2.employee_no,
+        reason="x",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["extra"] == {"field": "tags", "codes": ["nope"]}
+    assert not CustomerTransfer.objects.exists()
