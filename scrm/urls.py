@@ -9,6 +9,7 @@ from customers import views as customer_views
 from customers.imports.urls import page_urlpatterns as import_page_urlpatterns
 from customers.search.urls import page_urlpatterns as search_page_urlpatterns
 from customers.segments.urls import page_urlpatterns as segment_page_urlpatterns
+from customers.transfers.urls import page_urlpatterns as transfer_page_urlpatterns
 from scrm.core import views as core_views
 from scrm.org import views as org_views
 
@@ -31,6 +32,7 @@ urlpatterns += i18n_patterns(
     path("logout/", org_views.LogoutView.as_view(), name="logout"),
     path("tags/", include("customers.tagging.page_urls")),
     path("customers/imports/", include(import_page_urlpatterns)),
+    path("customers/transfers/", include(transfer_page_urlpatterns)),
     *search_page_urlpatterns,
     path("customers/<str:customer_no>/", customer_views.Customer360Page.as_view(), name="customer-page"),
     path("customers/<str:customer_no>/reveal/", customer_views.CustomerRevealPartial.as_view(), name="customer-reveal"),

@@ -30,6 +30,7 @@ NAVIGATION = (
     NavItem(_("Customers"), "customers-page", ALL_ROLES),
     NavItem(_("Segments"), "segments-page", ALL_ROLES),
     NavItem(_("Tags"), "tag-catalogue", frozenset({Role.HQ_ADMIN, Role.BRANCH_MANAGER, Role.RM})),
+    NavItem(_("Transfers"), "customer-transfers-page", frozenset({Role.HQ_ADMIN, Role.BRANCH_MANAGER})),
     NavItem(_("Imports"), "customer-import-upload", frozenset({Role.HQ_ADMIN})),
     NavItem(_("API docs"), "api:docs", frozenset({Role.HQ_ADMIN})),
 )
