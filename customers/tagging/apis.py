@@ -1,28 +1,22 @@
 """Tag API: the catalogue, tagging customers, rules with preview, and batch runs."""
 
-from collections.abc import Mapping
 from typing import Any
 
-import django_filters
-from django.core.exceptions import EmptyResultSet
 from django.db import transaction
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from customers.models import Customer, Tag, TagGroup, TagKind, TagRuleRun
 from customers.pii import pii_masked
 from customers.rules import RuleError
-from customers.search.filters import CodeListFilter, CustomerSearchFilterSet
-from customers.search.selectors import CustomerSearchFilters, customer_search
-from customers.segments.definition import MAX_TAGS_PER_LIST
+from customers.search.apis import CustomerSearchFiltersInputSerializer
+from customers.search.selectors import customer_search
 from customers.selectors import customer_list_visible
 from customers.tagging import selectors, services
 from scrm.core.exceptions import ApplicationError
@@ -119,60 +113,6 @@ class TaggingOutputSerializer(serializers.Serializer):
     untagged = serializers.IntegerField()
 
 
-class CodeListField(serializers.ListField):
-    """Tag codes as a list, or comma-separated as in the search's query string."""
-
-    def to_internal_value(self, data: Any) -> list[Any]:
-        return super().to_internal_value(data.split(",") if isinstance(data, str) else data)
-
-
-def _search_parameter(search_filter: django_filters.Filter) -> serializers.Field:
-    """The field for one customer-search parameter; the search's FilterSet then validates the value again."""
-    label, help_text = search_filter.label, search_filter.extra.get("help_text")
-    if isinstance(search_filter, CodeListFilter):
-        help_text = _("tag codes, as a list or comma-separated.")
-    options: dict[str, Any] = {
-        "required": False,
-        "help_text": format_lazy("{}: {}", label, help_text) if help_text else label,
-    }
-    if isinstance(search_filter, CodeListFilter):
-        return CodeListField(child=serializers.CharField(max_length=64), max_length=MAX_TAGS_PER_LIST, **options)
-    if isinstance(search_filter, django_filters.ChoiceFilter):
-        return serializers.ChoiceField(choices=search_filter.extra["choices"], **options)
-    if isinstance(search_filter, django_filters.NumberFilter):
-        return serializers.DecimalField(
-            max_digits=18, decimal_places=2, min_value=search_filter.extra.get("min_value"), **options
-        )
-    return serializers.CharField(max_length=search_filter.extra.get("max_length"), **options)
-
-
-class CustomerSearchFiltersInputSerializer(serializers.Serializer):
-    """The parameters of GET /api/customers/search/ as an object, resolved to ``CustomerSearchFilters``.
-
-    The fields are the search FilterSet's own, so the names cannot drift apart. A name that
-    is not a search parameter is refused, and at least one filter must be given: a typo or
-    an empty object would otherwise widen a bulk action to every customer in the caller's scope.
-    """
-
-    def get_fields(self) -> dict[str, serializers.Field]:
-        return {
-            name: _search_parameter(search_filter)
-            for name, search_filter in CustomerSearchFilterSet.base_filters.items()
-        }
-
-    def to_internal_value(self, data: Any) -> CustomerSearchFilters:
-        if isinstance(data, Mapping):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: [_("Not a customer-search filter.")] for name in unknown})
-        values = super().to_internal_value(data)
-        params = {name: ",".join(value) if isinstance(value, list) else str(value) for name, value in values.items()}
-        filters = CustomerSearchFilterSet(params).search_filters()
-        if filters == CustomerSearchFilters():
-            raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [_("Give at least one filter.")]})
-        return filters
-
-
 class TaggingInputSerializer(serializers.Serializer):
     customer_nos = serializers.ListField(
         child=serializers.CharField(max_length=32),
@@ -201,16 +141,6 @@ def _selected_customers(request: Request, data: dict[str, Any]) -> QuerySet[Cust
     return customer_list_visible(user=request.user).filter(customer_no__in=data["customer_nos"])
 
 
-def _provably_empty(customers: QuerySet[Customer]) -> bool:
-    """Django writes no SQL for a selection it knows to be empty (a search for a branch that
-    does not exist, a name nobody has), and the tagging services build on that SQL."""
-    try:
-        customers.query.sql_with_params()
-    except EmptyResultSet:
-        return True
-    return False
-
-
 class _TaggingApi(APIView):
     """Put a manual tag on, or take it off, customers the caller can see; others are out of reach.
 
@@ -225,11 +155,8 @@ class _TaggingApi(APIView):
         tag = get_object_or_404(selectors.tags_list(), code=code)
         serializer = TaggingInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        customers = _selected_customers(request, serializer.validated_data)
-        if _provably_empty(customers):
-            return Response(TaggingOutputSerializer({"tagged": 0, "untagged": 0}).data)
         result = self.change(
-            customers=customers,
+            customers=_selected_customers(request, serializer.validated_data),
             tag=tag,
             actor=staff_for_user(user=request.user),
             reason=serializer.validated_data["reason"],

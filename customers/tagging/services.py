@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet
 from django.utils import timezone
@@ -72,8 +73,13 @@ class TaggingResult:
     untagged: int
 
 
-def _selected_ids_sql(customers: QuerySet[Customer]) -> tuple[str, tuple[Any, ...]]:
-    sql, params = customers.order_by().values("id").query.sql_with_params()
+def _selected_ids_sql(customers: QuerySet[Customer]) -> tuple[str, tuple[Any, ...]] | None:
+    """The selection as SQL, or None when Django already knows it is empty (and writes no SQL:
+    a search for a branch that does not exist, a name nobody has)."""
+    try:
+        sql, params = customers.order_by().values("id").query.sql_with_params()
+    except EmptyResultSet:
+        return None
     return sql, tuple(params)
 
 
@@ -112,7 +118,10 @@ SELECT count(*) FROM added
 
 
 def _untag(*, customers: QuerySet[Customer], tag_ids: list[int], actor: Staff | None, source: str, reason: str) -> int:
-    selected, params = _selected_ids_sql(customers)
+    selection = _selected_ids_sql(customers)
+    if selection is None:
+        return 0
+    selected, params = selection
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -138,7 +147,10 @@ def customer_tags_assign(*, customers: QuerySet[Customer], tag: Tag, actor: Staf
         siblings = list(Tag.objects.filter(group_id=tag.group_id).exclude(pk=tag.pk).values_list("id", flat=True))
         if siblings:
             untagged = _untag(customers=customers, tag_ids=siblings, actor=actor, source="exclusive", reason=reason)
-    selected, params = _selected_ids_sql(customers)
+    selection = _selected_ids_sql(customers)
+    if selection is None:
+        return TaggingResult(tagged=0, untagged=untagged)
+    selected, params = selection
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.models import TransferKind
-from customers.tagging.apis import CustomerSearchFiltersInputSerializer
+from customers.search.apis import CustomerSearchFiltersInputSerializer
 from customers.transfers.selectors import transfer_selection
 from customers.transfers.services import customers_transfer
 from scrm.org.models import Role

@@ -275,3 +275,12 @@ def test_an_unknown_tag_in_the_filters_answers_400_and_tags_nobody(
     assert response.status_code == 400
     assert response.json()["extra"] == {"field": "tags", "codes": ["nope"]}
     assert not CustomerTag.objects.exists()
+
+
+def test_a_selection_django_knows_is_empty_tags_nobody(world: World, catalogue: dict[str, Tag]) -> None:
+    from customers.tagging.services import customer_tags_assign as assign
+
+    result = assign(customers=type(world.customers_rm_bj[0]).objects.none(), tag=catalogue["gold"], actor=world.rm_bj)
+
+    assert (result.tagged, result.untagged) == (0, 0)
+    assert not CustomerTag.objects.exists()
