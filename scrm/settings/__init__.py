@@ -8,3 +8,4 @@ from scrm.settings.base import *  # noqa: F403
 from scrm.settings.celery import *  # noqa: F403
 from scrm.settings.pii import *  # noqa: F403
 from scrm.settings.security import *  # noqa: F403
+from scrm.settings.wecom import *  # noqa: F403

@@ -1,0 +1,1 @@
+"""The one way to WeCom: the gateway, callback crypto and event parsing."""

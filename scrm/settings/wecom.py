@@ -1,0 +1,34 @@
+"""WeChat Work: the corp, the callback secrets, and how hard the gateway may push.
+
+Outside production every value defaults to the local WeCom sandbox (channels.sandbox),
+so the product runs end to end offline; a real corp is configuration only.
+"""
+
+from channels.wecom import defaults as sandbox
+from scrm.settings.environment import IS_PRODUCTION, env, secret
+
+WECOM_CORP_ID: str = env.str("WECOM_CORP_ID", default=sandbox.CORP_ID)
+WECOM_CORP_SECRET: str = secret("WECOM_CORP_SECRET", dev_default=sandbox.CORP_SECRET)
+WECOM_AGENT_ID: str = env.str("WECOM_AGENT_ID", default=sandbox.AGENT_ID)
+WECOM_CALLBACK_TOKEN: str = secret("WECOM_CALLBACK_TOKEN", dev_default=sandbox.CALLBACK_TOKEN)
+WECOM_CALLBACK_AES_KEY: str = secret("WECOM_CALLBACK_AES_KEY", dev_default=sandbox.CALLBACK_AES_KEY)
+# A callback older than this is refused; 0 turns the window off (replaying recorded traffic).
+WECOM_CALLBACK_MAX_AGE_SECONDS: int = env.int("WECOM_CALLBACK_MAX_AGE_SECONDS", default=300)
+
+WECOM_SANDBOX_PORT: int = env.int("WECOM_SANDBOX_PORT", default=sandbox.SANDBOX_PORT)
+# The sandbox's control API, for the demo pages; empty against a real corp.
+WECOM_SANDBOX_URL: str = env.str(
+    "WECOM_SANDBOX_URL", default="" if IS_PRODUCTION else f"http://127.0.0.1:{WECOM_SANDBOX_PORT}"
+)
+WECOM_API_BASE_URL: str = env.str(
+    "WECOM_API_BASE_URL",
+    default="https://qyapi.weixin.qq.com/cgi-bin/" if IS_PRODUCTION else f"{WECOM_SANDBOX_URL}/cgi-bin/",
+)
+WECOM_HTTP_TIMEOUT_SECONDS: float = env.float("WECOM_HTTP_TIMEOUT_SECONDS", default=5.0)
+# WeCom's published limit is per corp and API: 10,000 calls a minute (WECOM.md §6).
+WECOM_RATE_LIMIT_PER_MINUTE: int = env.int("WECOM_RATE_LIMIT_PER_MINUTE", default=10_000)
+# Rate-limited (45009) and busy (-1) answers are retried this many times, backing off.
+WECOM_RETRY_ATTEMPTS: int = env.int("WECOM_RETRY_ATTEMPTS", default=4)
+WECOM_RETRY_BACKOFF_SECONDS: float = env.float("WECOM_RETRY_BACKOFF_SECONDS", default=0.5)
+# Identity verification H5 (客户认证): attempts per contact and per client address per hour.
+WECOM_VERIFY_ATTEMPTS_PER_HOUR: int = env.int("WECOM_VERIFY_ATTEMPTS_PER_HOUR", default=5)
