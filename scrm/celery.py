@@ -10,4 +10,15 @@ app = Celery("scrm")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Sub-packages of apps keep their own tasks modules.
-app.autodiscover_tasks(["customers.tagging", "customers.imports", "customers.lifecycle"])
+app.autodiscover_tasks(
+    [
+        "customers.tagging",
+        "customers.imports",
+        "customers.lifecycle",
+        "channels.outbox",
+        "channels.callbacks",
+        "channels.contacts",
+        "channels.groups",
+        "channels.transfers",
+    ]
+)

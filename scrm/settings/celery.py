@@ -15,6 +15,10 @@ CELERY_TASK_DEFAULT_QUEUE = Queue.BULK
 CELERY_TASK_ROUTES = {
     "customers.*": {"queue": Queue.BULK},
     "audit.*": {"queue": Queue.BULK},
+    # Patterns match in order: the nightly reconciliation is batch work...
+    "channels.reconcile_*": {"queue": Queue.BULK},
+    # ...while callbacks and welcome messages race WeCom's 20 s welcome-code window.
+    "channels.*": {"queue": Queue.REALTIME},
 }
 # Declared up front so every worker and producer agrees on them.
 CELERY_TASK_QUEUES = [KombuQueue(queue.value) for queue in Queue]
@@ -44,6 +48,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "customers.tag_rules_run_all",
         "schedule": crontab(hour=1, minute=0),
         "options": {"queue": Queue.BULK},
+    },
+    "wecom-outbox-sweep": {
+        "task": "channels.outbox_sweep",
+        "schedule": 60.0,
+        "options": {"queue": Queue.REALTIME},
+    },
+    "wecom-reconcile-nightly": {
+        "task": "channels.reconcile_all",
+        "schedule": crontab(hour=3, minute=0),
+        "options": {"queue": Queue.BULK},
+    },
+    "wecom-transfer-results": {
+        "task": "channels.transfer_results_poll",
+        "schedule": 300.0,
+        "options": {"queue": Queue.REALTIME},
     },
     "audit-verify-chain-nightly": {
         "task": "audit.verify_chain",

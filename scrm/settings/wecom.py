@@ -32,3 +32,5 @@ WECOM_RETRY_ATTEMPTS: int = env.int("WECOM_RETRY_ATTEMPTS", default=4)
 WECOM_RETRY_BACKOFF_SECONDS: float = env.float("WECOM_RETRY_BACKOFF_SECONDS", default=0.5)
 # Identity verification H5 (客户认证): attempts per contact and per client address per hour.
 WECOM_VERIFY_ATTEMPTS_PER_HOUR: int = env.int("WECOM_VERIFY_ATTEMPTS_PER_HOUR", default=5)
+# Per-API overrides of the above, e.g. "externalcontact/send_welcome_msg=3000,externalcontact/get=6000".
+WECOM_RATE_LIMITS_PER_MINUTE: dict[str, int] = env.dict("WECOM_RATE_LIMITS_PER_MINUTE", cast={"value": int}, default={})

@@ -1,0 +1,137 @@
+"""The WeCom calls the outbox knows how to send, and how to tell whether one already happened.
+
+After an unknown outcome (a timeout once the request went out, or a worker that died
+mid-call) a call is never re-posted blindly. ``verify`` asks WeCom whether it took
+effect; where WeCom offers no such read, the call must be one WeCom itself refuses to
+apply twice (``applied_errcodes`` are the answers that mean "already done").
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from channels.wecom.gateway import WeComGateway
+
+Payload = dict[str, Any]
+Result = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Operation:
+    perform: Callable[[WeComGateway, Payload], Result]
+    # The result if WeCom shows the call took effect, None if it did not.
+    verify: Callable[[WeComGateway, Payload], Result | None] | None = None
+    # Answers to a re-send that mean the first send succeeded.
+    applied_errcodes: frozenset[int] = field(default_factory=frozenset)
+
+
+def _send_welcome(gateway: WeComGateway, payload: Payload) -> Result:
+    gateway.send_welcome_msg(
+        welcome_code=payload["welcome_code"], text=payload.get("text", ""), attachments=payload.get("attachments", [])
+    )
+    return {"sent": True}
+
+
+def _mark_tag(gateway: WeComGateway, payload: Payload) -> Result:
+    gateway.mark_tag(
+        userid=payload["userid"],
+        external_userid=payload["external_userid"],
+        add=payload.get("add", []),
+        remove=payload.get("remove", []),
+    )
+    return {"tagged": True}
+
+
+def _verify_mark_tag(gateway: WeComGateway, payload: Payload) -> Result | None:
+    """Done when the member's view of the contact carries every added and no removed tag."""
+    contact = gateway.external_contact(payload["external_userid"])
+    for follow in contact.get("follow_user", []):
+        if follow.get("userid") == payload["userid"]:
+            tag_ids = {tag.get("tag_id") for tag in follow.get("tags", [])}
+            if set(payload.get("add", [])) <= tag_ids and not tag_ids & set(payload.get("remove", [])):
+                return {"tagged": True, "verified": True}
+    return None
+
+
+def _add_contact_way(gateway: WeComGateway, payload: Payload) -> Result:
+    return gateway.add_contact_way(
+        users=payload["users"],
+        state=payload["state"],
+        remark=payload.get("remark", ""),
+        skip_verify=payload["skip_verify"],
+    )
+
+
+def _verify_add_contact_way(gateway: WeComGateway, payload: Payload) -> Result | None:
+    """Look for a contact way created in the last day carrying this call's unique state."""
+    end = int(time.time())
+    for config_id in gateway.contact_way_ids(start_time=end - 86_400, end_time=end + 60):
+        way = gateway.contact_way(config_id)
+        if way.get("state") == payload["state"]:
+            return {"config_id": config_id, "qr_code": way.get("qr_code", ""), "verified": True}
+    return None
+
+
+def _update_contact_way(gateway: WeComGateway, payload: Payload) -> Result:
+    gateway.update_contact_way(
+        config_id=payload["config_id"],
+        users=payload["users"],
+        state=payload["state"],
+        skip_verify=payload["skip_verify"],
+    )
+    return {"updated": True}
+
+
+def _delete_contact_way(gateway: WeComGateway, payload: Payload) -> Result:
+    gateway.delete_contact_way(payload["config_id"])
+    return {"deleted": True}
+
+
+def _transfer(gateway: WeComGateway, payload: Payload) -> Result:
+    errcodes = gateway.transfer_customers(
+        handover_userid=payload["handover_userid"],
+        takeover_userid=payload["takeover_userid"],
+        external_userids=payload["external_userids"],
+        resigned=payload["resigned"],
+    )
+    return {"errcodes": errcodes}
+
+
+def _verify_transfer(gateway: WeComGateway, payload: Payload) -> Result | None:
+    """A transfer WeCom knows about has a status for each customer in transfer_result."""
+    statuses = gateway.transfer_results(
+        handover_userid=payload["handover_userid"],
+        takeover_userid=payload["takeover_userid"],
+        resigned=payload["resigned"],
+    )
+    if all(external_userid in statuses for external_userid in payload["external_userids"]):
+        return {"errcodes": dict.fromkeys(payload["external_userids"], 0), "verified": True}
+    return None
+
+
+def _remark(gateway: WeComGateway, payload: Payload) -> Result:
+    gateway.remark(
+        userid=payload["userid"],
+        external_userid=payload["external_userid"],
+        remark=payload.get("remark"),
+        description=payload.get("description"),
+    )
+    return {"remarked": True}
+
+
+OPERATIONS: dict[str, Operation] = {
+    # A welcome code is single-use: WeCom answers a second send with 41051.
+    "send_welcome_msg": Operation(perform=_send_welcome, applied_errcodes=frozenset({41051})),
+    "mark_tag": Operation(perform=_mark_tag, verify=_verify_mark_tag),
+    "add_contact_way": Operation(perform=_add_contact_way, verify=_verify_add_contact_way),
+    # Setting the same users and state twice leaves the same contact way: safe to repeat.
+    "update_contact_way": Operation(perform=_update_contact_way, verify=lambda _gateway, _payload: None),
+    "delete_contact_way": Operation(
+        perform=_delete_contact_way, verify=lambda _gateway, _payload: None, applied_errcodes=frozenset({41054, 40058})
+    ),
+    "transfer_customers": Operation(perform=_transfer, verify=_verify_transfer),
+    "remark": Operation(perform=_remark, verify=lambda _gateway, _payload: None),
+}
