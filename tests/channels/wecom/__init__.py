@@ -1,0 +1,1 @@
+"""The WeCom integration: callback crypto and the gateway."""
