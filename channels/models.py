@@ -30,6 +30,7 @@ class MatchMethod(models.TextChoices):
     UNIONID = "unionid", _("Same WeChat unionid as a verified contact")
     REMARK_PHONE = "remark_phone", _("Phone number in the RM's remark")
     SELF_VERIFIED = "self_verified", _("Verified by the customer")
+    PERSONAL_CODE = "personal_code", _("Scanned the personal code the bank sent them")
     MANUAL = "manual", _("Linked by staff")
 
 

@@ -102,7 +102,7 @@ class Migration(migrations.Migration):
                 ('gender', models.PositiveSmallIntegerField(default=0, verbose_name='gender')),
                 ('corp_name', models.CharField(blank=True, max_length=128, verbose_name='company')),
                 ('unionid', models.CharField(blank=True, db_index=True, max_length=64, verbose_name='unionid')),
-                ('match_method', models.CharField(blank=True, choices=[('unionid', 'Same WeChat unionid as a verified contact'), ('remark_phone', "Phone number in the RM's remark"), ('self_verified', 'Verified by the customer'), ('manual', 'Linked by staff')], max_length=16, verbose_name='matched by')),
+                ('match_method', models.CharField(blank=True, choices=[('unionid', 'Same WeChat unionid as a verified contact'), ('remark_phone', "Phone number in the RM's remark"), ('self_verified', 'Verified by the customer'), ('personal_code', 'Scanned the personal code the bank sent them'), ('manual', 'Linked by staff')], max_length=16, verbose_name='matched by')),
                 ('matched_at', models.DateTimeField(blank=True, null=True, verbose_name='matched at')),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
