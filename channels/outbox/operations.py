@@ -122,7 +122,22 @@ def _remark(gateway: WeComGateway, payload: Payload) -> Result:
     return {"remarked": True}
 
 
+def _add_corp_tags(gateway: WeComGateway, payload: Payload) -> Result:
+    return gateway.add_corp_tags(group_name=payload["group_name"], tag_names=payload["tag_names"])
+
+
+def _verify_add_corp_tags(gateway: WeComGateway, payload: Payload) -> Result | None:
+    """Done when every tag name already exists in the group."""
+    for group in gateway.corp_tag_groups():
+        if group.get("group_name") == payload["group_name"]:
+            tags = [tag for tag in group.get("tag", []) if tag.get("name") in payload["tag_names"]]
+            if len(tags) == len(payload["tag_names"]):
+                return {**group, "tag": tags, "verified": True}
+    return None
+
+
 OPERATIONS: dict[str, Operation] = {
+    "add_corp_tags": Operation(perform=_add_corp_tags, verify=_verify_add_corp_tags),
     # A welcome code is single-use: WeCom answers a second send with 41051.
     "send_welcome_msg": Operation(perform=_send_welcome, applied_errcodes=frozenset({41051})),
     "mark_tag": Operation(perform=_mark_tag, verify=_verify_mark_tag),

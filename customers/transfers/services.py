@@ -4,8 +4,9 @@ One statement moves every selected customer, records one CustomerTransfer row an
 timeline event per customer, and one audit row names the batch. The customer's
 branch (where the relationship is booked) does not change; only the owner does.
 
-The WeCom side (transfer_customer / resigned transfer) is the channels app's job:
-it picks up transfers of customers who have a WeCom relation and moves the relation.
+The WeCom side (transfer_customer / resigned transfer) is the channels app's job: on
+``customers_transferred`` it picks up the batch's customers who have a WeCom relation
+with the previous owner, moves the relation and reflects WeCom's outcome in ``status``.
 """
 
 import uuid
@@ -18,6 +19,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from customers.models import Customer, TimelineKind, TransferKind, TransferStatus
+from customers.transfers.signals import customers_transferred
 from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
 from scrm.core.exceptions import ApplicationError
@@ -141,6 +143,8 @@ def customers_transfer(
             reason=reason,
             actor=actor,
         )
+    if transferred:
+        transaction.on_commit(lambda: customers_transferred.send(sender=customers_transfer, batch_id=batch_id))
     audit_record(
         actor=actor.user,
         action=AuditAction.TRANSFER,

@@ -1,0 +1,1 @@
+"""External contacts, follow relations and their tags on WeCom."""

@@ -1,0 +1,303 @@
+"""External contacts and follow relations, kept in step with WeCom's customer-contact events.
+
+Every handler here is idempotent: the inbox hands each distinct event over once, but a
+crashed run is retried, and the nightly reconciliation may replay the same facts. Local
+writes of one event share one transaction; WeCom writes go through the outbox under
+keys derived from the event, so a retry never sends a second welcome or tag call.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from channels.codes.services import (
+    channel_code_after_add,
+    channel_code_for_state,
+    channel_code_is_valid,
+    customer_for_state,
+    welcome_message_for,
+)
+from channels.identity.services import contact_link, contact_match_automatically
+from channels.models import (
+    ChannelCode,
+    ContactTag,
+    DeletedBy,
+    ExternalContact,
+    FollowRelation,
+    MatchMethod,
+    OutboxStatus,
+    RelationStatus,
+)
+from channels.outbox.services import outbox_execute, outbox_submit
+from channels.wecom.errors import WeComRequestError
+from channels.wecom.events import ExternalContactEvent
+from channels.wecom.gateway import wecom
+from customers.models import Customer, CustomerTag, Tag, TagKind, TimelineKind
+from customers.timeline.services import timeline_record
+from scrm.org.models import Staff
+from scrm.pii.masking import mask_phone
+
+logger = logging.getLogger(__name__)
+
+# A mainland mobile number inside free text (an RM's remark, say).
+MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
+# WeCom's answers when the relation or contact no longer exists.
+_GONE_ERRCODES = frozenset({40096, 84061, 61110})
+
+
+def mask_mobiles_in(text: str) -> str:
+    """The text with every mobile number masked: remarks are stored, phone numbers are not."""
+    return MOBILE_IN_TEXT.sub(lambda match: mask_phone(match.group(1)), text)
+
+
+def mobiles_in(text: str) -> list[str]:
+    return MOBILE_IN_TEXT.findall(text)
+
+
+def _from_timestamp(value: Any) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(value), tz=UTC)
+    except (TypeError, ValueError):
+        return timezone.now()
+
+
+@dataclass(frozen=True)
+class ContactSnapshot:
+    """What WeCom says about a contact and one member's relation with it."""
+
+    contact: dict[str, Any]
+    follow: dict[str, Any] | None
+
+    @property
+    def remark_mobiles(self) -> list[str]:
+        if not self.follow:
+            return []
+        return [str(m) for m in self.follow.get("remark_mobiles", []) if m] + mobiles_in(self.follow.get("remark", ""))
+
+
+def _fetch(external_userid: str, userid: str) -> ContactSnapshot | None:
+    """The contact as WeCom sees it now; None if WeCom no longer knows it."""
+    try:
+        answer = wecom().external_contact(external_userid)
+    except WeComRequestError as error:
+        if error.errcode in _GONE_ERRCODES:
+            return None
+        raise
+    follow = next((row for row in answer.get("follow_user", []) if row.get("userid") == userid), None)
+    return ContactSnapshot(contact=answer.get("external_contact", {}), follow=follow)
+
+
+def contact_upsert(*, contact: dict[str, Any]) -> ExternalContact:
+    """Create or refresh the local copy of a WeCom external contact."""
+    defaults = {
+        "name": str(contact.get("name", ""))[:128],
+        "contact_type": int(contact.get("type", 1) or 1),
+        "avatar": str(contact.get("avatar", ""))[:500],
+        "gender": int(contact.get("gender", 0) or 0),
+        "corp_name": str(contact.get("corp_name", ""))[:128],
+    }
+    if contact.get("unionid"):
+        defaults["unionid"] = str(contact["unionid"])
+    row, _ = ExternalContact.objects.update_or_create(external_userid=contact["external_userid"], defaults=defaults)
+    return row
+
+
+def relation_upsert(
+    *, contact: ExternalContact, userid: str, follow: dict[str, Any], channel: ChannelCode | None
+) -> tuple[FollowRelation, bool]:
+    """Create or refresh one member's relation; True when it is new or came back from deleted."""
+    staff = Staff.objects.filter(wecom_userid=userid).first()
+    existing = FollowRelation.objects.select_for_update().filter(contact=contact, userid=userid).first()
+    values = {
+        "staff": staff,
+        "remark": mask_mobiles_in(str(follow.get("remark", "")))[:200],
+        "description": str(follow.get("description", ""))[:500],
+        "add_way": int(follow.get("add_way", 0) or 0),
+        "state": str(follow.get("state", ""))[:64],
+        "status": RelationStatus.ACTIVE,
+        "added_at": _from_timestamp(follow.get("createtime")),
+        "deleted_at": None,
+        "deleted_by": "",
+    }
+    if channel is not None:
+        values["channel"] = channel
+    if existing is None:
+        return FollowRelation.objects.create(contact=contact, userid=userid, **values), True
+    revived = existing.status != RelationStatus.ACTIVE
+    for field, value in values.items():
+        setattr(existing, field, value)
+    existing.save()
+    return existing, revived
+
+
+def contact_tags_apply(*, contact: ExternalContact, tags: list[Tag], actor: Staff | None = None) -> int:
+    """Put tags on the contact, and on its customer when it is matched; returns tags newly added."""
+    ContactTag.objects.bulk_create(
+        [ContactTag(contact=contact, tag=tag) for tag in tags], ignore_conflicts=True, unique_fields=["contact", "tag"]
+    )
+    if contact.customer_id is None:
+        return 0
+    held = set(CustomerTag.objects.filter(customer_id=contact.customer_id).values_list("tag_id", flat=True))
+    new = [tag for tag in tags if tag.pk not in held]
+    CustomerTag.objects.bulk_create(
+        [
+            CustomerTag(customer_id=contact.customer_id, tag=tag, source=TagKind.CHANNEL, created_by=actor)
+            for tag in new
+        ],
+        ignore_conflicts=True,
+    )
+    customer = Customer.objects.get(pk=contact.customer_id)
+    for tag in new:
+        timeline_record(
+            customer=customer,
+            kind=TimelineKind.TAGGED,
+            summary=f"Tagged {tag.name} (channel)",
+            actor=actor,
+            data={"tag": tag.code, "source": TagKind.CHANNEL.value},
+        )
+    return len(new)
+
+
+def _send_welcome(*, event: ExternalContactEvent, channel: ChannelCode, contact_name: str) -> bool:
+    """Send the channel's welcome message at once: the code dies 20 s after the add."""
+    text, attachments = welcome_message_for(code=channel, contact_name=contact_name)
+    if not text and not attachments:
+        return False
+    call = outbox_submit(
+        key=f"welcome:{event.welcome_code}",
+        operation="send_welcome_msg",
+        payload={"welcome_code": event.welcome_code, "text": text, "attachments": attachments},
+        send=False,
+    )
+    if not call.is_final:
+        call = outbox_execute(call.pk)
+        if not call.is_final:
+            # Rate-limited or unknown: a worker retries within the window if it can.
+            from channels.outbox.tasks import outbox_send
+
+            outbox_send.apply_async((call.pk,), countdown=1)
+    return call.status == OutboxStatus.SUCCEEDED
+
+
+def _mark_channel_tags(*, event: ExternalContactEvent, channel: ChannelCode, tags: list[Tag]) -> None:
+    from channels.contacts.tags import corp_tag_ids_for
+
+    wecom_ids = corp_tag_ids_for(tags)
+    if wecom_ids:
+        outbox_submit(
+            key=f"mark_tag:channel:{channel.pk}:{event.user_id}:{event.external_user_id}",
+            operation="mark_tag",
+            payload={"userid": event.user_id, "external_userid": event.external_user_id, "add": wecom_ids},
+        )
+
+
+def contact_added(event: ExternalContactEvent) -> None:
+    """add_external_contact / add_half_external_contact (DESIGN §4, flow 1).
+
+    Welcome first (the code expires 20 s after the add), then the local record in one
+    transaction (contact, relation, channel tags, identity match, timeline), then the
+    WeCom side of the tags and the channel's round-robin, through the outbox.
+    """
+    snapshot = _fetch(event.external_user_id, event.user_id)
+    if snapshot is None or snapshot.follow is None:
+        logger.info("wecom: %s is no longer a contact of %s", event.external_user_id, event.user_id)
+        return
+    channel = channel_code_for_state(event.state) if event.state else None
+    welcomed = False
+    if channel is not None and event.welcome_code and channel_code_is_valid(channel, timezone.now()):
+        welcomed = _send_welcome(event=event, channel=channel, contact_name=str(snapshot.contact.get("name", "")))
+    tags = list(channel.tags.filter(is_active=True)) if channel is not None else []
+    with transaction.atomic():
+        contact = contact_upsert(contact=snapshot.contact)
+        relation, is_new = relation_upsert(
+            contact=contact, userid=event.user_id, follow=snapshot.follow, channel=channel
+        )
+        if welcomed and relation.welcomed_at is None:
+            relation.welcomed_at = timezone.now()
+            relation.save(update_fields=["welcomed_at", "updated_at"])
+        if contact.customer_id is None and event.state:
+            known = customer_for_state(event.state)
+            if known is not None:
+                contact_link(contact=contact, customer=known, method=MatchMethod.PERSONAL_CODE)
+        if contact.customer_id is None:
+            contact_match_automatically(contact=contact, remark_mobiles=snapshot.remark_mobiles)
+        contact.refresh_from_db(fields=["customer"])
+        contact_tags_apply(contact=contact, tags=tags)
+        if is_new and contact.customer_id is not None:
+            via = f" via {channel.name}" if channel else ""
+            timeline_record(
+                customer=contact.customer,
+                kind=TimelineKind.WECOM_ADDED,
+                summary=f"Added {relation.staff.name if relation.staff else event.user_id} on WeCom{via}",
+                actor=relation.staff,
+                data={"userid": event.user_id, "channel": channel.pk if channel else None, "welcomed": welcomed},
+            )
+    if channel is not None:
+        if tags:
+            _mark_channel_tags(event=event, channel=channel, tags=tags)
+        channel_code_after_add(code=channel, userid=event.user_id)
+
+
+def contact_edited(event: ExternalContactEvent) -> None:
+    """edit_external_contact: the member changed the remark, description or tags in WeCom."""
+    snapshot = _fetch(event.external_user_id, event.user_id)
+    if snapshot is None or snapshot.follow is None:
+        return
+    with transaction.atomic():
+        contact = contact_upsert(contact=snapshot.contact)
+        relation_upsert(contact=contact, userid=event.user_id, follow=snapshot.follow, channel=None)
+        if contact.customer_id is None:
+            contact_match_automatically(contact=contact, remark_mobiles=snapshot.remark_mobiles)
+
+
+def relation_mark_deleted(*, external_userid: str, userid: str, by: DeletedBy, at: datetime) -> bool:
+    """Record that a relation ended; False when it was unknown or already ended."""
+    with transaction.atomic():
+        relation = (
+            FollowRelation.objects.select_for_update()
+            .select_related("contact__customer", "staff")
+            .filter(contact__external_userid=external_userid, userid=userid)
+            .first()
+        )
+        if relation is None or relation.status == RelationStatus.DELETED:
+            return False
+        relation.status = RelationStatus.DELETED
+        relation.deleted_by = by
+        relation.deleted_at = at
+        relation.save(update_fields=["status", "deleted_by", "deleted_at", "updated_at"])
+        customer = relation.contact.customer
+        if customer is not None and by != DeletedBy.TRANSFER:
+            who = relation.staff.name if relation.staff else userid
+            timeline_record(
+                customer=customer,
+                kind=TimelineKind.WECOM_DELETED,
+                summary=f"WeCom relation with {who} ended ({DeletedBy(by).label})",
+                actor=relation.staff,
+                data={"userid": userid, "deleted_by": str(by)},
+            )
+    return True
+
+
+def contact_deleted_by_staff(event: ExternalContactEvent) -> None:
+    """del_external_contact: the member removed the customer, or a transfer moved them away."""
+    by = DeletedBy.TRANSFER if event.source == "DELETE_BY_TRANSFER" else DeletedBy.STAFF
+    relation_mark_deleted(
+        external_userid=event.external_user_id, userid=event.user_id, by=by, at=_from_timestamp(event.create_time)
+    )
+
+
+def contact_deleted_by_customer(event: ExternalContactEvent) -> None:
+    """del_follow_user: the customer deleted the member."""
+    relation_mark_deleted(
+        external_userid=event.external_user_id,
+        userid=event.user_id,
+        by=DeletedBy.CUSTOMER,
+        at=_from_timestamp(event.create_time),
+    )
