@@ -1,0 +1,1 @@
+"""The local WeCom sandbox, driven over HTTP like the product drives WeCom."""
