@@ -5,6 +5,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from analytics import views as analytics_views
+from campaigns.scripts import views as script_views
+from campaigns.scripts.urls import page_urlpatterns as script_page_urlpatterns
 from customers import views as customer_views
 from customers.imports.urls import page_urlpatterns as import_page_urlpatterns
 from customers.search.urls import page_urlpatterns as search_page_urlpatterns
@@ -19,12 +21,17 @@ api_patterns = [
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("org/", include("scrm.org.urls")),
     path("customers/", include("customers.urls")),
+    path("campaigns/", include("campaigns.urls")),
 ]
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include((api_patterns, "api"))),
+    # The chat sidebar sits outside the language prefix: WeCom redirects to one fixed URL.
+    # Its script panel is campaigns' (channels may not import campaigns), loaded by htmx.
+    path("sidebar/scripts/", script_views.SidebarScriptPanel.as_view(), name="sidebar-scripts"),
+    path("sidebar/", include("channels.sidebar.urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", analytics_views.HomeView.as_view(), name="home"),
@@ -37,6 +44,7 @@ urlpatterns += i18n_patterns(
     path("customers/<str:customer_no>/", customer_views.Customer360Page.as_view(), name="customer-page"),
     path("customers/<str:customer_no>/reveal/", customer_views.CustomerRevealPartial.as_view(), name="customer-reveal"),
     *segment_page_urlpatterns,
+    path("campaigns/scripts/", include(script_page_urlpatterns)),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

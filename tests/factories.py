@@ -77,3 +77,26 @@ class CustomerFactory(factory.django.DjangoModelFactory):
     branch = factory.LazyAttribute(lambda o: o.owner.branch if o.owner else None)
     owner = None
     aum = Decimal("100000.00")
+
+
+class ExternalContactFactory(factory.django.DjangoModelFactory):
+    """A WeChat user who added a member of staff; a lead unless ``customer`` is given."""
+
+    class Meta:
+        model = "channels.ExternalContact"
+
+    external_userid = factory.Sequence(lambda n: f"wmTEST{n:010d}")
+    name = factory.Sequence(lambda n: f"微信用户{n}")
+    customer = None
+
+
+class FollowRelationFactory(factory.django.DjangoModelFactory):
+    """``staff``'s relation with ``contact`` (pass both); the userid is the staff's."""
+
+    class Meta:
+        model = "channels.FollowRelation"
+
+    contact = factory.SubFactory(ExternalContactFactory)
+    staff = factory.SubFactory(StaffFactory)
+    userid = factory.LazyAttribute(lambda o: o.staff.wecom_userid if o.staff else "unknown")
+    added_at = factory.LazyFunction(lambda: datetime.datetime.now(tz=datetime.UTC))

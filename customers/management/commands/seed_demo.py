@@ -2,6 +2,7 @@ import secrets
 import time
 from typing import Any
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
@@ -41,6 +42,12 @@ class Command(BaseCommand):
                 # The catalogue comes with a new bank; adding customers later leaves tags alone.
                 hq_admin = Staff.objects.filter(role=Role.HQ_ADMIN).order_by("id").first()
                 tags = demo_tags_create(actor=hq_admin) if org and hq_admin else 0
+                # Apps above customers (which it may not import) seed through a ``demo_seed`` hook.
+                extras = [
+                    config.demo_seed(actor=hq_admin)
+                    for config in apps.get_app_configs()
+                    if org and hq_admin and hasattr(config, "demo_seed")
+                ]
         except ApplicationError as error:
             raise CommandError(error.message) from error
 
@@ -58,6 +65,8 @@ class Command(BaseCommand):
             )
         if tags:
             self.stdout.write(f"Created {tags} demo tags and evaluated the tag rules.")
+        for extra in filter(None, extras):
+            self.stdout.write(f"Created {extra}.")
         self.stdout.write(f"Seeded in {time.perf_counter() - started:.1f} s.")
         if org:
             logins = ", ".join(DEMO_LOGINS)

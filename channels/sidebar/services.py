@@ -1,0 +1,129 @@
+"""Writes from the sidebar: signing a WeCom member in, tags and notes on the customer in the chat.
+
+Tags and notes reuse the customers app's services, with the signed-in member as the actor,
+so the timeline reads the same whether a change came from the dashboard or from a chat.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth import login
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from channels.models import ExternalContact
+from channels.wecom.errors import WeComError
+from channels.wecom.gateway import wecom
+from customers.models import Customer, Tag, TagKind, TimelineEvent, TimelineKind
+from customers.selectors import customer_list_visible
+from customers.tagging.selectors import tags_list
+from customers.tagging.services import TaggingResult, customer_tags_assign, customer_tags_remove
+from customers.timeline.services import timeline_record
+from scrm.audit.models import AuditAction
+from scrm.audit.services import audit_record
+from scrm.core.exceptions import ApplicationError
+from scrm.org.models import Staff, StaffStatus
+
+logger = logging.getLogger(__name__)
+
+NOTE_MAX_LENGTH = 200  # a timeline summary
+_MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+class SidebarSignInError(ApplicationError):
+    status_code = 403
+
+
+def sidebar_sign_in(*, request: HttpRequest, code: str) -> Staff:
+    """Sign the WeCom member behind an OAuth ``code`` in, as the dashboard's login does.
+
+    Only an active member of staff with that WeCom userid gets a session; every attempt,
+    refused or not, is in the audit trail. The session is Django's, so the dashboard's
+    idle expiry applies to it unchanged.
+    """
+    try:
+        userid = wecom().oauth_userid(code)
+    except WeComError as error:
+        logger.info("sidebar sign-in refused: WeCom did not accept the code errcode=%s", error.errcode)
+        audit_record(
+            actor=None,
+            actor_username="wecom:?",
+            action=AuditAction.LOGIN_FAILED,
+            data={"via": "wecom_oauth", "reason": "code_refused"},
+            request=request,
+        )
+        raise SidebarSignInError(
+            _("WeCom did not confirm who you are. Close the sidebar and open it again.")
+        ) from error
+    staff = Staff.objects.select_related("user").filter(wecom_userid=userid).first()
+    if staff is None or staff.status != StaffStatus.ACTIVE or not staff.user.is_active:
+        audit_record(
+            actor=None,
+            actor_username=f"wecom:{userid}"[:150],
+            action=AuditAction.LOGIN_FAILED,
+            data={"via": "wecom_oauth", "reason": "unknown_member" if staff is None else "inactive_member"},
+            request=request,
+        )
+        raise SidebarSignInError(
+            _("Your WeCom account is not linked to an active member of staff. Ask your administrator.")
+        )
+    login(request, staff.user, backend=_MODEL_BACKEND)
+    audit_record(actor=staff.user, action=AuditAction.LOGIN, data={"via": "wecom_oauth"}, request=request)
+    return staff
+
+
+def _customer_of(*, contact: ExternalContact, staff: Staff) -> Customer:
+    """The contact's customer, read through the member's scope; refuses a lead or a stranger."""
+    if contact.customer_id is None:
+        raise ApplicationError(_("This contact is not linked to a customer yet."))
+    try:
+        return customer_list_visible(user=staff.user).get(pk=contact.customer_id)
+    except Customer.DoesNotExist as error:
+        raise ApplicationError(_("This customer is outside your scope.")) from error
+
+
+def _manual_tag(code: str) -> Tag:
+    tag = tags_list(kind=TagKind.MANUAL).filter(code=code, is_active=True).first()
+    if tag is None:
+        raise ApplicationError(_("Only active manual tags can be changed here."), extra={"tag": code})
+    return tag
+
+
+@transaction.atomic
+def sidebar_tag_add(*, contact: ExternalContact, tag_code: str, actor: Staff) -> TaggingResult:
+    customer = _customer_of(contact=contact, staff=actor)
+    return customer_tags_assign(
+        customers=customer_list_visible(user=actor.user).filter(pk=customer.pk),
+        tag=_manual_tag(tag_code),
+        actor=actor,
+        reason="sidebar",
+    )
+
+
+@transaction.atomic
+def sidebar_tag_remove(*, contact: ExternalContact, tag_code: str, actor: Staff) -> TaggingResult:
+    customer = _customer_of(contact=contact, staff=actor)
+    return customer_tags_remove(
+        customers=customer_list_visible(user=actor.user).filter(pk=customer.pk),
+        tag=_manual_tag(tag_code),
+        actor=actor,
+        reason="sidebar",
+    )
+
+
+@transaction.atomic
+def sidebar_note_add(*, contact: ExternalContact, text: str, actor: Staff) -> TimelineEvent:
+    """A note on the customer's timeline (客户动态), signed by the member."""
+    text = " ".join(text.split())
+    if not text:
+        raise ApplicationError(_("Write the note first."), extra={"field": "text"})
+    if len(text) > NOTE_MAX_LENGTH:
+        raise ApplicationError(
+            _("A note holds at most %(limit)s characters.") % {"limit": NOTE_MAX_LENGTH}, extra={"field": "text"}
+        )
+    customer = _customer_of(contact=contact, staff=actor)
+    return timeline_record(
+        customer=customer, kind=TimelineKind.NOTE, summary=text, actor=actor, data={"source": "sidebar"}
+    )

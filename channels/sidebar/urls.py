@@ -1,0 +1,18 @@
+from django.urls import path
+
+from channels.sidebar import views
+
+urlpatterns = [
+    path("", views.SidebarPage.as_view(), name="sidebar"),
+    path("auth/", views.SidebarAuthView.as_view(), name="sidebar-auth"),
+    path("login/", views.SidebarDevSignInPage.as_view(), name="sidebar-login"),
+    path("jssdk/config/", views.SidebarJsSdkConfigView.as_view(), name="sidebar-jssdk-config"),
+    path("contact/<str:external_userid>/", views.SidebarContactCard.as_view(), name="sidebar-contact"),
+    path("contact/<str:external_userid>/tags/", views.SidebarContactTags.as_view(), name="sidebar-contact-tags"),
+    path("contact/<str:external_userid>/notes/", views.SidebarContactNotes.as_view(), name="sidebar-contact-notes"),
+    path(
+        "contact/<str:external_userid>/verification-link/",
+        views.SidebarVerificationLink.as_view(),
+        name="sidebar-verification-link",
+    ),
+]
