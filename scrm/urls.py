@@ -32,6 +32,7 @@ urlpatterns = [
     # Its script panel is campaigns' (channels may not import campaigns), loaded by htmx.
     path("sidebar/scripts/", script_views.SidebarScriptPanel.as_view(), name="sidebar-scripts"),
     path("sidebar/", include("channels.sidebar.urls")),
+    path("wecom/callback/", include("channels.callbacks.urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", analytics_views.HomeView.as_view(), name="home"),

@@ -54,6 +54,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"queue": Queue.REALTIME},
     },
+    "wecom-callback-sweep": {
+        "task": "channels.callback_sweep",
+        "schedule": 60.0,
+        "options": {"queue": Queue.REALTIME},
+    },
     "wecom-reconcile-nightly": {
         "task": "channels.reconcile_all",
         "schedule": crontab(hour=3, minute=0),
