@@ -200,7 +200,7 @@ class SidebarVerificationLink(_ContactView):
     def get(self, request: HttpRequest, external_userid: str) -> HttpResponse:
         contact = self.contact(external_userid)
         try:
-            from channels.identity import verification_link_for  # written alongside; optional until it lands
+            from channels.identity.services import verification_link_for  # lands separately
         except ImportError:
             return JsonResponse({"message": _("Identity verification is not available yet."), "extra": {}}, status=503)
         return JsonResponse(
