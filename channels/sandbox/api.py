@@ -441,7 +441,7 @@ def _group_out(call: Call, group: dict[str, Any], only: set[str] | None = None) 
 @api("externalcontact/get_corp_tag_list", reads_only=True)
 def get_corp_tag_list(call: Call) -> dict[str, Any]:
     tag_ids, group_ids = set(_str_list(call.req, "tag_id")), set(_str_list(call.req, "group_id"))
-    groups = sorted(call.data["tag_groups"].values(), key=lambda g: (-g["order"], g["create_time"], g["group_id"]))
+    groups = sorted(call.data["tag_groups"].values(), key=lambda g: (-g["order"], g["create_time"]))
     out = []
     for group in groups:
         if group_ids and group["group_id"] not in group_ids:
@@ -671,7 +671,7 @@ def get_contact_way(call: Call) -> dict[str, Any]:
 @api("externalcontact/list_contact_way", reads_only=True)
 def list_contact_way(call: Call) -> dict[str, Any]:
     start, end = _int(call.req, "start_time", 0), _int(call.req, "end_time", 2**31)
-    ways = sorted(call.data["contact_ways"].values(), key=lambda w: (w["create_time"], w["config_id"]))
+    ways = sorted(call.data["contact_ways"].values(), key=lambda w: w["create_time"])
     ways = [w for w in ways if start <= w["create_time"] <= end]
     page, next_cursor = _page(ways, call.req.get("cursor"), _limit(call.req, 100, 1000))
     return {"contact_way": [{"config_id": w["config_id"]} for w in page], "next_cursor": next_cursor}
@@ -817,7 +817,7 @@ def get_groupmsg_list_v2(call: Call) -> dict[str, Any]:
     filter_type = _int(req, "filter_type", 2)
     msgs = [
         m
-        for m in sorted(call.data["groupmsgs"].values(), key=lambda m: (m["create_time"], m["msgid"]))
+        for m in sorted(call.data["groupmsgs"].values(), key=lambda m: m["create_time"])
         if m["chat_type"] == chat_type
         and start <= m["create_time"] <= end
         and (not creator or m["creator"] == creator)
@@ -1070,7 +1070,7 @@ def groupchat_list(call: Call) -> dict[str, Any]:
     owners = set(owner_filter.get("userid_list") or []) if isinstance(owner_filter, dict) else set()
     chats = [
         c
-        for c in sorted(call.data["groupchats"].values(), key=lambda c: (c["create_time"], c["chat_id"]))
+        for c in sorted(call.data["groupchats"].values(), key=lambda c: c["create_time"])
         if c["status"] != "dismissed"
         and (not owners or c["owner"] in owners)
         and (status_filter == 0 or c["follow_status"] == status_filter)

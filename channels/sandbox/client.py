@@ -271,8 +271,8 @@ class SandboxControl:
 
     # --- transport -----------------------------------------------------------------------------
 
-    def _simulate(self, action: str, **body: Any) -> dict[str, Any]:
-        return self._post(f"simulate/{action}", {k: v for k, v in body.items() if v is not None})
+    def _simulate(self, name: str, /, **body: Any) -> dict[str, Any]:
+        return self._post(f"simulate/{name}", {k: v for k, v in body.items() if v is not None})
 
     def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return self._request("GET", path, params=params)

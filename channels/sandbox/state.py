@@ -124,7 +124,7 @@ class SandboxState:
         if self.path is None:
             return
         with self.lock:
-            text = json.dumps(self.data, ensure_ascii=False, sort_keys=True)
+            text = json.dumps(self.data, ensure_ascii=False)  # key order is insertion order: keep it
             tmp = self.path.with_name(self.path.name + ".tmp")
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp.write_text(text, encoding="utf-8")
@@ -209,11 +209,11 @@ class SandboxState:
 
     def follows_of_contact(self, external_userid: str) -> list[dict[str, Any]]:
         rows = [f for f in self.data["follows"].values() if f["external_userid"] == external_userid]
-        return sorted(rows, key=lambda f: (f["createtime"], f["userid"]))
+        return sorted(rows, key=lambda f: f["createtime"])  # stable: ties keep the order they were added
 
     def follows_of_user(self, userid: str) -> list[dict[str, Any]]:
         rows = [f for f in self.data["follows"].values() if f["userid"] == userid]
-        return sorted(rows, key=lambda f: (f["createtime"], f["external_userid"]))
+        return sorted(rows, key=lambda f: f["createtime"])
 
     def department_subtree(self, dept_id: int) -> set[int]:
         ids = {dept_id}

@@ -37,10 +37,20 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_sandbox(**env: str) -> Iterator[SandboxControl]:
-    """A sandbox process for the duration; ``env`` overrides WECOM_* settings (e.g. the callback URL)."""
+def running_sandbox(
+    *, state_file: Path | None = None, directory: Path | None = None, **env: str
+) -> Iterator[SandboxControl]:
+    """A sandbox process for the duration; ``env`` overrides WECOM_* settings (e.g. the callback URL).
+
+    ``state_file`` keeps the snapshot somewhere the test chooses (to restart on it);
+    ``directory`` is the staff file the sandbox loads and watches.
+    """
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="wecom-sandbox-") as tmp:
+        arguments = ["--host", "127.0.0.1", "--port", str(port), "--log-level", "WARNING"]
+        arguments += ["--state", str(state_file or Path(tmp) / "state.json")]
+        if directory is not None:
+            arguments += ["--directory", str(directory)]
         variables = {
             **os.environ,
             "WECOM_SANDBOX_PUBLIC_URL": f"http://127.0.0.1:{port}",
@@ -48,8 +58,7 @@ def running_sandbox(**env: str) -> Iterator[SandboxControl]:
             **env,
         }
         process = subprocess.Popen(
-            [sys.executable, "-m", "channels.sandbox", "--host", "127.0.0.1", "--port", str(port)]
-            + ["--state", str(Path(tmp) / "state.json"), "--log-level", "WARNING"],
+            [sys.executable, "-m", "channels.sandbox", *arguments],
             cwd=ROOT,
             env=variables,
         )

@@ -1,0 +1,105 @@
+"""Mass sends (群发): a task is created, the RM confirms it, each customer gets a status."""
+
+import pytest
+
+from tests.channels.sandbox.conftest import WeCom, contact_way
+
+
+@pytest.fixture
+def customers(sandbox, staff, wecom):
+    config_id = contact_way(wecom)
+    return [sandbox.scan(config_id=config_id, customer={"name": f"客户{i}"})["external_userid"] for i in range(3)]
+
+
+def _send(wecom, customers, content="三月理财沙龙邀请"):
+    answer = wecom.post(
+        "externalcontact/add_msg_template",
+        {"chat_type": "single", "sender": "rm_li", "external_userid": customers, "text": {"content": content}},
+    )
+    assert answer["errcode"] == 0, answer
+    return answer
+
+
+def test_a_task_waits_for_the_rm_then_each_recipient_gets_sent_not_friend_or_quota(sandbox, wecom, customers):
+    first, friendless, quota_used = customers
+    earlier = _send(wecom, [quota_used], "早上的消息")
+    sandbox.confirm_groupmsg(msgid=earlier["msgid"], userid="rm_li")
+    answer = _send(wecom, [*customers, "wmnotacustomer"])
+    sandbox.customer_deletes_staff(userid="rm_li", external_userid=friendless)
+
+    before = wecom.post("externalcontact/get_groupmsg_send_result", {"msgid": answer["msgid"], "userid": "rm_li"})
+    confirmed = sandbox.confirm_groupmsg(msgid=answer["msgid"], userid="rm_li")
+    after = wecom.post("externalcontact/get_groupmsg_send_result", {"msgid": answer["msgid"], "userid": "rm_li"})
+
+    assert answer["fail_list"] == ["wmnotacustomer"]
+    assert [r["status"] for r in before["send_list"]] == [0, 0, 0]
+    assert (confirmed["sent"], confirmed["not_friend"], confirmed["quota"]) == (1, 1, 1)
+    assert {r["external_userid"]: r["status"] for r in after["send_list"]} == {first: 1, friendless: 2, quota_used: 3}
+    assert [d["external_userid"] for d in sandbox.deliveries(kind="groupmsg")] == [quota_used, first]
+
+
+def test_the_daily_quota_resets_the_next_china_day_and_is_configurable(sandbox, wecom, customers):
+    sandbox.confirm_groupmsg(msgid=_send(wecom, customers[:1])["msgid"], userid="rm_li")
+    sandbox.advance_clock(86400)
+    wecom = WeCom(sandbox.api_base_url, sandbox.access_token())  # a day outlives the token
+
+    second = _send(wecom, customers[:1])
+    sandbox.confirm_groupmsg(msgid=second["msgid"], userid="rm_li")
+
+    [row] = wecom.post("externalcontact/get_groupmsg_send_result", {"msgid": second["msgid"], "userid": "rm_li"})[
+        "send_list"
+    ]
+    assert row["status"] == 1
+    sandbox.configure(groupmsg_daily_quota=2)
+    third = _send(wecom, customers[:1])
+    sandbox.confirm_groupmsg(msgid=third["msgid"], userid="rm_li")
+    assert sandbox.deliveries(customers[0], kind="groupmsg")[-1]["msgid"] == third["msgid"]
+
+
+def test_task_and_send_result_page_with_next_cursor(sandbox, wecom, customers):
+    answer = _send(wecom, customers)
+    sandbox.confirm_groupmsg(msgid=answer["msgid"], userid="rm_li")
+
+    [task] = wecom.post("externalcontact/get_groupmsg_task", {"msgid": answer["msgid"]})["task_list"]
+    page1 = wecom.post(
+        "externalcontact/get_groupmsg_send_result", {"msgid": answer["msgid"], "userid": "rm_li", "limit": 2}
+    )
+    page2 = wecom.post(
+        "externalcontact/get_groupmsg_send_result",
+        {"msgid": answer["msgid"], "userid": "rm_li", "limit": 2, "cursor": page1["next_cursor"]},
+    )
+
+    assert (task["userid"], task["status"]) == ("rm_li", 2)
+    assert [r["external_userid"] for r in page1["send_list"] + page2["send_list"]] == customers
+    assert page1["next_cursor"] != ""
+    assert page2["next_cursor"] == ""
+
+
+def test_the_group_message_list_shows_the_task_in_its_time_range(sandbox, wecom, customers):
+    now = int(sandbox.now())
+    answer = _send(wecom, customers)
+
+    listed = wecom.post(
+        "externalcontact/get_groupmsg_list_v2",
+        {"chat_type": "single", "start_time": now - 60, "end_time": now + 60, "creator": "rm_li"},
+    )
+    empty = wecom.post("externalcontact/get_groupmsg_list_v2", {"start_time": now - 7200, "end_time": now - 3600})
+
+    [msg] = listed["group_msg_list"]
+    assert msg["msgid"] == answer["msgid"]
+    assert msg["text"] == {"content": "三月理财沙龙邀请"}
+    assert empty["group_msg_list"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "errcode"),
+    [
+        ({"sender": "rm_li", "external_userid": ["wmnobody"], "text": {"content": "x"}}, 41048),
+        ({"text": {"content": "x"}}, 40058),
+        ({"sender": "rm_li", "text": {"content": ""}}, 44004),
+        ({"sender": "nobody", "text": {"content": "x"}}, 40003),
+    ],
+)
+def test_invalid_mass_sends_are_refused(sandbox, wecom, customers, body, errcode):
+    assert wecom.post("externalcontact/add_msg_template", body)["errcode"] == errcode
+    assert sandbox.state()["groupmsgs"] == {}

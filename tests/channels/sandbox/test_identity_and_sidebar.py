@@ -1,0 +1,118 @@
+"""OAuth codes, JS-SDK tickets and the sidebar stand-in; the staff directory; restarts."""
+
+import json
+import time
+
+import pytest
+import requests
+
+from channels.sandbox.client import SandboxControlError
+from tests.channels.sandbox.conftest import DEPARTMENTS, STAFF, contact_way
+from tests.support.wecom_sandbox import running_sandbox
+
+
+def test_an_oauth_code_identifies_the_rm_once(sandbox, staff, wecom):
+    code = sandbox.oauth_code("rm_li")
+
+    first = wecom.get("auth/getuserinfo", code=code)
+    second = wecom.get("auth/getuserinfo", code=code)
+
+    assert (first["errcode"], first["userid"]) == (0, "rm_li")
+    assert second["errcode"] == 40029
+
+
+def test_wechatpys_older_oauth_path_answers_userid_and_codes_expire(sandbox, staff, wecom):
+    assert wecom.get("user/getuserinfo", code=sandbox.oauth_code("rm_li"))["UserId"] == "rm_li"
+
+    code = sandbox.oauth_code("rm_li")
+    sandbox.advance_clock(301)
+    fresh = type(wecom)(sandbox.api_base_url, sandbox.access_token())
+    assert fresh.get("user/getuserinfo", code=code)["errcode"] == 40029
+
+
+def test_jsapi_and_agent_tickets(sandbox, wecom):
+    corp = wecom.get("get_jsapi_ticket")
+    agent = wecom.get("ticket/get", type="agent_config")
+
+    assert corp["errcode"] == agent["errcode"] == 0
+    assert corp["ticket"] != agent["ticket"]
+    assert agent["expires_in"] == 7200
+    assert wecom.get("get_jsapi_ticket")["ticket"] == corp["ticket"]
+
+
+def test_the_sidebar_stand_in_knows_the_open_chat_and_records_sent_messages(sandbox, staff, wecom):
+    outcome = sandbox.scan(config_id=contact_way(wecom), customer={"name": "王女士"})
+
+    with pytest.raises(SandboxControlError):
+        sandbox.current_external_contact("rm_li")
+    sandbox.open_chat(userid="rm_li", external_userid=outcome["external_userid"])
+    current = sandbox.current_external_contact("rm_li")
+    sandbox.send_chat_message(userid="rm_li", msgtype="text", text={"content": "大额存单今日额度已更新"})
+
+    assert current == outcome["external_userid"]
+    [message] = sandbox.chat_messages(outcome["external_userid"])
+    assert (message["userid"], message["text"]) == ("rm_li", {"content": "大额存单今日额度已更新"})
+
+
+def test_the_control_api_answers_browser_preflight_with_cors(sandbox):
+    response = requests.options(f"{sandbox.base_url}/sandbox/jssdk/send_chat_message", timeout=10)
+    state = requests.get(f"{sandbox.base_url}/sandbox/clock", timeout=10)
+
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert state.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_directory_apis(sandbox, staff, wecom):
+    sandbox.upsert_directory(users=[{"userid": "rm_gone", "name": "已离职", "department": [3], "status": 5}])
+
+    assert wecom.get("user/get", userid="rm_li")["name"] == "李经理"
+    assert wecom.get("user/get", userid="rm_gone")["errcode"] == 60111
+    assert [u["userid"] for u in wecom.get("user/simplelist", department_id=3)["userlist"]] == ["rm_li", "rm_wang"]
+    assert [u["userid"] for u in wecom.get("user/list", department_id=2, fetch_child=1)["userlist"]] == [
+        "rm_li",
+        "rm_wang",
+        "rm_zhao",
+    ]
+    assert [d["id"] for d in wecom.get("department/list", id=2)["department"]] == [2, 3]
+    assert wecom.get("externalcontact/get_follow_user_list")["follow_user"] == ["rm_li", "rm_wang", "rm_zhao"]
+    assert wecom.get("user/list", department_id=99)["errcode"] == 60123
+
+
+def test_the_directory_file_is_loaded_on_start_and_reread_when_it_changes(tmp_path):
+    directory = tmp_path / "directory.json"
+    directory.write_text(json.dumps({"departments": DEPARTMENTS, "users": STAFF[:1]}), encoding="utf-8")
+
+    with running_sandbox(directory=directory) as control:
+        assert list(control.state()["users"]) == ["rm_li"]
+        directory.write_text(json.dumps({"departments": DEPARTMENTS, "users": STAFF}), encoding="utf-8")
+        for _ in range(60):  # the sandbox polls the file's mtime every second
+            if len(control.state()["users"]) == 3:
+                break
+            time.sleep(0.1)
+        assert sorted(control.state()["users"]) == ["rm_li", "rm_wang", "rm_zhao"]
+        control.reset()
+        assert sorted(control.state()["users"]) == ["rm_li", "rm_wang", "rm_zhao"]  # reset keeps the directory
+
+
+def test_the_state_file_survives_a_restart(tmp_path):
+    state_file = tmp_path / "state.json"
+    with running_sandbox(state_file=state_file) as control:
+        control.upsert_directory(departments=DEPARTMENTS, users=STAFF)
+        token = control.access_token()
+        config_id = requests.post(
+            control.api_base_url + "externalcontact/add_contact_way",
+            params={"access_token": token},
+            json={"type": 1, "scene": 2, "user": ["rm_li"]},
+            timeout=10,
+        ).json()["config_id"]
+
+    with running_sandbox(state_file=state_file) as control:
+        answer = requests.post(
+            control.api_base_url + "externalcontact/get_contact_way",
+            params={"access_token": token},
+            json={"config_id": config_id},
+            timeout=10,
+        ).json()
+
+    assert answer["contact_way"]["user"] == ["rm_li"]
