@@ -14,3 +14,21 @@ def recorder(monkeypatch: pytest.MonkeyPatch):
             monkeypatch.setitem(handlers.HANDLERS, key, "tests.channels.callbacks.recording.record")
     yield recording.CALLS
     recording.CALLS.clear()
+
+
+@pytest.fixture
+def rm_li(sandbox) -> str:
+    """One RM in the reset sandbox's directory."""
+    sandbox.upsert_directory(
+        departments=[{"id": 1, "name": "总行", "parentid": 0}],
+        users=[{"userid": "rm_li", "name": "李经理", "department": [1]}],
+    )
+    return "rm_li"
+
+
+@pytest.fixture
+def channel_code(sandbox, rm_li) -> str:
+    """A 「联系我」 contact way of rm_li with state ``branch-bj``, created through WeCom's API on the sandbox."""
+    from tests.channels.sandbox.conftest import WeCom, contact_way
+
+    return contact_way(WeCom(sandbox.api_base_url, sandbox.access_token()), state="branch-bj")
