@@ -20,6 +20,8 @@ from scrm.org.roles import Role
 from scrm.org.scoping import data_scope_for
 from scrm.org.selectors import staff_for_user
 
+_KIND_HELP = "`text`: sent as a text message; `link`: sent as a link card (title, content as description, link_url)."
+
 
 class ReadForStaffWriteForHq(IsActiveStaff):
     """Any active member of staff may read; only HQ admins may change anything."""
@@ -44,7 +46,8 @@ class ScriptCategoryInputSerializer(serializers.Serializer):
 
 class ScriptOutputSerializer(serializers.ModelSerializer):
     category_name = serializers.CharField(source="category.name")
-    kind = serializers.ChoiceField(choices=ScriptKind.choices)
+    # A plain string in the schema: every other "kind" of the API is an enum of its own name.
+    kind = serializers.CharField(help_text=_KIND_HELP)
 
     class Meta:
         model = Script
@@ -65,7 +68,7 @@ class ScriptOutputSerializer(serializers.ModelSerializer):
 class ScriptInputSerializer(serializers.Serializer):
     category = serializers.PrimaryKeyRelatedField(queryset=ScriptCategory.objects.all())
     title = serializers.CharField(max_length=100)
-    kind = serializers.ChoiceField(choices=ScriptKind.choices, default=ScriptKind.TEXT)
+    kind = serializers.CharField(max_length=8, default=ScriptKind.TEXT, help_text=_KIND_HELP)
     content = serializers.CharField(max_length=services.SCRIPT_CONTENT_MAX_LENGTH)
     link_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
     is_active = serializers.BooleanField(default=True)
@@ -101,7 +104,7 @@ class ScriptViewSet(viewsets.GenericViewSet):
     serializer_class = ScriptOutputSerializer
 
     def get_queryset(self) -> QuerySet[Script]:
-        params = self.request.query_params
+        params = self.request.GET
         category = params.get("category", "")
         include_inactive = params.get("include_inactive") == "true" and self._is_hq_admin()
         return selectors.scripts_list(
