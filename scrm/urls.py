@@ -7,6 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from analytics import views as analytics_views
 from campaigns.scripts import views as script_views
 from campaigns.scripts.urls import page_urlpatterns as script_page_urlpatterns
+from channels.identity.urls import h5_urlpatterns as identity_h5_urlpatterns
+from channels.identity.urls import page_urlpatterns as identity_page_urlpatterns
 from customers import views as customer_views
 from customers.imports.urls import page_urlpatterns as import_page_urlpatterns
 from customers.search.urls import page_urlpatterns as search_page_urlpatterns
@@ -21,6 +23,8 @@ api_patterns = [
     path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     path("org/", include("scrm.org.urls")),
     path("customers/", include("customers.urls")),
+    path("channels/", include("channels.codes.urls")),
+    path("channels/", include("channels.identity.urls")),
     path("campaigns/", include("campaigns.urls")),
 ]
 
@@ -41,6 +45,9 @@ urlpatterns += i18n_patterns(
     path("tags/", include("customers.tagging.page_urls")),
     path("customers/imports/", include(import_page_urlpatterns)),
     path("customers/transfers/", include(transfer_page_urlpatterns)),
+    path("channels/codes/", include("channels.codes.page_urls")),
+    path("channels/identity/", include(identity_page_urlpatterns)),
+    path("h5/verify/", include(identity_h5_urlpatterns)),
     *search_page_urlpatterns,
     path("customers/<str:customer_no>/", customer_views.Customer360Page.as_view(), name="customer-page"),
     path("customers/<str:customer_no>/reveal/", customer_views.CustomerRevealPartial.as_view(), name="customer-reveal"),

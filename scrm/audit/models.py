@@ -17,6 +17,9 @@ class AuditAction(models.TextChoices):
     STAFF_DEPARTED = "staff.departed", _("Staff departed")
     TRANSFER = "customer.transfer", _("Customer transfer")
     APPROVAL = "approval.decided", _("Approval")
+    CHANNEL_CODE = "channel.code", _("Channel code changed")
+    IDENTITY_LINK = "identity.link", _("Contact linked to a customer")
+    IDENTITY_VERIFY = "identity.verify", _("Identity verification attempt")
 
 
 class AuditEvent(models.Model):

@@ -31,6 +31,8 @@ NAVIGATION = (
     NavItem(_("Segments"), "segments-page", ALL_ROLES),
     NavItem(_("Tags"), "tag-catalogue", frozenset({Role.HQ_ADMIN, Role.BRANCH_MANAGER, Role.RM})),
     NavItem(_("Transfers"), "customer-transfers-page", frozenset({Role.HQ_ADMIN, Role.BRANCH_MANAGER})),
+    NavItem(_("Channel codes"), "channel-codes-page", ALL_ROLES),
+    NavItem(_("Authentication"), "identity-dashboard", ALL_ROLES),
     NavItem(_("Imports"), "customer-import-upload", frozenset({Role.HQ_ADMIN})),
     NavItem(_("API docs"), "api:docs", frozenset({Role.HQ_ADMIN})),
 )

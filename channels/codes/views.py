@@ -1,0 +1,162 @@
+"""Channel code pages: the list with figures, create and edit, and one code with its QR image and chart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views import View
+
+from channels.codes import selectors, services
+from channels.codes.forms import ChannelCodeForm
+from channels.models import ChannelCode
+from scrm.core.exceptions import ApplicationError
+from scrm.org.roles import Role
+from scrm.org.selectors import staff_for_user
+from scrm.org.views import RoleRequiredMixin
+
+
+def _code_for(request: HttpRequest, pk: int) -> ChannelCode:
+    code = selectors.channel_code_list(user=request.user).filter(pk=pk).first()
+    if code is None:
+        raise Http404
+    return code
+
+
+def _apply_error(form: ChannelCodeForm, error: ApplicationError) -> None:
+    field = error.extra.get("field")
+    form.add_error(field if field in form.fields else None, error.message)
+
+
+def _service_arguments(form: ChannelCodeForm) -> dict[str, Any]:
+    data = form.cleaned_data
+    return {
+        "name": data["name"],
+        "strategy": data["strategy"],
+        "staff": list(data["staff"]),
+        "tags": list(data["tags"]),
+        "welcome_text": data["welcome_text"],
+        "welcome_attachments": data["welcome_attachments"],
+        "skip_verify": data["skip_verify"],
+        "valid_from": data["valid_from"],
+        "valid_until": data["valid_until"],
+    }
+
+
+class ChannelCodeListPage(RoleRequiredMixin, View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        staff = staff_for_user(user=request.user)
+        return render(
+            request,
+            "channels/codes/list.html",
+            {
+                "codes": selectors.channel_code_list(user=request.user)[:500],
+                "can_manage": staff is not None and staff.role in services.MANAGERS,
+            },
+        )
+
+
+class ChannelCodeCreatePage(RoleRequiredMixin, View):
+    allowed_roles = services.MANAGERS
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return self.render_form(ChannelCodeForm(user=request.user))
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        form = ChannelCodeForm(request.POST, user=request.user)
+        if form.is_valid():
+            actor = staff_for_user(user=request.user)
+            assert actor is not None
+            try:
+                code = services.channel_code_create(
+                    actor=actor, branch=form.cleaned_data["branch"], **_service_arguments(form)
+                )
+            except ApplicationError as error:
+                _apply_error(form, error)
+            else:
+                messages.success(request, _("Channel code %(name)s created.") % {"name": code.name})
+                return redirect("channel-code-detail", pk=code.pk)
+        return self.render_form(form, status=400)
+
+    def render_form(self, form: ChannelCodeForm, status: int = 200) -> HttpResponse:
+        return render(self.request, "channels/codes/form.html", {"form": form, "code": None}, status=status)
+
+
+class ChannelCodeEditPage(RoleRequiredMixin, View):
+    allowed_roles = services.MANAGERS
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        code = _code_for(request, pk)
+        return self.render_form(ChannelCodeForm(user=request.user, instance=code), code)
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        code = _code_for(request, pk)
+        form = ChannelCodeForm(request.POST, user=request.user, instance=code)
+        if form.is_valid():
+            actor = staff_for_user(user=request.user)
+            assert actor is not None
+            try:
+                services.channel_code_update(actor=actor, code=code, **_service_arguments(form))
+            except ApplicationError as error:
+                _apply_error(form, error)
+            else:
+                messages.success(request, _("Channel code %(name)s saved.") % {"name": code.name})
+                return redirect("channel-code-detail", pk=code.pk)
+        return self.render_form(form, code, status=400)
+
+    def render_form(self, form: ChannelCodeForm, code: ChannelCode, status: int = 200) -> HttpResponse:
+        return render(self.request, "channels/codes/form.html", {"form": form, "code": code}, status=status)
+
+
+class ChannelCodeDetailPage(RoleRequiredMixin, View):
+    def get(self, request: HttpRequest, pk: int) -> HttpResponse:
+        code = _code_for(request, pk)
+        stats = selectors.channel_code_stats(code)
+        staff = staff_for_user(user=request.user)
+        sandbox = settings.WECOM_SANDBOX_URL.rstrip("/")
+        return render(
+            request,
+            "channels/codes/detail.html",
+            {
+                "code": code,
+                "stats": stats,
+                "chart": {
+                    "days": [row.day.isoformat() for row in stats.by_day],
+                    "adds": [row.adds for row in stats.by_day],
+                    "deletions": [row.deletions for row in stats.by_day],
+                },
+                "pending": services.channel_code_is_pending(code),
+                "valid_now": services.channel_code_is_valid(code, timezone.now()),
+                "staff": list(code.staff.select_related("branch")),
+                "tags": list(code.tags.all()),
+                "can_manage": staff is not None and staff.role in services.MANAGERS,
+                "scan_url": f"{sandbox}/sandbox/scan/{code.config_id}" if sandbox and code.config_id else "",
+            },
+        )
+
+
+class ChannelCodeActionView(RoleRequiredMixin, View):
+    """POST-only actions on one code: deactivate, or retry a pending creation."""
+
+    allowed_roles = frozenset({Role.HQ_ADMIN, Role.BRANCH_MANAGER})
+    action = ""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        code = _code_for(request, pk)
+        actor = staff_for_user(user=request.user)
+        assert actor is not None
+        try:
+            if self.action == "deactivate":
+                services.channel_code_deactivate(actor=actor, code=code)
+                messages.success(request, _("Channel code %(name)s deactivated.") % {"name": code.name})
+            else:
+                services.channel_code_activate_pending(actor=actor, code=code)
+                messages.success(request, _("Channel code %(name)s is active.") % {"name": code.name})
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        return redirect("channel-code-detail", pk=code.pk)

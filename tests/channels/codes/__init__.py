@@ -1,0 +1,1 @@
+"""Channel codes (渠道活码)."""
