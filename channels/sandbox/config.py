@@ -94,7 +94,8 @@ class Tunables:
     @classmethod
     def from_env(cls) -> Tunables:
         return cls(
-            callback_url=os.environ.get("WECOM_SANDBOX_CALLBACK_URL") or CALLBACK_URL,
+            # Set but empty means "send no callbacks" (tests), so only an unset variable defaults.
+            callback_url=os.environ.get("WECOM_SANDBOX_CALLBACK_URL", CALLBACK_URL),
             token_ttl=_env_int("WECOM_SANDBOX_TOKEN_TTL", TOKEN_TTL_SECONDS),
             rate_limit_per_minute=_env_int("WECOM_SANDBOX_RATE_LIMIT_PER_MINUTE", RATE_LIMIT_PER_MINUTE),
             callback_timeout=_env_float("WECOM_SANDBOX_CALLBACK_TIMEOUT", CALLBACK_TIMEOUT_SECONDS),
