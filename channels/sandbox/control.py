@@ -10,6 +10,7 @@ WeCom had dropped it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,10 +122,15 @@ def reset(ctx: Ctx) -> dict[str, Any]:
     return {"ok": True}
 
 
+def _copy(value: Any) -> Any:
+    """A deep copy taken under the lock: the answer is serialised after the lock is released."""
+    return json.loads(json.dumps(value))
+
+
 @route("GET", "state")
 def dump_state(ctx: Ctx) -> dict[str, Any]:
     with ctx.state.lock:
-        return {**ctx.data, "now": ctx.state.now()}
+        return {**_copy(ctx.data), "now": ctx.state.now()}
 
 
 @route("GET", "config")
@@ -230,7 +236,8 @@ def seed_contacts(ctx: Ctx) -> dict[str, Any]:
 
 @route("GET", "faults")
 def list_faults(ctx: Ctx) -> list[dict[str, Any]]:
-    return list(ctx.data["faults"])
+    with ctx.state.lock:
+        return _copy(ctx.data["faults"])
 
 
 @route("POST", "faults")
@@ -267,18 +274,20 @@ def clear_faults(ctx: Ctx) -> dict[str, Any]:
 def calls(ctx: Ctx) -> list[dict[str, Any]]:
     wanted = ctx.query.get("api")
     with ctx.state.lock:
-        return [c for c in ctx.state.calls if not wanted or c["api"] == wanted.strip("/")]
+        return _copy([c for c in ctx.state.calls if not wanted or c["api"] == wanted.strip("/")])
 
 
 @route("GET", "callbacks")
 def callbacks(ctx: Ctx) -> list[dict[str, Any]]:
     change_type, event = ctx.query.get("change_type"), ctx.query.get("event")
     with ctx.state.lock:
-        return [
-            dict(c)
-            for c in ctx.data["callbacks"]
-            if (not change_type or c["change_type"] == change_type) and (not event or c["event"] == event)
-        ]
+        return _copy(
+            [
+                c
+                for c in ctx.data["callbacks"]
+                if (not change_type or c["change_type"] == change_type) and (not event or c["event"] == event)
+            ]
+        )
 
 
 def callback_action(ctx: Ctx, number: int, action: str) -> dict[str, Any]:
@@ -767,7 +776,7 @@ def send_chat_message(ctx: Ctx) -> dict[str, Any]:
 
 
 def _filtered(rows: list[dict[str, Any]], query: dict[str, str], *keys: str) -> list[dict[str, Any]]:
-    return [r for r in rows if all(not query.get(k) or r.get(k) == query[k] for k in keys)]
+    return _copy([r for r in rows if all(not query.get(k) or r.get(k) == query[k] for k in keys)])
 
 
 @route("GET", "chat_messages")

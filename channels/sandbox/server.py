@@ -153,6 +153,10 @@ class RequestHandler(BaseHTTPRequestHandler):
             payload = {"errcode": 0, "errmsg": "ok", **answer}
         except WeComError as exc:
             payload = {"errcode": exc.errcode, "errmsg": exc.errmsg}
+        except Exception:
+            # A sandbox bug must still answer, as WeCom's own failures do: -1, system busy.
+            logger.exception("api=%s failed", api_name)
+            payload = {"errcode": errors.BUSY, "errmsg": errors.errmsg(errors.BUSY, "sandbox error")}
         call_log["errcode"] = payload["errcode"]
         state.calls.append(call_log)
         if hang:
@@ -246,6 +250,9 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._json(400, {"error": exc.errmsg, "errcode": exc.errcode}, cors=True)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             self._json(400, {"error": f"bad request: {type(exc).__name__}: {exc}"}, cors=True)
+        except Exception as exc:
+            logger.exception("control %s /sandbox/%s failed", method, path)
+            self._json(500, {"error": f"sandbox error: {type(exc).__name__}"}, cors=True)
 
     def _scan_page(self, method: str, config_id: str, raw: bytes) -> None:
         server = self.server
