@@ -619,7 +619,7 @@ def add_contact_way(call: Call) -> dict[str, Any]:
     if scene not in (1, 2):
         raise WeComError(e.INVALID_CONTACT_WAY_SCENE)
     config_id = random_id("", 32, "0123456789abcdef")
-    way = {
+    way: dict[str, Any] = {
         "config_id": config_id,
         "type": way_type,
         "scene": scene,
@@ -639,7 +639,7 @@ def add_contact_way(call: Call) -> dict[str, Any]:
     }
     _check_contact_way(call, way)
     call.data["contact_ways"][config_id] = way
-    answer = {"config_id": config_id}
+    answer: dict[str, Any] = {"config_id": config_id}
     if way["qr_code"]:
         answer["qr_code"] = way["qr_code"]
     return answer

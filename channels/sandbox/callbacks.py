@@ -48,8 +48,10 @@ def event_xml(
     for name, value in fields:
         if value is None:
             continue
-        bare = isinstance(value, int | RawXml)
-        parts.append(f"<{name}>{value}</{name}>" if bare else f"<{name}>{_cdata(value)}</{name}>")
+        if isinstance(value, int | RawXml):
+            parts.append(f"<{name}>{value}</{name}>")
+        else:
+            parts.append(f"<{name}>{_cdata(value)}</{name}>")
     return "<xml>" + "".join(parts) + "</xml>"
 
 
