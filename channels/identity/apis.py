@@ -75,7 +75,7 @@ class ContactListApi(generics.ListAPIView):
     serializer_class = ContactOutputSerializer
 
     def get_queryset(self) -> QuerySet[ExternalContact]:
-        lead = self.request.query_params.get("lead")
+        lead = self.request.GET.get("lead")
         wanted = {"true": True, "1": True, "false": False, "0": False}.get((lead or "").lower())
         return selectors.contact_list(user=self.request.user, lead=wanted)
 

@@ -41,7 +41,8 @@ from scrm.audit.services import audit_record, client_ip
 from scrm.core.exceptions import ApplicationError
 from scrm.core.redis import redis_client
 from scrm.org.models import Role, Staff, StaffStatus
-from scrm.pii import mask_phone
+from scrm.pii import PiiKind, mask_phone
+from scrm.pii.crypto import normalise
 
 logger = logging.getLogger(__name__)
 
@@ -319,7 +320,7 @@ def contact_verify_identity(
         data={
             "outcome": outcome,
             "customer_no": mask_customer_no(customer_no),
-            "phone": mask_phone(phone.strip()),
+            "phone": mask_phone(normalise(phone, kind=PiiKind.PHONE)),
             "attempts_by_contact": by_contact,
             "attempts_by_ip": by_ip,
         },

@@ -56,8 +56,11 @@ def test_a_fixed_code_creates_its_contact_way_in_wecom(wecom, world: World, chan
         skip_verify=False,
     )
 
-    assert code.is_active and code.config_id and code.qr_code
-    assert code.state.startswith("ch") and len(code.state) <= 30
+    assert code.is_active
+    assert code.config_id
+    assert code.qr_code
+    assert code.state.startswith("ch")
+    assert len(code.state) <= 30
     created = way(wecom, code.config_id)
     assert created["user"] == [world.rm_bj.wecom_userid, world.rm_bj2.wecom_userid]
     assert created["state"] == code.state
@@ -205,13 +208,15 @@ def test_a_code_wecom_did_not_confirm_stays_pending_until_retried(wecom, world: 
 
     assert pending.value.extra["pending"] is True
     code = ChannelCode.objects.get()
-    assert not code.is_active and code.config_id == ""
+    assert not code.is_active
+    assert code.config_id == ""
     assert not channel_code_is_valid(code, timezone.now())
 
     channel_code_activate_pending(actor=world.hq_admin, code=code)
 
     code.refresh_from_db()
-    assert code.is_active and code.config_id
+    assert code.is_active
+    assert code.config_id
     assert way(wecom, code.config_id)["state"] == code.state
     assert len(wecom.state()["contact_ways"]) == 1
 
@@ -231,7 +236,8 @@ def test_update_changes_the_contact_way_and_is_audited(wecom, world: World) -> N
     )
 
     code.refresh_from_db()
-    assert code.name == "固定二" and code.welcome_text == "欢迎"
+    assert code.name == "固定二"
+    assert code.welcome_text == "欢迎"
     assert way(wecom, code.config_id)["user"] == [world.rm_bj2.wecom_userid]
     audit = AuditEvent.objects.filter(action=AuditAction.CHANNEL_CODE, data__event="updated").get()
     assert audit.data["old"]["staff"] == [world.rm_bj.employee_no]
@@ -318,7 +324,8 @@ def test_an_owner_code_makes_one_personal_code_per_customer_routed_to_their_rm(w
 
     assert again == link
     assert link["userid"] == world.rm_bj.wecom_userid
-    assert link["state"].startswith(code.state + ".") and len(link["state"]) <= 30
+    assert link["state"].startswith(code.state + ".")
+    assert len(link["state"]) <= 30
     personal = way(wecom, link["config_id"])
     assert personal["user"] == [world.rm_bj.wecom_userid]
     assert personal["state"] == link["state"]

@@ -1,0 +1,1 @@
+"""Identity matching (客户认证)."""
