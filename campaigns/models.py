@@ -43,8 +43,10 @@ class Script(models.Model):
     link_url = models.URLField(_("link"), max_length=500, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
-    created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
-    updated_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    # Staff are kept when they leave (departed), so these only empty if a profile is purged;
+    # the audit trail keeps the author either way.
+    created_by = models.ForeignKey(Staff, on_delete=models.SET_NULL, related_name="+", null=True)
+    updated_by = models.ForeignKey(Staff, on_delete=models.SET_NULL, related_name="+", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -131,7 +131,9 @@ def test_a_delete_is_audited_and_a_category_with_scripts_stays(library: dict[str
     assert client.delete(f"/api/campaigns/script-categories/{script.category_id}/").status_code == 204
 
     assert not Script.objects.filter(pk=script.pk).exists()
-    operations = list(AuditEvent.objects.filter(action=SCRIPT_CHANGED).values_list("data__operation", flat=True))
+    operations = list(
+        AuditEvent.objects.filter(action=SCRIPT_CHANGED).order_by("sequence").values_list("data__operation", flat=True)
+    )
     assert operations[-2:] == ["deleted", "category_deleted"]
 
 
