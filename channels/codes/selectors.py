@@ -19,9 +19,9 @@ def channel_code_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Cha
 
     One query for the page: the counts are aggregated in the same statement.
     """
+    codes: QuerySet[ChannelCode] = ChannelCode.objects.visible_to(user)
     return (
-        ChannelCode.objects.visible_to(user)
-        .select_related("branch", "created_by")
+        codes.select_related("branch", "created_by")
         .annotate(
             adds=Count("relations", distinct=True),
             active_relations=Count("relations", filter=Q(relations__status=RelationStatus.ACTIVE), distinct=True),

@@ -672,7 +672,7 @@ def customer_for_state(state: str) -> Customer | None:
         rm = Staff.objects.select_related("user").filter(wecom_userid=userid, status=StaffStatus.ACTIVE).first()
         if rm is None:
             continue
-        customer = Customer.objects.visible_to(rm.user).filter(pk=customer_id).first()
+        customer: Customer | None = Customer.objects.visible_to(rm.user).filter(pk=customer_id).first()
         if customer is not None:
             return customer
     return None
