@@ -466,11 +466,22 @@ def bench_org_subtree() -> list[Measurement]:
     ]
 
 
+# --- WeCom callbacks -------------------------------------------------------------------
+
+
+def bench_callbacks() -> list[Measurement]:
+    """Acknowledging WeCom callbacks over HTTP (bench/callbacks.py)."""
+    from bench.callbacks import measure
+
+    return [Measurement(**fields) for fields in measure()]
+
+
 SECTIONS: dict[str, Callable[[], list[Measurement]]] = {
     "org_subtree": bench_org_subtree,
     "import": bench_import,
     "tag_rules": bench_tag_rules,
     "customer_search": bench_customer_search,
+    "callbacks": bench_callbacks,
 }
 
 
