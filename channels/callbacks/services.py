@@ -18,14 +18,15 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from channels.callbacks.handlers import handler_for
 from channels.callbacks.replay import nonce_claim, nonce_release
@@ -136,14 +137,14 @@ def callback_receive(
     except EventParseError as error:
         raise CallbackRejectedError(400, "not an event") from error
 
-    max_age = settings.WECOM_CALLBACK_MAX_AGE_SECONDS
-    if not nonce_claim(nonce=params["nonce"], msg_signature=params["msg_signature"], max_age_seconds=max_age):
+    if not _nonce_fresh(params["nonce"], params["msg_signature"]):
         raise CallbackRejectedError(409, "nonce already used")
     try:
         inbox_id, created, status = _inbox_upsert(plaintext, event=event.event, change_type=event.change_type)
     except BaseException:
         # Nothing was stored: let WeCom's retry of this very request through.
-        nonce_release(nonce=params["nonce"], msg_signature=params["msg_signature"])
+        with suppress(RedisError):
+            nonce_release(nonce=params["nonce"], msg_signature=params["msg_signature"])
         raise
     # A redelivery of an event that is processed (or failing, with its own retries)
     # needs no second task; one still waiting gets another, in case the first was lost.
@@ -151,6 +152,23 @@ def callback_receive(
     if enqueued:
         _enqueue_after_commit(inbox_id)
     return CallbackReceipt(inbox_id=inbox_id, created=created, enqueued=enqueued)
+
+
+def _nonce_fresh(nonce: str, msg_signature: str) -> bool:
+    """The replay check; open when Redis is unreachable.
+
+    Refusing every callback while Redis restarts would lose events once WeCom's three
+    attempts are spent. Accepting them is safe: a replay still collapses onto the row
+    of the event it repeats (the digest), so it can count a delivery but never be
+    handled twice.
+    """
+    try:
+        return nonce_claim(
+            nonce=nonce, msg_signature=msg_signature, max_age_seconds=settings.WECOM_CALLBACK_MAX_AGE_SECONDS
+        )
+    except RedisError:
+        logger.warning("wecom callback replay check unavailable: accepted on the inbox's dedupe")
+        return True
 
 
 def _inbox_upsert(plaintext: str, *, event: str, change_type: str) -> tuple[int, bool, str]:
@@ -183,9 +201,21 @@ def _inbox_upsert(plaintext: str, *, event: str, change_type: str) -> tuple[int,
 
 
 def _enqueue_after_commit(inbox_id: int) -> None:
+    transaction.on_commit(partial(_enqueue, inbox_id))
+
+
+def _enqueue(inbox_id: int) -> None:
+    """Publish the task; if the broker stays unreachable the row is stored anyway, and the sweep sends it.
+
+    Celery's short publish retries (well under a second) are kept: a stale broker
+    connection should not cost the sweep's minute when a welcome code lives 20 s.
+    """
     from channels.callbacks import tasks  # the tasks module imports this one
 
-    transaction.on_commit(lambda: tasks.callback_process.delay(inbox_id))
+    try:
+        tasks.callback_process.delay(inbox_id)
+    except Exception:  # kombu and redis raise several types; every one means "not sent"
+        logger.warning("wecom callback not enqueued, left to the sweep inbox_id=%s", inbox_id)
 
 
 # --- Processing ---------------------------------------------------------------------------
