@@ -1,0 +1,53 @@
+"""A branch manager creates a fixed channel code from the page in Chromium, sees its QR image,
+and a customer scans it on the sandbox's simulated-scan page."""
+
+import re
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import Client
+from playwright.sync_api import Page, expect
+
+from channels.models import ChannelCode
+from tests.conftest import World
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def signed_in(page: Page, live_server, staff) -> None:
+    client = Client()
+    client.force_login(staff.user)
+    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+
+
+def test_a_branch_manager_creates_a_code_and_a_customer_scans_it(
+    wecom, world: World, live_server, page: Page, channel_tags
+) -> None:
+    signed_in(page, live_server, world.branch_manager_bj)
+    page.goto(f"{live_server.url}/en/channels/codes/")
+    page.get_by_role("link", name="New channel code").click()
+
+    page.get_by_label("Name", exact=True).fill("海淀大堂海报")
+    page.get_by_label("Branch", exact=True).select_option(world.bj_hd.code)
+    page.get_by_label("Fixed staff", exact=True).check()
+    page.get_by_label("Staff (fixed assignment)", exact=True).select_option([world.rm_bj.employee_no])
+    page.get_by_label(re.compile("理财沙龙")).check()
+    page.get_by_label("Welcome message", exact=True).fill("{name}您好，我是您的客户经理。")
+    page.get_by_role("button", name="Create channel code").click()
+
+    code = ChannelCode.objects.get()
+    expect(page).to_have_url(f"{live_server.url}/en/channels/codes/{code.pk}/")
+    expect(page.locator("#channel-code-name")).to_have_text("海淀大堂海报")
+    expect(page.locator("#channel-code-qr")).to_have_attribute("src", code.qr_code)
+    assert wecom.state()["contact_ways"][code.config_id]["user"] == [world.rm_bj.wecom_userid]
+
+    scan_link = page.get_by_role("link", name="模拟扫码 / Simulate a scan")
+    expect(scan_link).to_have_attribute("href", f"{wecom.base_url}/sandbox/scan/{code.config_id}")
+    page.goto(scan_link.get_attribute("href"))
+    page.get_by_label("微信昵称 WeChat name").fill("王女士")
+    page.get_by_role("button", name="扫码添加 Scan and add").click()
+
+    expect(page.locator("p.ok")).to_contain_text(re.compile(world.rm_bj.wecom_userid))
+    follows = [row for row in wecom.state()["follows"].values() if row["userid"] == world.rm_bj.wecom_userid]
+    assert [row["state"] for row in follows] == [code.state]
