@@ -436,6 +436,8 @@ def channel_code_update(
     nothing; a pending answer is delivered by the outbox and the change is kept.
     """
     _check_may_manage(actor=actor, branch=code.branch)
+    if not code.is_active and not channel_code_is_pending(code):
+        raise ApplicationError(_("A deactivated channel code cannot be changed; create a new one."))
     name = _check_name(name)
     if strategy not in AssignmentStrategy.values:
         raise ApplicationError(_("Unknown assignment strategy."), {"field": "strategy"})

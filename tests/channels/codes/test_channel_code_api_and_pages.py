@@ -2,8 +2,9 @@
 
 import pytest
 
-from channels.codes.services import channel_code_create
+from channels.codes.services import channel_code_create, channel_code_deactivate, channel_code_update
 from channels.models import AssignmentStrategy, ChannelCode
+from scrm.core.exceptions import ApplicationError
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -150,3 +151,35 @@ def test_rms_see_the_list_but_not_the_create_page(wecom, world: World, client_fo
     assert client.get("/channels/codes/").status_code == 200
     assert client.get("/channels/codes/new/").status_code == 403
     assert "new-channel-code" not in client.get("/channels/codes/").content.decode()
+
+
+def test_the_code_list_answers_in_a_fixed_number_of_queries(
+    wecom, world: World, client_for, channel_tags, django_assert_num_queries
+) -> None:
+    for number in range(3):
+        channel_code_create(
+            actor=world.hq_admin,
+            name=f"码{number}",
+            branch=world.bj,
+            strategy=AssignmentStrategy.FIXED,
+            staff=[world.rm_bj, world.rm_bj2],
+            tags=channel_tags,
+        )
+    client = client_for("hq_admin")
+
+    # user, staff scope, the page of codes, their staff, their tags; the idle-session refresh (3)
+    with django_assert_num_queries(8):
+        rows = client.get("/api/channels/codes/").json()["results"]
+
+    assert len(rows) == 3
+    assert all(row["tags"] == [tag.code for tag in channel_tags] for row in rows)
+
+
+def test_a_deactivated_code_cannot_be_edited(wecom, world: World) -> None:
+    code = channel_code_create(actor=world.hq_admin, name="旧", branch=world.bj, strategy=AssignmentStrategy.OWNER)
+    channel_code_deactivate(actor=world.hq_admin, code=code)
+
+    with pytest.raises(ApplicationError, match="deactivated"):
+        channel_code_update(actor=world.hq_admin, code=code, name="新", strategy=AssignmentStrategy.OWNER)
+    code.refresh_from_db()
+    assert code.name == "旧"
