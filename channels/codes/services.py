@@ -258,12 +258,10 @@ def _new_state() -> str:
     return _STATE_PREFIX + "".join(secrets.choice(_STATE_ALPHABET) for _ in range(_STATE_RANDOM_LENGTH))
 
 
-def _outcome_error(call: OutboundCall, *, what: str) -> ApplicationError:
+def _outcome_error(call: OutboundCall, *, refused: str) -> ApplicationError:
+    """``refused`` is the whole sentence for a refusal, with an %(error)s placeholder."""
     if call.status == OutboxStatus.FAILED:
-        return ApplicationError(
-            _("WeCom refused to %(what)s: %(error)s") % {"what": what, "error": call.error_message},
-            {"wecom_errcode": call.error_code},
-        )
+        return ApplicationError(refused % {"error": call.error_message}, {"wecom_errcode": call.error_code})
     return ApplicationError(
         _("WeCom did not confirm in time; the request will be retried. Try again in a minute."),
         {"pending": True, "outbox_call": call.pk, "wecom_error": call.error_message},
@@ -360,10 +358,10 @@ def channel_code_create(
     call = outbox_execute(call.pk)
     if call.status == OutboxStatus.FAILED:
         code.delete()
-        raise _outcome_error(call, what=_("create the contact way"))
+        raise _outcome_error(call, refused=_("WeCom refused to create the contact way: %(error)s"))
     if call.status != OutboxStatus.SUCCEEDED:
         _code_audit(actor=actor, code=code, event="created_pending", data=_snapshot(code))
-        raise _outcome_error(call, what=_("create the contact way"))
+        raise _outcome_error(call, refused=_("WeCom refused to create the contact way: %(error)s"))
     _activate(code=code, call=call)
     _code_audit(actor=actor, code=code, event="created", data={**_snapshot(code), "users": users})
     return code
@@ -390,7 +388,7 @@ def channel_code_activate_pending(*, actor: Staff, code: ChannelCode) -> Channel
     if not call.is_final:
         call = outbox_execute(call.pk)
     if call.status != OutboxStatus.SUCCEEDED:
-        raise _outcome_error(call, what=_("create the contact way"))
+        raise _outcome_error(call, refused=_("WeCom refused to create the contact way: %(error)s"))
     _activate(code=code, call=call)
     _code_audit(actor=actor, code=code, event="activated")
     return code
@@ -453,7 +451,7 @@ def channel_code_update(
         digest = hashlib.sha256(f"{users}|{skip_verify}|{timezone.now().isoformat()}".encode()).hexdigest()[:16]
         call = _send_update(code=code, users=users, skip_verify=skip_verify, key=f"contact_way:edit:{code.pk}:{digest}")
         if call.status == OutboxStatus.FAILED:
-            raise _outcome_error(call, what=_("update the contact way"))
+            raise _outcome_error(call, refused=_("WeCom refused to update the contact way: %(error)s"))
     with transaction.atomic():
         code.name, code.strategy, code.skip_verify = name, strategy, skip_verify
         code.welcome_text, code.welcome_attachments = welcome_text, attachments
@@ -493,7 +491,7 @@ def channel_code_deactivate(*, actor: Staff, code: ChannelCode) -> ChannelCode:
         )
         call = call if call.is_final else outbox_execute(call.pk)
         if call.status == OutboxStatus.FAILED:
-            raise _outcome_error(call, what=_("delete the contact way"))
+            raise _outcome_error(call, refused=_("WeCom refused to delete the contact way: %(error)s"))
     with transaction.atomic():
         code.is_active = False
         code.save(update_fields=["is_active", "updated_at"])
@@ -643,7 +641,7 @@ def channel_code_personal_link(*, code: ChannelCode, customer: Customer) -> dict
     if not call.is_final:
         call = outbox_execute(call.pk)
     if call.status != OutboxStatus.SUCCEEDED:
-        raise _outcome_error(call, what=_("create the personal code"))
+        raise _outcome_error(call, refused=_("WeCom refused to create the personal code: %(error)s"))
     return {
         "state": state,
         "config_id": call.result_value("config_id", ""),
