@@ -25,7 +25,7 @@ from django.core import signing
 from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from channels.identity.selectors import (
@@ -62,7 +62,7 @@ def mask_customer_no(customer_no: str) -> str:
 # --- Linking ---------------------------------------------------------------------------------
 
 
-def _copy_channel_tags(*, contact: ExternalContact, customer_id: int, actor: Staff | None) -> int:
+def contact_channel_tags_copy(*, contact: ExternalContact, customer_id: int, actor: Staff | None) -> int:
     """The contact's channel tags onto the customer (source CHANNEL); returns how many were new."""
     tags = [
         link.tag
@@ -115,7 +115,7 @@ def _link(
         locked.matched_at = timezone.now()
         locked.save(update_fields=["customer", "match_method", "matched_at", "updated_at"])
         contact.customer_id, contact.match_method, contact.matched_at = customer_id, method, locked.matched_at
-        tags_copied = _copy_channel_tags(contact=locked, customer_id=customer_id, actor=actor)
+        tags_copied = contact_channel_tags_copy(contact=locked, customer_id=customer_id, actor=actor)
         timeline_record(
             customer=Customer(pk=customer_id),
             kind=TimelineKind.UPDATED,
@@ -239,8 +239,12 @@ def verification_token_for(contact: ExternalContact) -> str:
 
 
 def verification_link_for(contact: ExternalContact) -> str:
-    """The path of the contact's verification page (valid 7 days); the caller makes it absolute."""
-    return reverse("identity-verify", args=[verification_token_for(contact)])
+    """The path of the contact's verification page (valid 7 days); the caller makes it absolute.
+
+    Always the Chinese page, whatever language the RM's own session uses.
+    """
+    with translation.override(settings.LANGUAGE_CODE):
+        return reverse("identity-verify", args=[verification_token_for(contact)])
 
 
 def contact_for_verification_token(token: str) -> ExternalContact | None:

@@ -4,6 +4,7 @@ import secrets
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from channels.identity.services import verification_link_for
 from channels.models import ExternalContact, MatchMethod
@@ -42,6 +43,8 @@ def test_the_link_opens_a_chinese_form_without_sign_in(contact: ExternalContact,
     link = verification_link_for(contact)
 
     assert link.startswith("/h5/verify/")
+    with translation.override("en"):
+        assert verification_link_for(contact) == link
     page = Client(REMOTE_ADDR=address).get(link)
     assert page.status_code == 200
     html = page.content.decode()
