@@ -24,7 +24,7 @@ from channels.codes.services import (
     customer_for_state,
     welcome_message_for,
 )
-from channels.identity.services import contact_link, contact_match_automatically
+from channels.identity.services import contact_channel_tags_copy, contact_link, contact_match_automatically
 from channels.models import (
     ChannelCode,
     ContactTag,
@@ -39,7 +39,7 @@ from channels.outbox.services import outbox_execute, outbox_submit
 from channels.wecom.errors import WeComRequestError
 from channels.wecom.events import ExternalContactEvent
 from channels.wecom.gateway import wecom
-from customers.models import Customer, CustomerTag, Tag, TagKind, TimelineKind
+from customers.models import Tag, TimelineKind
 from customers.timeline.services import timeline_record
 from scrm.org.models import Staff
 from scrm.pii.masking import mask_phone
@@ -138,31 +138,13 @@ def relation_upsert(
 
 
 def contact_tags_apply(*, contact: ExternalContact, tags: list[Tag], actor: Staff | None = None) -> int:
-    """Put tags on the contact, and on its customer when it is matched; returns tags newly added."""
+    """Put tags on the contact, and on its customer when it is matched; returns customer tags added."""
     ContactTag.objects.bulk_create(
         [ContactTag(contact=contact, tag=tag) for tag in tags], ignore_conflicts=True, unique_fields=["contact", "tag"]
     )
     if contact.customer_id is None:
         return 0
-    held = set(CustomerTag.objects.filter(customer_id=contact.customer_id).values_list("tag_id", flat=True))
-    new = [tag for tag in tags if tag.pk not in held]
-    CustomerTag.objects.bulk_create(
-        [
-            CustomerTag(customer_id=contact.customer_id, tag=tag, source=TagKind.CHANNEL, created_by=actor)
-            for tag in new
-        ],
-        ignore_conflicts=True,
-    )
-    customer = Customer.objects.get(pk=contact.customer_id)
-    for tag in new:
-        timeline_record(
-            customer=customer,
-            kind=TimelineKind.TAGGED,
-            summary=f"Tagged {tag.name} (channel)",
-            actor=actor,
-            data={"tag": tag.code, "source": TagKind.CHANNEL.value},
-        )
-    return len(new)
+    return contact_channel_tags_copy(contact=contact, customer_id=contact.customer_id, actor=actor)
 
 
 def _send_welcome(*, event: ExternalContactEvent, channel: ChannelCode, contact_name: str) -> bool:
@@ -261,7 +243,7 @@ def relation_mark_deleted(*, external_userid: str, userid: str, by: DeletedBy, a
     """Record that a relation ended; False when it was unknown or already ended."""
     with transaction.atomic():
         relation = (
-            FollowRelation.objects.select_for_update()
+            FollowRelation.objects.select_for_update(of=("self",))
             .select_related("contact__customer", "staff")
             .filter(contact__external_userid=external_userid, userid=userid)
             .first()

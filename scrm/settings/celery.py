@@ -20,8 +20,13 @@ CELERY_TASK_ROUTES = {
     # ...while callbacks and welcome messages race WeCom's 20 s welcome-code window.
     "channels.*": {"queue": Queue.REALTIME},
 }
+# An isolated worker (a test's, a one-off's) may keep everything it enqueues to itself.
+if _one_queue := env.str("CELERY_ROUTE_EVERYTHING_TO", default=""):
+    CELERY_TASK_ROUTES = {"*": {"queue": _one_queue}}
 # Declared up front so every worker and producer agrees on them.
-CELERY_TASK_QUEUES = [KombuQueue(queue.value) for queue in Queue]
+CELERY_TASK_QUEUES = [KombuQueue(queue.value) for queue in Queue] + (
+    [KombuQueue(_one_queue)] if _one_queue else []
+)
 # A task is acknowledged only after it finished, and a killed worker's task goes back
 # to the queue: together with idempotent tasks, nothing is lost and nothing runs twice.
 CELERY_TASK_ACKS_LATE = True

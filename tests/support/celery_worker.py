@@ -16,8 +16,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
-def celery_worker() -> Iterator[str]:
-    """Start a worker consuming a fresh queue (no other worker can take the test's task); yield the queue."""
+def celery_worker(**extra_env: str) -> Iterator[str]:
+    """Start a worker consuming a fresh queue (no other worker can take the test's task); yield the queue.
+
+    ``extra_env`` adds settings the worker needs, e.g. ``WECOM_API_BASE_URL`` of a test's sandbox.
+    """
     queue = f"test-{uuid.uuid4().hex[:8]}"
     db = connection.settings_dict
     env = {
@@ -25,6 +28,9 @@ def celery_worker() -> Iterator[str]:
         "DATABASE_URL": f"postgresql://{db['USER']}@/{db['NAME']}?host={db['HOST']}",
         "REDIS_URL": settings.REDIS_URL,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        # Whatever the worker itself enqueues (a retry, a follow-up) stays on the test's queue.
+        "CELERY_ROUTE_EVERYTHING_TO": queue,
+        **extra_env,
     }
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "scrm", "worker", "-Q", queue, "-c", "1", "--pool", "solo"],
