@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
@@ -15,9 +15,7 @@ from scrm.org.models import Staff
 
 # What a chat accepts in one text message; longer scripts could never be sent.
 SCRIPT_CONTENT_MAX_LENGTH = 2000
-# The audit trail has no content actions yet; this value is the one proposed for
-# ``AuditAction.SCRIPT_CHANGED`` so that rows written now read the same afterwards.
-SCRIPT_CHANGED = cast(AuditAction, "content.script_changed")
+SCRIPT_CHANGED = AuditAction.SCRIPT_CHANGED
 
 _EDITABLE_FIELDS = ("category", "title", "kind", "content", "link_url", "is_active", "sort_order")
 

@@ -76,7 +76,7 @@ class SidebarPage(SidebarStaffRequired):
             "staff": staff,
             "sandbox_url": settings.WECOM_SANDBOX_URL,
             # WeCom's JS-SDK file, served by the bank itself (no CDN); empty inside a plain browser.
-            "jssdk_src": getattr(settings, "WECOM_JSSDK_URL", ""),
+            "jssdk_src": settings.WECOM_JSSDK_URL,
         }
         return render(request, "sidebar/page.html", context)
 

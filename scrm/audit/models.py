@@ -20,6 +20,7 @@ class AuditAction(models.TextChoices):
     CHANNEL_CODE = "channel.code", _("Channel code changed")
     IDENTITY_LINK = "identity.link", _("Contact linked to a customer")
     IDENTITY_VERIFY = "identity.verify", _("Identity verification attempt")
+    SCRIPT_CHANGED = "content.script_changed", _("Script changed")
 
 
 class AuditEvent(models.Model):

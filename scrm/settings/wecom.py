@@ -34,3 +34,6 @@ WECOM_RETRY_BACKOFF_SECONDS: float = env.float("WECOM_RETRY_BACKOFF_SECONDS", de
 WECOM_VERIFY_ATTEMPTS_PER_HOUR: int = env.int("WECOM_VERIFY_ATTEMPTS_PER_HOUR", default=5)
 # Per-API overrides of the above, e.g. "externalcontact/send_welcome_msg=3000,externalcontact/get=6000".
 WECOM_RATE_LIMITS_PER_MINUTE: dict[str, int] = env.dict("WECOM_RATE_LIMITS_PER_MINUTE", cast={"value": int}, default={})
+# Tencent's JS-SDK (jweixin) as the bank serves it to the sidebar inside WeCom; outside
+# WeCom the sidebar uses its sandbox shim instead.
+WECOM_JSSDK_URL: str = env.str("WECOM_JSSDK_URL", default="")
