@@ -17,6 +17,7 @@ from django.urls.exceptions import NoReverseMatch
 from rest_framework.generics import GenericAPIView
 from rest_framework.views import APIView
 
+from channels.models import AssignmentStrategy, ChannelCode
 from scrm.org.permissions import IsActiveStaff
 from scrm.org.scoping import ScopedQuerySet
 from tests.conftest import World
@@ -109,11 +110,26 @@ def all_rows(client: Client, url: str) -> list[dict[str, Any]] | None:
     return rows
 
 
+@pytest.fixture
+def channel_world(world: World) -> World:
+    """The world with a channel code in each of two branches, so code lists have rows to scope."""
+    for branch, state in ((world.bj_hd_1, "chmatrixbj"), (world.sh_pd_1, "chmatrixsh")):
+        ChannelCode.objects.create(
+            name=f"{branch.name}海报",
+            branch=branch,
+            strategy=AssignmentStrategy.FIXED,
+            state=state,
+            created_by=world.hq_admin,
+        )
+    return world
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("endpoint", readable_endpoints(), ids=lambda endpoint: endpoint.name)
 def test_every_endpoint_refuses_strangers_and_answers_each_role_within_its_scope(
-    endpoint: Endpoint, world: World, client_for: Callable[[str], Client]
+    endpoint: Endpoint, channel_world: World, client_for: Callable[[str], Client]
 ) -> None:
+    world = channel_world
     url = endpoint.url()
     assert url is not None
 

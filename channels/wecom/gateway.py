@@ -380,7 +380,7 @@ class WeComGateway:
         key = f"{self.client.session.prefix}:ticket:{self.corp_id}:{kind}"
         cached = redis_client().get(key)
         if cached:
-            return cached.decode()
+            return cached.decode() if isinstance(cached, bytes) else str(cached)
         result = self.client.jsapi.get_agent_ticket() if kind == "agent_config" else self.client.jsapi.get_ticket()
         ticket = str(result["ticket"])
         redis_client().set(key, ticket, ex=max(int(result.get("expires_in", 7200)) - _TOKEN_MARGIN_SECONDS, 60))

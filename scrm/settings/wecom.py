@@ -7,9 +7,10 @@ so the product runs end to end offline; a real corp is configuration only.
 from channels.wecom import defaults as sandbox
 from scrm.settings.environment import IS_PRODUCTION, env, secret
 
-WECOM_CORP_ID: str = env.str("WECOM_CORP_ID", default=sandbox.CORP_ID)
+# Not secrets, but production must name the bank's own corp and app (secret() enforces that).
+WECOM_CORP_ID: str = secret("WECOM_CORP_ID", dev_default=sandbox.CORP_ID)
 WECOM_CORP_SECRET: str = secret("WECOM_CORP_SECRET", dev_default=sandbox.CORP_SECRET)
-WECOM_AGENT_ID: str = env.str("WECOM_AGENT_ID", default=sandbox.AGENT_ID)
+WECOM_AGENT_ID: str = secret("WECOM_AGENT_ID", dev_default=sandbox.AGENT_ID)
 WECOM_CALLBACK_TOKEN: str = secret("WECOM_CALLBACK_TOKEN", dev_default=sandbox.CALLBACK_TOKEN)
 WECOM_CALLBACK_AES_KEY: str = secret("WECOM_CALLBACK_AES_KEY", dev_default=sandbox.CALLBACK_AES_KEY)
 # A callback older than this is refused; 0 turns the window off (replaying recorded traffic).

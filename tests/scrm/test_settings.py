@@ -18,6 +18,11 @@ PRODUCTION_ENV = {
     "REDIS_URL": "redis://redis.internal:6379/0",
     "PII_ENCRYPTION_KEYS": "k2026:" + base64.b64encode(b"p" * 32).decode(),
     "PII_BLIND_INDEX_KEY": "a-long-random-blind-index-key",
+    "WECOM_CORP_ID": "ww0bank000000001",
+    "WECOM_AGENT_ID": "1000005",
+    "WECOM_CORP_SECRET": "a-corp-secret-from-the-admin-console",
+    "WECOM_CALLBACK_TOKEN": "callbacktoken",
+    "WECOM_CALLBACK_AES_KEY": "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR",
 }
 
 
@@ -51,6 +56,9 @@ def test_production_settings_pass_the_deploy_check_without_warnings() -> None:
         ({"PII_ENCRYPTION_KEYS": ""}, "PII_ENCRYPTION_KEYS (or PII_ENCRYPTION_KEYS_FILE) must be set"),
         ({"DATABASE_URL": ""}, "DATABASE_URL and REDIS_URL must be set in production"),
         ({"SCRM_ENV": "prod"}, "SCRM_ENV must be one of"),
+        ({"WECOM_CORP_SECRET": ""}, "WECOM_CORP_SECRET (or WECOM_CORP_SECRET_FILE) must be set"),
+        ({"WECOM_CALLBACK_AES_KEY": ""}, "WECOM_CALLBACK_AES_KEY (or WECOM_CALLBACK_AES_KEY_FILE) must be set"),
+        ({"WECOM_CORP_ID": ""}, "WECOM_CORP_ID (or WECOM_CORP_ID_FILE) must be set"),
     ],
 )
 def test_production_refuses_to_start_misconfigured(override: dict[str, str], message: str) -> None:
