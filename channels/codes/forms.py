@@ -65,7 +65,9 @@ class ChannelCodeForm(forms.Form):
         required=False,
         max_length=WELCOME_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("{name} is replaced by the customer's WeChat name."),
+        help_text=_(
+            "{name} is replaced by the customer's WeChat name, {verify_link} by their identity verification link."
+        ),
     )
     welcome_attachments = forms.CharField(
         label=_("Welcome attachments (JSON)"),

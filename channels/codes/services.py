@@ -52,7 +52,8 @@ MAX_ATTACHMENTS = 9
 MAX_FIXED_STAFF = 100
 STATE_MAX_LENGTH = 30
 # The placeholders a welcome text may hold, filled in when the message is sent.
-WELCOME_PLACEHOLDERS = frozenset({"name"})
+# {name}: the customer's WeChat name; {verify_link}: their identity verification page (客户认证).
+WELCOME_PLACEHOLDERS = frozenset({"name", "verify_link"})
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 _STATE_ALPHABET = string.ascii_lowercase + string.digits
 _STATE_PREFIX = "ch"
@@ -148,7 +149,10 @@ def welcome_text_check(text: str) -> str:
     unknown = sorted({name for name in _PLACEHOLDER.findall(text) if name not in WELCOME_PLACEHOLDERS})
     if unknown:
         raise ApplicationError(
-            _("Unknown placeholder in the welcome message: %(placeholders)s. Only {name} is filled in.")
+            _(
+                "Unknown placeholder in the welcome message: %(placeholders)s. "
+                "Only {name} and {verify_link} are filled in."
+            )
             % {"placeholders": ", ".join("{" + name + "}" for name in unknown)},
             {"field": "welcome_text", "placeholders": unknown},
         )
@@ -572,9 +576,11 @@ def _execute_after_commit(call_id: int) -> None:
     transaction.on_commit(send)
 
 
-def welcome_message_for(*, code: ChannelCode, contact_name: str) -> tuple[str, list[dict[str, Any]]]:
-    """The text (``{name}`` filled in, nothing escaped: WeCom shows plain text) and attachments."""
-    text = code.welcome_text.replace("{name}", contact_name) if code.welcome_text else ""
+def welcome_message_for(
+    *, code: ChannelCode, contact_name: str, verify_link: str = ""
+) -> tuple[str, list[dict[str, Any]]]:
+    """The text (placeholders filled in, nothing escaped: WeCom shows plain text) and attachments."""
+    text = code.welcome_text.replace("{name}", contact_name).replace("{verify_link}", verify_link)
     return text, [dict(item) for item in code.welcome_attachments]
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,7 +25,12 @@ from channels.codes.services import (
     customer_for_state,
     welcome_message_for,
 )
-from channels.identity.services import contact_channel_tags_copy, contact_link, contact_match_automatically
+from channels.identity.services import (
+    contact_channel_tags_copy,
+    contact_link,
+    contact_match_automatically,
+    verification_link_for,
+)
 from channels.models import (
     ChannelCode,
     ContactTag,
@@ -149,7 +155,10 @@ def contact_tags_apply(*, contact: ExternalContact, tags: list[Tag], actor: Staf
 
 def _send_welcome(*, event: ExternalContactEvent, channel: ChannelCode, contact_name: str) -> bool:
     """Send the channel's welcome message at once: the code dies 20 s after the add."""
-    text, attachments = welcome_message_for(code=channel, contact_name=contact_name)
+    link = verification_link_for(ExternalContact(external_userid=event.external_user_id))
+    text, attachments = welcome_message_for(
+        code=channel, contact_name=contact_name, verify_link=f"{settings.PUBLIC_BASE_URL}{link}"
+    )
     if not text and not attachments:
         return False
     call = outbox_submit(

@@ -16,6 +16,12 @@ WECOM_CALLBACK_AES_KEY: str = secret("WECOM_CALLBACK_AES_KEY", dev_default=sandb
 # A callback older than this is refused; 0 turns the window off (replaying recorded traffic).
 WECOM_CALLBACK_MAX_AGE_SECONDS: int = env.int("WECOM_CALLBACK_MAX_AGE_SECONDS", default=300)
 
+# Where customers' phones reach the product: links in welcome messages (e.g. {verify_link}).
+PUBLIC_BASE_URL: str = (
+    env.str("PUBLIC_BASE_URL")
+    if IS_PRODUCTION
+    else env.str("PUBLIC_BASE_URL", default=f"http://127.0.0.1:{env.int('SCRM_PORT', default=8000)}")
+)
 WECOM_SANDBOX_PORT: int = env.int("WECOM_SANDBOX_PORT", default=sandbox.SANDBOX_PORT)
 # The sandbox's control API, for the demo pages; empty against a real corp.
 WECOM_SANDBOX_URL: str = env.str(

@@ -10,6 +10,7 @@ from contextlib import ExitStack
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from channels.callbacks import tasks as callback_tasks
 from channels.codes.services import channel_code_create, channel_code_personal_link
@@ -257,3 +258,33 @@ def test_group_events_keep_groups_and_members_in_step(wecom_world, sandbox: Sand
 
     sandbox.group_dismiss(chat_id=group["chat_id"])
     _wait_for(lambda: CustomerGroup.objects.filter(chat_id=group["chat_id"], status=GroupStatus.DISMISSED).exists())
+
+
+def test_the_welcome_message_carries_a_verification_link_the_customer_uses_to_authenticate(
+    wecom_world, sandbox: SandboxControl, settings
+) -> None:
+    world = wecom_world
+    customer = world.customers_rm_bj[2]
+    code = channel_code_create(
+        actor=world.hq_admin,
+        name="理财沙龙",
+        branch=world.rm_bj.branch,
+        strategy=AssignmentStrategy.FIXED,
+        staff=[world.rm_bj],
+        welcome_text="{name}您好，请完成身份认证：{verify_link}",
+    )
+    scan = sandbox.scan(config_id=code.config_id, customer={"name": "郑女士"})
+    _wait_for(lambda: sandbox.welcome_messages(scan["external_userid"]))
+    [welcome] = sandbox.welcome_messages(scan["external_userid"])
+    link = welcome["text"].split("：", 1)[1]
+    assert link.startswith(f"{settings.PUBLIC_BASE_URL}/h5/verify/")
+    _wait_for(lambda: ExternalContact.objects.filter(external_userid=scan["external_userid"]).exists())
+
+    page = Client().post(
+        link.removeprefix(settings.PUBLIC_BASE_URL),
+        {"customer_no": customer.customer_no, "phone": unseal(customer.phone_cipher, kind=PiiKind.PHONE)},
+    )
+
+    assert page.status_code == 200
+    contact = ExternalContact.objects.get(external_userid=scan["external_userid"])
+    assert (contact.customer, contact.match_method) == (customer, MatchMethod.SELF_VERIFIED)
