@@ -20,6 +20,8 @@ from channels.models import (
     AssignmentStrategy,
     CallbackInbox,
     ChannelCode,
+    ContactTransfer,
+    ContactTransferStatus,
     CustomerGroup,
     DeletedBy,
     ExternalContact,
@@ -31,7 +33,21 @@ from channels.models import (
 )
 from channels.outbox import tasks as outbox_tasks
 from channels.sandbox.client import SandboxControl
-from customers.models import CustomerTag, Tag, TagGroup, TagKind, TimelineEvent, TimelineKind
+from channels.transfers import tasks as transfer_tasks
+from channels.transfers.services import transfer_results_poll
+from customers.models import (
+    Customer,
+    CustomerTag,
+    CustomerTransfer,
+    Tag,
+    TagGroup,
+    TagKind,
+    TimelineEvent,
+    TimelineKind,
+    TransferKind,
+    TransferStatus,
+)
+from customers.transfers.services import customers_transfer
 from scrm.core.redis import redis_client
 from scrm.pii import PiiKind, unseal
 from tests.support.celery_worker import celery_worker, task_routed
@@ -59,7 +75,7 @@ def wecom_world(world, sandbox: SandboxControl, live_server, settings) -> Iterat
     assert config["corp_id"] == settings.WECOM_CORP_ID
     with ExitStack() as stack:
         queue = stack.enter_context(celery_worker(WECOM_API_BASE_URL=sandbox.api_base_url))
-        for task in (callback_tasks.callback_process, outbox_tasks.outbox_send):
+        for task in (callback_tasks.callback_process, outbox_tasks.outbox_send, transfer_tasks.transfers_start_task):
             stack.enter_context(task_routed(task, queue))
         yield world
 
@@ -288,3 +304,52 @@ def test_the_welcome_message_carries_a_verification_link_the_customer_uses_to_au
     assert page.status_code == 200
     contact = ExternalContact.objects.get(external_userid=scan["external_userid"])
     assert (contact.customer, contact.match_method) == (customer, MatchMethod.SELF_VERIFIED)
+
+
+@pytest.mark.parametrize("accept", [True, False], ids=["accepted", "refused"])
+def test_a_customer_transfer_moves_the_wecom_relation_and_reflects_wecoms_outcome(
+    wecom_world, sandbox: SandboxControl, accept: bool
+) -> None:
+    world = wecom_world
+    customer = world.customers_rm_bj[0]
+    code = _code(world, strategy=AssignmentStrategy.OWNER)
+    personal = channel_code_personal_link(code=code, customer=customer)
+    scan = sandbox.scan(config_id=personal["config_id"], customer={"name": "冯先生"})
+    _wait_for(lambda: FollowRelation.objects.filter(contact__external_userid=scan["external_userid"]).exists())
+
+    customers_transfer(
+        customers=Customer.objects.filter(pk=customer.pk),
+        to_staff=world.rm_bj2,
+        kind=TransferKind.REASSIGN,
+        reason="客户经理调岗",
+        actor=world.branch_manager_bj,
+    )
+    move = _wait_for(lambda: ContactTransfer.objects.first())
+    assert (move.handover_userid, move.takeover_userid, move.status) == (
+        world.rm_bj.wecom_userid,
+        world.rm_bj2.wecom_userid,
+        ContactTransferStatus.PENDING,
+    )
+    transfer = CustomerTransfer.objects.get(customer=customer)
+    assert transfer.status == TransferStatus.WECOM_PENDING
+    assert len(sandbox.calls("externalcontact/transfer_customer")) == 1
+
+    sandbox.transfer_outcome(external_userid=scan["external_userid"], accept=accept)
+    if accept:
+        assert transfer_results_poll() == 1
+        move.refresh_from_db()
+        assert (move.status, move.wecom_status) == (ContactTransferStatus.DONE, 1)
+        old = _wait_for(
+            lambda: FollowRelation.objects.filter(
+                userid=world.rm_bj.wecom_userid, status=RelationStatus.DELETED
+            ).first()
+        )
+        assert old.deleted_by == DeletedBy.TRANSFER
+        expected = TransferStatus.DONE
+    else:
+        _wait_for(lambda: ContactTransfer.objects.filter(status=ContactTransferStatus.FAILED).exists())
+        move.refresh_from_db()
+        assert move.failure == "customer_refused"
+        expected = TransferStatus.WECOM_FAILED
+    transfer.refresh_from_db()
+    assert transfer.status == expected
