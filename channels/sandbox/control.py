@@ -411,6 +411,9 @@ def _scan(ctx: Ctx) -> dict[str, Any]:
             code = _issue_welcome_code(ctx, userid, external_userid)
         if way["is_temp"]:
             way["used"] = True
+        # The member's chat with the new customer opens, as it does in the WeCom client:
+        # the sidebar's getCurExternalContact then names this customer (the demo relies on it).
+        data["current_chat"][userid] = external_userid
         change_type = "add_half_external_contact" if half else "add_external_contact"
         _contact_event(ctx, change_type, userid, external_userid, State=way["state"] or None, WelcomeCode=code)
     [delivery] = ctx.send()

@@ -1,0 +1,110 @@
+"""The WeCom side of the demo bank: the staff directory for the sandbox, channel tags and codes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from channels.codes.services import channel_code_create
+from channels.models import AssignmentStrategy, ChannelCode
+from customers.models import Customer, Tag, TagGroup, TagKind
+from scrm.org.demo import DEMO_RM_USERNAME
+from scrm.org.models import Branch, Role, Staff, StaffStatus
+from scrm.pii import PiiKind, unseal
+
+DEMO_WELCOME = (
+    "{name}您好！我是您的专属客户经理，很高兴通过企业微信为您服务。"
+    "完成身份认证后，即可在这里查看专属权益与产品到期提醒：{verify_link}"
+)
+CHANNEL_TAGS = (("channel_poster", "网点海报", "#0d6efd"), ("channel_salon", "理财沙龙", "#c9a227"))
+
+
+@dataclass(frozen=True)
+class DemoCustomer:
+    customer_no: str
+    phone: str
+
+
+def demo_wecom_directory() -> dict[str, list[dict[str, Any]]]:
+    """The bank's branches and staff as WeCom departments and members (the sandbox's --directory)."""
+    branches = list(Branch.objects.order_by("depth", "path").values("id", "name", "path", "depth"))
+    by_path = {branch["path"]: branch["id"] for branch in branches}
+    step = Branch.steplen
+    departments = [
+        {
+            "id": branch["id"],
+            "name": branch["name"],
+            "parentid": by_path.get(branch["path"][:-step], 0) if branch["depth"] > 1 else 0,
+        }
+        for branch in branches
+    ]
+    users = [
+        {
+            "userid": userid,
+            "name": name,
+            "department": [branch_id],
+            "status": 1 if status == StaffStatus.ACTIVE else 5,
+        }
+        for userid, name, branch_id, status in Staff.objects.filter(wecom_userid__isnull=False)
+        .order_by("id")
+        .values_list("wecom_userid", "name", "branch_id", "status")
+    ]
+    return {"departments": departments, "users": users}
+
+
+def demo_wecom_directory_write(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """Write the directory where the sandbox reads it; written whole, then renamed into place."""
+    directory = demo_wecom_directory()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(directory, ensure_ascii=False), encoding="utf-8")
+    partial.replace(path)
+    return directory
+
+
+def demo_channel_codes_create() -> list[ChannelCode]:
+    """Two channel codes for the demo RM's outlet, once; returns the bank's demo codes."""
+    existing = list(ChannelCode.objects.filter(state__startswith="demo").order_by("id"))
+    if existing:
+        return existing
+    rm = Staff.objects.select_related("branch").get(user__username=DEMO_RM_USERNAME)
+    hq_admin = Staff.objects.filter(role=Role.HQ_ADMIN).order_by("id").first() or rm
+    group, _ = TagGroup.objects.get_or_create(code="channel_source", defaults={"name": "渠道来源", "sort_order": 90})
+    tags = {
+        code: Tag.objects.get_or_create(
+            code=code, defaults={"group": group, "name": name, "color": color, "kind": TagKind.CHANNEL}
+        )[0]
+        for code, name, color in CHANNEL_TAGS
+    }
+    poster = channel_code_create(
+        actor=hq_admin,
+        name=f"{rm.branch.name}网点海报",
+        branch=rm.branch,
+        strategy=AssignmentStrategy.FIXED,
+        staff=[rm],
+        tags=[tags["channel_poster"]],
+        welcome_text=DEMO_WELCOME,
+    )
+    salon = channel_code_create(
+        actor=hq_admin,
+        name=f"{rm.branch.name}理财沙龙",
+        branch=rm.branch,
+        strategy=AssignmentStrategy.ROUND_ROBIN,
+        tags=[tags["channel_salon"]],
+        welcome_text=DEMO_WELCOME,
+    )
+    return [poster, salon]
+
+
+def demo_customer_for_verification() -> DemoCustomer | None:
+    """One of the demo RM's customers with a phone, to try the verification page as that customer."""
+    customer = (
+        Customer.objects.filter(owner__user__username=DEMO_RM_USERNAME, phone_cipher__isnull=False)
+        .order_by("id")
+        .first()
+    )
+    if customer is None:
+        return None
+    return DemoCustomer(customer_no=customer.customer_no, phone=unseal(customer.phone_cipher, kind=PiiKind.PHONE))

@@ -1,0 +1,53 @@
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from channels.demo import demo_channel_codes_create, demo_customer_for_verification, demo_wecom_directory_write
+from channels.sandbox.client import SandboxControl, SandboxControlError
+from scrm.core.exceptions import ApplicationError
+
+
+class Command(BaseCommand):
+    help = (
+        "For the demo against the local WeCom sandbox: write the staff directory the sandbox reads, "
+        "then create the demo channel codes (once)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--directory", type=Path, required=True, help="the sandbox's --directory file")
+        parser.add_argument("--wait", type=float, default=30.0, help="seconds to wait for the sandbox (default 30)")
+
+    def handle(self, *args: Any, directory: Path, wait: float, **options: Any) -> None:
+        if not settings.WECOM_SANDBOX_URL:
+            raise CommandError("WECOM_SANDBOX_URL is not set: this command only prepares the sandbox demo.")
+        written = demo_wecom_directory_write(directory)
+        sandbox = SandboxControl(settings.WECOM_SANDBOX_URL, timeout=5)
+        self._wait_for(sandbox, wait)
+        sandbox.upsert_directory(users=written["users"], departments=written["departments"])
+        try:
+            codes = demo_channel_codes_create()
+        except ApplicationError as error:
+            raise CommandError(error.message) from error
+        self.stdout.write(f"WeCom sandbox: {len(written['users'])} staff, {len(codes)} demo channel codes.")
+        for code in codes:
+            self.stdout.write(f"  {code.name}: scan it at {settings.WECOM_SANDBOX_URL}/sandbox/scan/{code.config_id}")
+        customer = demo_customer_for_verification()
+        if customer:
+            self.stdout.write(
+                f"  To verify as a demo customer, use customer number {customer.customer_no} "
+                f"and phone {customer.phone}."
+            )
+
+    def _wait_for(self, sandbox: SandboxControl, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                sandbox.config()
+                return
+            except (SandboxControlError, OSError) as error:
+                if time.monotonic() > deadline:
+                    raise CommandError(f"The WeCom sandbox at {sandbox.base_url} is not answering: {error}") from error
+                time.sleep(0.5)
