@@ -80,7 +80,7 @@ def demo_channel_codes_create() -> list[ChannelCode]:
     }
     poster = channel_code_create(
         actor=hq_admin,
-        name=f"{rm.branch.name}网点海报",
+        name=f"{rm.branch.name} · 海报",
         branch=rm.branch,
         strategy=AssignmentStrategy.FIXED,
         staff=[rm],
@@ -89,7 +89,7 @@ def demo_channel_codes_create() -> list[ChannelCode]:
     )
     salon = channel_code_create(
         actor=hq_admin,
-        name=f"{rm.branch.name}理财沙龙",
+        name=f"{rm.branch.name} · 理财沙龙",
         branch=rm.branch,
         strategy=AssignmentStrategy.ROUND_ROBIN,
         tags=[tags["channel_salon"]],
