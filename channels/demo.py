@@ -66,7 +66,8 @@ def demo_wecom_directory_write(path: Path) -> dict[str, list[dict[str, Any]]]:
 
 def demo_channel_codes_create() -> list[ChannelCode]:
     """Two channel codes for the demo RM's outlet, once; returns the bank's demo codes."""
-    existing = list(ChannelCode.objects.filter(state__startswith="demo").order_by("id"))
+    demo_tags = [code for code, _name, _colour in CHANNEL_TAGS]
+    existing = list(ChannelCode.objects.filter(tags__code__in=demo_tags).distinct().order_by("id"))
     if existing:
         return existing
     rm = Staff.objects.select_related("branch").get(user__username=DEMO_RM_USERNAME)

@@ -1,0 +1,36 @@
+"""The WeCom demo that `make run` prepares on the sandbox."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from channels.models import AssignmentStrategy, ChannelCode
+from channels.sandbox.client import SandboxControl
+from scrm.core.redis import redis_client
+
+pytestmark = pytest.mark.django_db
+
+
+def test_setup_wecom_demo_gives_the_sandbox_the_staff_and_creates_the_demo_codes_once(
+    world, sandbox: SandboxControl, settings, tmp_path
+) -> None:
+    for key in redis_client().scan_iter("wecom:*"):
+        redis_client().delete(key)
+    settings.WECOM_SANDBOX_URL = sandbox.base_url
+    settings.WECOM_API_BASE_URL = sandbox.api_base_url
+    directory = tmp_path / "wecom-directory.json"
+    out = StringIO()
+
+    call_command("setup_wecom_demo", directory=directory, wait=5, stdout=out)
+    call_command("setup_wecom_demo", directory=directory, wait=5, stdout=StringIO())
+
+    written = json.loads(directory.read_text(encoding="utf-8"))
+    assert {user["userid"] for user in written["users"]} >= {world.rm_bj.wecom_userid, world.rm_sh.wecom_userid}
+    codes = list(ChannelCode.objects.order_by("id"))
+    assert [code.strategy for code in codes] == [AssignmentStrategy.FIXED, AssignmentStrategy.ROUND_ROBIN]
+    assert all(code.config_id and code.is_active for code in codes)
+    assert set(sandbox.state()["contact_ways"]) == {code.config_id for code in codes}
+    assert f"/sandbox/scan/{codes[0].config_id}" in out.getvalue()
+    assert world.customers_rm_bj[0].customer_no in out.getvalue()
