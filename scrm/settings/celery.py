@@ -24,9 +24,7 @@ CELERY_TASK_ROUTES = {
 if _one_queue := env.str("CELERY_ROUTE_EVERYTHING_TO", default=""):
     CELERY_TASK_ROUTES = {"*": {"queue": _one_queue}}
 # Declared up front so every worker and producer agrees on them.
-CELERY_TASK_QUEUES = [KombuQueue(queue.value) for queue in Queue] + (
-    [KombuQueue(_one_queue)] if _one_queue else []
-)
+CELERY_TASK_QUEUES = [KombuQueue(queue.value) for queue in Queue] + ([KombuQueue(_one_queue)] if _one_queue else [])
 # A task is acknowledged only after it finished, and a killed worker's task goes back
 # to the queue: together with idempotent tasks, nothing is lost and nothing runs twice.
 CELERY_TASK_ACKS_LATE = True
