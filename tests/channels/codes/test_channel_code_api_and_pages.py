@@ -1,6 +1,7 @@
 """The channel code API and pages: who may write, who sees which codes, and what a refusal changes."""
 
 import pytest
+from django.utils import translation
 
 from channels.codes.services import channel_code_create, channel_code_deactivate, channel_code_update
 from channels.models import AssignmentStrategy, ChannelCode
@@ -179,7 +180,7 @@ def test_a_deactivated_code_cannot_be_edited(wecom, world: World) -> None:
     code = channel_code_create(actor=world.hq_admin, name="旧", branch=world.bj, strategy=AssignmentStrategy.OWNER)
     channel_code_deactivate(actor=world.hq_admin, code=code)
 
-    with pytest.raises(ApplicationError, match="deactivated"):
+    with translation.override("en"), pytest.raises(ApplicationError, match="deactivated"):
         channel_code_update(actor=world.hq_admin, code=code, name="新", strategy=AssignmentStrategy.OWNER)
     code.refresh_from_db()
     assert code.name == "旧"

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from channels.codes.selectors import channel_code_stats
 from channels.codes.services import (
@@ -165,7 +165,7 @@ def test_a_branch_without_rms_on_wecom_cannot_have_a_round_robin_code(wecom, wor
     world.rm_sh.wecom_userid = None
     world.rm_sh.save()
 
-    with pytest.raises(ApplicationError, match="no active RM"):
+    with translation.override("en"), pytest.raises(ApplicationError, match="no active RM"):
         channel_code_create(actor=world.hq_admin, name="x", branch=world.sh, strategy=AssignmentStrategy.ROUND_ROBIN)
     assert ChannelCode.objects.count() == 0
 
@@ -193,7 +193,7 @@ def test_a_branch_manager_manages_codes_of_their_own_subtree_only(wecom, world: 
 def test_wecom_refusing_the_contact_way_leaves_nothing_behind(wecom, world: World) -> None:
     wecom.add_fault("externalcontact/add_contact_way", errcode=40003)
 
-    with pytest.raises(ApplicationError, match="WeCom refused"):
+    with translation.override("en"), pytest.raises(ApplicationError, match="WeCom refused"):
         channel_code_create(actor=world.hq_admin, name="x", branch=world.bj, strategy=AssignmentStrategy.ROUND_ROBIN)
 
     assert ChannelCode.objects.count() == 0
