@@ -101,11 +101,10 @@ def demo_channel_codes_create() -> list[ChannelCode]:
 
 def demo_customer_for_verification() -> DemoCustomer | None:
     """One of the demo RM's customers with a phone, to try the verification page as that customer."""
-    customer = (
-        Customer.objects.filter(owner__user__username=DEMO_RM_USERNAME, phone_cipher__isnull=False)
-        .order_by("id")
-        .first()
-    )
+    rm = Staff.objects.select_related("user").filter(user__username=DEMO_RM_USERNAME).first()
+    if rm is None:
+        return None
+    customer = Customer.objects.visible_to(rm.user).filter(owner=rm, phone_cipher__isnull=False).order_by("id").first()
     if customer is None:
         return None
     return DemoCustomer(customer_no=customer.customer_no, phone=unseal(customer.phone_cipher, kind=PiiKind.PHONE))

@@ -41,15 +41,17 @@ def test_jsapi_and_agent_tickets(sandbox, wecom):
 
 
 def test_the_sidebar_stand_in_knows_the_open_chat_and_records_sent_messages(sandbox, staff, wecom):
-    outcome = sandbox.scan(config_id=contact_way(wecom), customer={"name": "王女士"})
-
     with pytest.raises(SandboxControlError):
         sandbox.current_external_contact("rm_li")
+    outcome = sandbox.scan(config_id=contact_way(wecom), customer={"name": "王女士"})
+    # The add opens the member's chat with the new customer, as the WeCom client does.
+    assert sandbox.current_external_contact("rm_li") == outcome["external_userid"]
+    other = sandbox.scan(config_id=contact_way(wecom), customer={"name": "李先生"})
     sandbox.open_chat(userid="rm_li", external_userid=outcome["external_userid"])
     current = sandbox.current_external_contact("rm_li")
     sandbox.send_chat_message(userid="rm_li", msgtype="text", text={"content": "大额存单今日额度已更新"})
 
-    assert current == outcome["external_userid"]
+    assert current == outcome["external_userid"] != other["external_userid"]
     [message] = sandbox.chat_messages(outcome["external_userid"])
     assert (message["userid"], message["text"]) == ("rm_li", {"content": "大额存单今日额度已更新"})
 
