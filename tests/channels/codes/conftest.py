@@ -5,7 +5,6 @@ import pytest
 from channels.sandbox.client import SandboxControl
 from customers.models import Tag, TagGroup, TagKind
 from scrm.org.models import Staff
-from tests.browser.conftest import browser, page  # noqa: F401 - Chromium for the browser test here
 from tests.conftest import World
 
 
