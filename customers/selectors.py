@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from customers.models import Customer, CustomerTag, ProductHolding, TimelineEvent
 from customers.pii import pii_can_reveal, pii_masked
 from customers.timeline.selectors import timeline_for_customer
-from scrm.pii import PiiKind
+from scrm.pii import PiiKind, blind_index
 
 
 def customer_list_visible(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Customer]:
@@ -130,3 +130,29 @@ def customer_360(*, customer_no: str, viewer: AbstractBaseUser | AnonymousUser) 
         holdings=holdings,
         timeline=list(timeline_for_customer(customer_id=customer.pk, user=viewer, limit=20)),
     )
+
+
+# --- System lookups (no viewer) ------------------------------------------------------------
+# Identity matching runs in the callback worker and behind the customer's own H5 page,
+# where no member of staff's scope applies. These return (id, customer number) only,
+# never a row shown to anyone; every display still goes through ``visible_to``.
+
+
+def customer_keys_by_phone(phone: str, *, limit: int = 2) -> list[tuple[int, str]]:
+    """(id, customer number) of customers with this phone, at most ``limit`` (2 shows ambiguity)."""
+    return [
+        (int(pk), str(number))
+        for pk, number in Customer.objects.filter(phone_index=blind_index(phone, kind=PiiKind.PHONE))
+        .order_by("id")
+        .values_list("id", "customer_no")[:limit]
+    ]
+
+
+def customer_key_by_number_and_phone(customer_no: str, phone: str) -> tuple[int, str] | None:
+    """The customer with this number *and* this phone, or None (which of the two is wrong is not said)."""
+    row = (
+        Customer.objects.filter(customer_no=customer_no.strip(), phone_index=blind_index(phone, kind=PiiKind.PHONE))
+        .values_list("id", "customer_no")
+        .first()
+    )
+    return (int(row[0]), str(row[1])) if row else None

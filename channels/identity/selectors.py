@@ -1,11 +1,7 @@
 """Reads for identity matching (客户认证): authentication rates, leads, and the matcher's lookups.
 
-The matcher's lookups (``customer_ids_by_phone``, ``customer_id_by_number_and_phone``)
-are the system's own: they run in the callback worker and behind the customer's H5
-page, where there is no member of staff whose scope could apply. They return ids and
-customer numbers only, never a row that is shown to anyone, and they are the only
-bank-wide reads of the customer table in this package (by raw SQL through the blind
-index, like the bulk writers of the customers app).
+Looking a customer up by phone happens in the customers app (``customers.selectors``),
+which owns the table; this module only asks it for (id, customer number).
 """
 
 from __future__ import annotations
@@ -21,34 +17,12 @@ from channels.models import ExternalContact, FollowRelation, RelationStatus
 from scrm.org.models import Branch
 from scrm.org.roles import Role
 from scrm.org.scoping import data_scope_for
-from scrm.pii import PiiKind, blind_index
 
 # How many levels below the viewer's own branch the per-branch table shows.
 BRANCH_LEVELS_SHOWN = 2
 
 
 # --- The matcher's lookups --------------------------------------------------------------
-
-
-def customer_ids_by_phone(phone: str, *, limit: int = 2) -> list[tuple[int, str]]:
-    """(id, customer number) of customers whose phone is ``phone``; at most ``limit`` (2 shows ambiguity)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, customer_no FROM customers_customer WHERE phone_index = %s ORDER BY id LIMIT %s",
-            [blind_index(phone, kind=PiiKind.PHONE), limit],
-        )
-        return [(int(pk), str(number)) for pk, number in cursor.fetchall()]
-
-
-def customer_id_by_number_and_phone(customer_no: str, phone: str) -> tuple[int, str] | None:
-    """The customer with this number *and* this phone, or None (which of the two is wrong is not said)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, customer_no FROM customers_customer WHERE customer_no = %s AND phone_index = %s",
-            [customer_no.strip(), blind_index(phone, kind=PiiKind.PHONE)],
-        )
-        row = cursor.fetchone()
-    return (int(row[0]), str(row[1])) if row else None
 
 
 def customer_ids_linked_by_unionid(*, unionid: str, exclude_contact_id: int) -> list[tuple[int, str]]:

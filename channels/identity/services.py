@@ -28,13 +28,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from channels.identity.selectors import (
-    customer_id_by_number_and_phone,
-    customer_ids_by_phone,
-    customer_ids_linked_by_unionid,
-)
+from channels.identity.selectors import customer_ids_linked_by_unionid
 from channels.models import ContactTag, ExternalContact, FollowRelation, MatchMethod
 from customers.models import Customer, CustomerTag, TagKind, TimelineKind
+from customers.selectors import customer_key_by_number_and_phone, customer_keys_by_phone
 from customers.timeline.services import timeline_record
 from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record, client_ip
@@ -200,7 +197,7 @@ def contact_match_automatically(*, contact: ExternalContact, remark_mobiles: lis
             return False
     matches: set[tuple[int, str]] = set()
     for mobile in _mobiles_of(contact, remark_mobiles):
-        found = customer_ids_by_phone(mobile)
+        found = customer_keys_by_phone(mobile)
         if len(found) > 1:
             return False
         matches.update(found)
@@ -299,7 +296,7 @@ def contact_verify_identity(
     if by_contact > limit or by_ip > limit:
         outcome = VerifyOutcome.RATE_LIMITED
     else:
-        found = customer_id_by_number_and_phone(customer_no, phone) if customer_no.strip() and phone.strip() else None
+        found = customer_key_by_number_and_phone(customer_no, phone) if customer_no.strip() and phone.strip() else None
         if found is None:
             outcome = VerifyOutcome.MISMATCH
         else:

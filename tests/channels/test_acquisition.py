@@ -60,8 +60,10 @@ WELCOME = "{name}您好，我是您的客户经理，很高兴为您服务。"
 @pytest.fixture
 def wecom_world(world, sandbox: SandboxControl, live_server, settings) -> Iterator[Any]:
     """The sandbox knows the world's RMs and calls back the live server; a worker processes the events."""
-    for key in redis_client().scan_iter("wecom:*"):
-        redis_client().delete(key)
+    # Redis outlives test runs: forget tokens and verification attempts of earlier ones.
+    for pattern in ("wecom:*", "identity:verify:*"):
+        for key in redis_client().scan_iter(pattern):
+            redis_client().delete(key)
     config = sandbox.config()
     settings.WECOM_API_BASE_URL = sandbox.api_base_url
     settings.WECOM_RETRY_BACKOFF_SECONDS = 0.05
