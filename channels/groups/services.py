@@ -52,19 +52,24 @@ def group_store(chat: dict[str, Any]) -> CustomerGroup:
         ExternalContact.objects.filter(external_userid__in=list(members)).values_list("external_userid", "id")
     )
     now = timezone.now()
-    for member_id, row in members.items():
-        member_type = int(row.get("type", MemberType.EXTERNAL))
-        GroupMember.objects.update_or_create(
-            group=group,
-            member_id=member_id,
-            defaults={
-                "member_type": member_type,
-                "contact_id": contacts.get(member_id) if member_type == MemberType.EXTERNAL else None,
-                "join_time": _at(row.get("join_time")),
-                "join_scene": row.get("join_scene"),
-                "left_at": None,
-            },
-        )
+    # One statement for all members: insert the new, refresh the rest (and bring back leavers).
+    GroupMember.objects.bulk_create(
+        [
+            GroupMember(
+                group=group,
+                member_id=member_id,
+                member_type=(member_type := int(row.get("type", MemberType.EXTERNAL))),
+                contact_id=contacts.get(member_id) if member_type == MemberType.EXTERNAL else None,
+                join_time=_at(row.get("join_time")),
+                join_scene=row.get("join_scene"),
+                left_at=None,
+            )
+            for member_id, row in members.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["group", "member_id"],
+        update_fields=["member_type", "contact", "join_time", "join_scene", "left_at"],
+    )
     group.members.filter(left_at__isnull=True).exclude(member_id__in=list(members)).update(left_at=now)
     return group
 

@@ -26,6 +26,7 @@ from channels.models import (
     DeletedBy,
     ExternalContact,
     FollowRelation,
+    GroupMember,
     GroupStatus,
     InboxStatus,
     MatchMethod,
@@ -273,6 +274,10 @@ def test_group_events_keep_groups_and_members_in_step(wecom_world, sandbox: Sand
         )
     )
     assert member == scan["external_userid"]
+
+    sandbox.group_leave(chat_id=group["chat_id"], external_userid=scan["external_userid"])
+    _wait_for(lambda: GroupMember.objects.filter(member_id=scan["external_userid"], left_at__isnull=False).exists())
+    assert CustomerGroup.objects.get(chat_id=group["chat_id"]).member_count == 1  # the owner
 
     sandbox.group_dismiss(chat_id=group["chat_id"])
     _wait_for(lambda: CustomerGroup.objects.filter(chat_id=group["chat_id"], status=GroupStatus.DISMISSED).exists())
