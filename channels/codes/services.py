@@ -36,7 +36,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from channels.models import AssignmentStrategy, ChannelCode, OutboundCall, OutboxStatus
-from channels.outbox.services import outbox_execute, outbox_submit
+from channels.outbox.services import outbox_execute, outbox_send_now, outbox_submit
 from customers.models import Customer, Tag, TagKind
 from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
@@ -353,13 +353,11 @@ def channel_code_create(
         raise ApplicationError(_("Could not allocate a unique state for the code; try again."))
     code.staff.set(chosen)
     code.tags.set(tags)
-    call = outbox_submit(
+    call = outbox_send_now(
         key=f"contact_way:add:{code.state}",
         operation="add_contact_way",
         payload={"users": users, "state": code.state, "remark": name, "skip_verify": skip_verify},
-        send=False,
     )
-    call = outbox_execute(call.pk)
     if call.status == OutboxStatus.FAILED:
         code.delete()
         raise _outcome_error(call, refused=_("WeCom refused to create the contact way: %(error)s"))
@@ -409,13 +407,11 @@ def _current_users(code: ChannelCode) -> list[str]:
 
 
 def _send_update(*, code: ChannelCode, users: list[str], skip_verify: bool, key: str) -> OutboundCall:
-    call = outbox_submit(
+    return outbox_send_now(
         key=key,
         operation="update_contact_way",
         payload={"config_id": code.config_id, "users": users, "state": code.state, "skip_verify": skip_verify},
-        send=False,
     )
-    return call if call.is_final else outbox_execute(call.pk)
 
 
 def channel_code_update(
@@ -487,13 +483,11 @@ def channel_code_deactivate(*, actor: Staff, code: ChannelCode) -> ChannelCode:
     if not code.is_active and not channel_code_is_pending(code):
         return code
     if code.config_id:
-        call = outbox_submit(
+        call = outbox_send_now(
             key=f"contact_way:delete:{code.state}",
             operation="delete_contact_way",
             payload={"config_id": code.config_id},
-            send=False,
         )
-        call = call if call.is_final else outbox_execute(call.pk)
         if call.status == OutboxStatus.FAILED:
             raise _outcome_error(call, refused=_("WeCom refused to delete the contact way: %(error)s"))
     with transaction.atomic():
@@ -638,14 +632,11 @@ def channel_code_personal_link(*, code: ChannelCode, customer: Customer) -> dict
     if owner is None or owner.status != StaffStatus.ACTIVE or not owner.wecom_userid:
         raise ApplicationError(_("The customer has no active RM with a WeCom account."), {"field": "customer"})
     state = personal_state(code=code, customer_id=customer.pk)
-    call = outbox_submit(
+    call = outbox_send_now(
         key=_personal_key(code=code, customer_id=customer.pk, owner=owner),
         operation="add_contact_way",
         payload={"users": [owner.wecom_userid], "state": state, "remark": code.name, "skip_verify": code.skip_verify},
-        send=False,
     )
-    if not call.is_final:
-        call = outbox_execute(call.pk)
     if call.status != OutboxStatus.SUCCEEDED:
         raise _outcome_error(call, refused=_("WeCom refused to create the personal code: %(error)s"))
     return {

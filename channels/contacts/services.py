@@ -41,7 +41,7 @@ from channels.models import (
     OutboxStatus,
     RelationStatus,
 )
-from channels.outbox.services import outbox_execute, outbox_submit
+from channels.outbox.services import outbox_send_now, outbox_submit
 from channels.wecom.errors import WeComRequestError
 from channels.wecom.events import ExternalContactEvent
 from channels.wecom.gateway import wecom
@@ -161,19 +161,11 @@ def _send_welcome(*, event: ExternalContactEvent, channel: ChannelCode, contact_
     )
     if not text and not attachments:
         return False
-    call = outbox_submit(
+    call = outbox_send_now(
         key=f"welcome:{event.welcome_code}",
         operation="send_welcome_msg",
         payload={"welcome_code": event.welcome_code, "text": text, "attachments": attachments},
-        send=False,
     )
-    if not call.is_final:
-        call = outbox_execute(call.pk)
-        if not call.is_final:
-            # Rate-limited or unknown: a worker retries within the window if it can.
-            from channels.outbox.tasks import outbox_send
-
-            outbox_send.apply_async((call.pk,), countdown=1)
     return call.status == OutboxStatus.SUCCEEDED
 
 

@@ -51,6 +51,23 @@ def outbox_submit(*, key: str, operation: str, payload: dict[str, Any], send: bo
     return call
 
 
+def outbox_send_now(*, key: str, operation: str, payload: dict[str, Any]) -> OutboundCall:
+    """Submit the call and send it in this process; if it cannot finish now, a worker retries it.
+
+    For callers that need WeCom's answer (a welcome inside its 20 s, a contact way's QR
+    code) or already run in a worker. A key already sent returns that call untouched.
+    """
+    call = outbox_submit(key=key, operation=operation, payload=payload, send=False)
+    if call.is_final:
+        return call
+    call = outbox_execute(call.pk)
+    if not call.is_final and call.next_attempt_at is not None:
+        from channels.outbox.tasks import outbox_send
+
+        outbox_send.apply_async((call.pk,), eta=call.next_attempt_at)
+    return call
+
+
 def _claim(call_id: int) -> tuple[OutboundCall, bool] | None:
     """Mark the call in flight; returns it and whether an earlier attempt's outcome is unknown."""
     now = timezone.now()

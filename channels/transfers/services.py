@@ -23,7 +23,7 @@ from channels.models import (
     OutboxStatus,
     RelationStatus,
 )
-from channels.outbox.services import outbox_execute, outbox_submit
+from channels.outbox.services import outbox_send_now
 from channels.wecom.events import ExternalContactEvent
 from channels.wecom.gateway import wecom
 from customers.models import CustomerTransfer, TransferKind, TransferStatus
@@ -80,7 +80,7 @@ def transfers_start(batch_id: UUID) -> int:
     for (handover, takeover, resigned), moves in groups.items():
         for start in range(0, len(moves), CUSTOMERS_PER_CALL):
             chunk = moves[start : start + CUSTOMERS_PER_CALL]
-            call = outbox_submit(
+            call = outbox_send_now(
                 key=f"transfer:{batch_id}:{handover}:{takeover}:{start // CUSTOMERS_PER_CALL}",
                 operation="transfer_customers",
                 payload={
@@ -89,9 +89,7 @@ def transfers_start(batch_id: UUID) -> int:
                     "external_userids": [move.contact.external_userid for move in chunk],
                     "resigned": resigned,
                 },
-                send=False,
             )
-            call = outbox_execute(call.pk) if not call.is_final else call
             _apply_request_outcome(chunk, call.status, call.result_value("errcodes", {}), call.error_message)
             requested += len(chunk)
     _settle_customer_transfers(batch_id=batch_id)
