@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from channels.models import OutboxStatus
-from channels.outbox.services import outbox_execute, outbox_submit
+from channels.models import FollowRelation, OutboxStatus, RelationStatus
+from channels.outbox.services import outbox_send_now
 from channels.wecom.events import ExternalTagEvent
 from channels.wecom.gateway import wecom
 from customers.models import Tag
@@ -40,14 +40,11 @@ def corp_tag_ensure(tag: Tag) -> str | None:
     group_name = tag.group.name
     wecom_id = corp_tag_lookup(group_name=group_name, tag_name=tag.name)
     if wecom_id is None:
-        call = outbox_submit(
+        call = outbox_send_now(
             key=f"corp_tag:add:{tag.pk}",
             operation="add_corp_tags",
             payload={"group_name": group_name, "tag_names": [tag.name]},
-            send=False,
         )
-        if not call.is_final:
-            call = outbox_execute(call.pk)
         if call.status != OutboxStatus.SUCCEEDED:
             return None
         wecom_id = next((str(row["id"]) for row in call.result_value("tag", []) if row.get("name") == tag.name), None)
@@ -75,3 +72,30 @@ def corp_tag_changed(event: ExternalTagEvent) -> None:
         return
     live = {str(tag["id"]) for group in wecom().corp_tag_groups() for tag in group.get("tag", [])}
     Tag.objects.filter(wecom_tag_id__isnull=False).exclude(wecom_tag_id__in=live).update(wecom_tag_id=None)
+
+
+def customer_wecom_tags_push(*, customer_id: int, add: list[int], remove: list[int], intent: str) -> int:
+    """Mirror a change of the customer's tags onto every live WeCom relation of their contacts.
+
+    ``add`` and ``remove`` are tag ids; ``intent`` names the one change (a request), so
+    the outbox sends each relation's mark_tag once however often this runs. Returns the
+    number of mark_tag calls submitted.
+    """
+    added = corp_tag_ids_for(list(Tag.objects.filter(pk__in=add).select_related("group")))
+    removed = [
+        wecom_id for wecom_id in Tag.objects.filter(pk__in=remove).values_list("wecom_tag_id", flat=True) if wecom_id
+    ]
+    if not added and not removed:
+        return 0
+    relations = FollowRelation.objects.filter(
+        contact__customer_id=customer_id, status=RelationStatus.ACTIVE
+    ).values_list("userid", "contact__external_userid")
+    submitted = 0
+    for userid, external_userid in relations:
+        outbox_send_now(
+            key=f"mark_tag:{intent}:{userid}:{external_userid}",
+            operation="mark_tag",
+            payload={"userid": userid, "external_userid": external_userid, "add": added, "remove": removed},
+        )
+        submitted += 1
+    return submitted

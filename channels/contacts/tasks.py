@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from channels.contacts.reconcile import contacts_reconcile_members
+from channels.contacts.tags import customer_wecom_tags_push
 from channels.groups.services import groups_reconcile
 from scrm.org.models import Staff, StaffStatus
 
@@ -33,3 +34,8 @@ def reconcile_contacts(userids: list[str]) -> dict[str, int]:
 @shared_task(name="channels.reconcile_groups", autoretry_for=(Exception,), retry_backoff=30, max_retries=5)
 def reconcile_groups() -> dict[str, int]:
     return groups_reconcile()
+
+
+@shared_task(name="channels.customer_wecom_tags_push", autoretry_for=(Exception,), retry_backoff=5, max_retries=5)
+def customer_wecom_tags_push_task(customer_id: int, add: list[int], remove: list[int], intent: str) -> int:
+    return customer_wecom_tags_push(customer_id=customer_id, add=add, remove=remove, intent=intent)

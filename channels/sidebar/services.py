@@ -7,6 +7,7 @@ so the timeline reads the same whether a change came from the dashboard or from 
 from __future__ import annotations
 
 import logging
+import uuid
 
 from django.contrib.auth import login
 from django.db import transaction
@@ -91,26 +92,36 @@ def _manual_tag(code: str) -> Tag:
     return tag
 
 
+def _push_to_wecom(*, customer: Customer, add: list[int], remove: list[int]) -> None:
+    """After the commit, the same change goes to the customer's WeCom relations (DESIGN §4, flow 2)."""
+    from channels.contacts.tasks import customer_wecom_tags_push_task
+
+    intent = f"sidebar:{uuid.uuid4().hex}"
+    transaction.on_commit(lambda: customer_wecom_tags_push_task.delay(customer.pk, add, remove, intent))
+
+
 @transaction.atomic
 def sidebar_tag_add(*, contact: ExternalContact, tag_code: str, actor: Staff) -> TaggingResult:
     customer = _customer_of(contact=contact, staff=actor)
-    return customer_tags_assign(
-        customers=customer_list_visible(user=actor.user).filter(pk=customer.pk),
-        tag=_manual_tag(tag_code),
-        actor=actor,
-        reason="sidebar",
+    tag = _manual_tag(tag_code)
+    result = customer_tags_assign(
+        customers=customer_list_visible(user=actor.user).filter(pk=customer.pk), tag=tag, actor=actor, reason="sidebar"
     )
+    if result.tagged:
+        _push_to_wecom(customer=customer, add=[tag.pk], remove=[])
+    return result
 
 
 @transaction.atomic
 def sidebar_tag_remove(*, contact: ExternalContact, tag_code: str, actor: Staff) -> TaggingResult:
     customer = _customer_of(contact=contact, staff=actor)
-    return customer_tags_remove(
-        customers=customer_list_visible(user=actor.user).filter(pk=customer.pk),
-        tag=_manual_tag(tag_code),
-        actor=actor,
-        reason="sidebar",
+    tag = _manual_tag(tag_code)
+    result = customer_tags_remove(
+        customers=customer_list_visible(user=actor.user).filter(pk=customer.pk), tag=tag, actor=actor, reason="sidebar"
     )
+    if result.untagged:
+        _push_to_wecom(customer=customer, add=[], remove=[tag.pk])
+    return result
 
 
 @transaction.atomic
