@@ -121,7 +121,7 @@ def relation_upsert(
     """Create or refresh one member's relation; True when it is new or came back from deleted."""
     staff = Staff.objects.filter(wecom_userid=userid).first()
     existing = FollowRelation.objects.select_for_update().filter(contact=contact, userid=userid).first()
-    values = {
+    values: dict[str, Any] = {
         "staff": staff,
         "remark": mask_mobiles_in(str(follow.get("remark", "")))[:200],
         "description": str(follow.get("description", ""))[:500],
@@ -213,7 +213,7 @@ def contact_added(event: ExternalContactEvent) -> None:
             contact_match_automatically(contact=contact, remark_mobiles=snapshot.remark_mobiles)
         contact.refresh_from_db(fields=["customer"])
         contact_tags_apply(contact=contact, tags=tags)
-        if is_new and contact.customer_id is not None:
+        if is_new and contact.customer is not None:
             via = f" via {channel.name}" if channel else ""
             timeline_record(
                 customer=contact.customer,

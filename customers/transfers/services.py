@@ -5,7 +5,7 @@ timeline event per customer, and one audit row names the batch. The customer's
 branch (where the relationship is booked) does not change; only the owner does.
 
 The WeCom side (transfer_customer / resigned transfer) is the channels app's job: on
-``customers_transferred`` it picks up the batch's customers who have a WeCom relation
+``CustomersTransferred`` (``customers.events``) it picks up the batch's customers who have a WeCom relation
 with the previous owner, moves the relation and reflects WeCom's outcome in ``status``.
 """
 
@@ -18,10 +18,11 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from customers.events import CustomersTransferred
 from customers.models import Customer, TimelineKind, TransferKind, TransferStatus
-from customers.transfers.signals import customers_transferred
 from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
+from scrm.core import events
 from scrm.core.exceptions import ApplicationError
 from scrm.org.models import Role, Staff, StaffStatus
 
@@ -144,7 +145,7 @@ def customers_transfer(
             actor=actor,
         )
     if transferred:
-        transaction.on_commit(lambda: customers_transferred.send(sender=customers_transfer, batch_id=batch_id))
+        events.publish(CustomersTransferred(batch_id=str(batch_id)))
     audit_record(
         actor=actor.user,
         action=AuditAction.TRANSFER,

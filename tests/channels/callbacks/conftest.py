@@ -11,7 +11,7 @@ def recorder(monkeypatch: pytest.MonkeyPatch):
     recording.FAILURES_LEFT[0] = 0
     for key in list(handlers.HANDLERS):
         if key[0] == handlers.CONTACT:
-            monkeypatch.setitem(handlers.HANDLERS, key, "tests.channels.callbacks.recording.record")
+            monkeypatch.setitem(handlers.HANDLERS, key, recording.record)
     yield recording.CALLS
     recording.CALLS.clear()
 

@@ -1,4 +1,4 @@
-"""Handlers for tests, plugged into the registry by dotted path: they record what they were given."""
+"""Handlers for tests, put into the handler table: they record what they were given."""
 
 from __future__ import annotations
 
