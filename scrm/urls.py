@@ -5,7 +5,6 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from analytics import views as analytics_views
-from campaigns.scripts import views as script_views
 from campaigns.scripts.urls import page_urlpatterns as script_page_urlpatterns
 from channels.identity.urls import h5_urlpatterns as identity_h5_urlpatterns
 from channels.identity.urls import page_urlpatterns as identity_page_urlpatterns
@@ -33,9 +32,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include((api_patterns, "api"))),
     # The chat sidebar sits outside the language prefix: WeCom redirects to one fixed URL.
-    # Its script panel is campaigns' (channels may not import campaigns), loaded by htmx.
-    path("sidebar/scripts/", script_views.SidebarScriptPanel.as_view(), name="sidebar-scripts"),
-    path("sidebar/", include("channels.sidebar.urls")),
+    path("sidebar/", include("workbench.sidebar.urls")),
     path("wecom/callback/", include("channels.callbacks.urls")),
 ]
 urlpatterns += i18n_patterns(

@@ -1,8 +1,4 @@
-"""Script pages: head office's library editor, and the panel the chat sidebar loads with htmx.
-
-The sidebar lives in ``channels``, which may not import campaigns; it loads this panel by
-URL (``/sidebar/scripts/``) instead, and sends a script with the data attributes rendered here.
-"""
+"""Script pages: head office's library editor (the chat sidebar's panel is the workbench's)."""
 
 from __future__ import annotations
 
@@ -12,11 +8,9 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
-from django.views.decorators.cache import never_cache
 
 from campaigns.models import Script, ScriptKind
 from campaigns.scripts import selectors, services
@@ -133,20 +127,3 @@ class ScriptCategoryDeleteView(RoleRequiredMixin, View):
         else:
             messages.success(request, _("Category deleted."))
         return redirect("script-library")
-
-
-@method_decorator(never_cache, name="dispatch")
-class SidebarScriptPanel(RoleRequiredMixin, View):
-    """htmx, for the chat sidebar: categories, search and a send button per script."""
-
-    def get(self, request: HttpRequest) -> HttpResponse:
-        query = request.GET.get("q", "")
-        category = request.GET.get("category", "")
-        category_id = int(category) if category.isdigit() else None
-        context = {
-            "categories": selectors.script_categories_list(),
-            "scripts": selectors.scripts_list(query=query, category_id=category_id)[:100],
-            "query": query,
-            "category_id": category_id,
-        }
-        return render(request, "campaigns/scripts/_sidebar_panel.html", context)

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "channels",
     "risk",
     "analytics",
+    "workbench",
 ]
 
 MIDDLEWARE = [

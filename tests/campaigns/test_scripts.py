@@ -1,7 +1,6 @@
 """The script library (话术): staff read it, HQ admins write it, every change is audited."""
 
 import pytest
-from django.test import Client
 
 from campaigns.demo import demo_scripts_create
 from campaigns.models import Script, ScriptCategory, ScriptKind
@@ -158,23 +157,6 @@ def test_the_library_pages_are_for_hq_admins(library: dict[str, Script], client_
 
     assert response.status_code == 302
     assert Script.objects.filter(title="到期提醒", is_active=True).exists()
-
-
-def test_the_sidebar_panel_offers_each_active_script_with_what_sending_needs(
-    library: dict[str, Script], client_for
-) -> None:
-    response = client_for("rm").get("/sidebar/scripts/", {"q": "理财"})
-
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert 'data-kind="link"' in html
-    assert 'data-link="https://bank.example/steady"' in html
-    assert "添加好友问候" not in html
-    assert "旧问候" not in html
-
-
-def test_the_sidebar_panel_needs_a_member_of_staff(world: World) -> None:
-    assert Client().get("/sidebar/scripts/").status_code == 302
 
 
 def test_the_demo_library_is_created_once(world: World) -> None:

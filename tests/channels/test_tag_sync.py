@@ -5,10 +5,10 @@ import pytest
 from channels.contacts.tags import customer_wecom_tags_push
 from channels.models import OutboundCall
 from channels.sandbox.client import SandboxControl
-from channels.sidebar.services import sidebar_tag_add
 from customers.models import Tag, TagGroup, TagKind
 from scrm.core.redis import redis_client
 from tests.factories import ExternalContactFactory, FollowRelationFactory
+from workbench.sidebar.services import sidebar_tag_add
 
 pytestmark = pytest.mark.django_db
 

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from channels.sidebar import views
+from workbench.sidebar import views
 
 urlpatterns = [
     path("", views.SidebarPage.as_view(), name="sidebar"),
     path("auth/", views.SidebarAuthView.as_view(), name="sidebar-auth"),
     path("login/", views.SidebarDevSignInPage.as_view(), name="sidebar-login"),
+    path("scripts/", views.SidebarScriptPanel.as_view(), name="sidebar-scripts"),
     path("jssdk/config/", views.SidebarJsSdkConfigView.as_view(), name="sidebar-jssdk-config"),
     path("contact/<str:external_userid>/", views.SidebarContactCard.as_view(), name="sidebar-contact"),
     path("contact/<str:external_userid>/tags/", views.SidebarContactTags.as_view(), name="sidebar-contact-tags"),

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -19,20 +20,22 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 
+from campaigns.scripts import selectors as script_selectors
+from channels.identity.services import verification_link_for
 from channels.models import ExternalContact
-from channels.sidebar import auth, selectors, services
 from channels.wecom.errors import WeComError
 from scrm.core.exceptions import ApplicationError
 from scrm.org.models import Role, Staff, StaffStatus
 from scrm.org.scoping import data_scope_for
 from scrm.org.selectors import staff_for_user
+from workbench.sidebar import auth, selectors, services
 
 # How many members the sandbox sign-in page offers to pick from, per role.
 DEV_SIGN_IN_CHOICES_PER_ROLE = 10
 
 
 def _error_page(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
-    return render(request, "sidebar/error.html", {"message": message}, status=status)
+    return render(request, "workbench/sidebar/error.html", {"message": message}, status=status)
 
 
 def _start_sign_in(request: HttpRequest) -> HttpResponse:
@@ -49,7 +52,7 @@ class SidebarStaffRequired(View):
 
     starts_sign_in = False
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if data_scope_for(request.user) is None:
             if self.starts_sign_in:
                 return _start_sign_in(request)
@@ -78,7 +81,7 @@ class SidebarPage(SidebarStaffRequired):
             # WeCom's JS-SDK file, served by the bank itself (no CDN); empty inside a plain browser.
             "jssdk_src": settings.WECOM_JSSDK_URL,
         }
-        return render(request, "sidebar/page.html", context)
+        return render(request, "workbench/sidebar/page.html", context)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -120,7 +123,7 @@ class SidebarDevSignInPage(View):
             "state": request.GET.get("state", ""),
             "sandbox_url": settings.WECOM_SANDBOX_URL,
         }
-        return render(request, "sidebar/dev_sign_in.html", context)
+        return render(request, "workbench/sidebar/dev_sign_in.html", context)
 
 
 @method_decorator(never_cache, name="dispatch")
@@ -151,7 +154,7 @@ class _ContactView(SidebarStaffRequired):
     def card(self, contact: ExternalContact, *, error: str = "", status: int = 200) -> HttpResponse:
         staff = self.staff()
         card = selectors.sidebar_card(contact=contact, user=self.request.user, userid=staff.wecom_userid or "")
-        return render(self.request, "sidebar/_card.html", {"card": card, "error": error}, status=status)
+        return render(self.request, "workbench/sidebar/_card.html", {"card": card, "error": error}, status=status)
 
     def refuse_unless_editor(self) -> None:
         if data_scope_for(self.request.user).role not in selectors.EDITOR_ROLES:  # type: ignore[union-attr]
@@ -199,10 +202,6 @@ class SidebarVerificationLink(_ContactView):
 
     def get(self, request: HttpRequest, external_userid: str) -> HttpResponse:
         contact = self.contact(external_userid)
-        try:
-            from channels.identity.services import verification_link_for  # lands separately
-        except ImportError:
-            return JsonResponse({"message": _("Identity verification is not available yet."), "extra": {}}, status=503)
         return JsonResponse(
             {
                 "title": _("Verify that you are our customer"),
@@ -210,3 +209,20 @@ class SidebarVerificationLink(_ContactView):
                 "url": request.build_absolute_uri(str(verification_link_for(contact))),
             }
         )
+
+
+@method_decorator(never_cache, name="dispatch")
+class SidebarScriptPanel(SidebarStaffRequired):
+    """htmx: the script library's categories, search and a send button per script."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        query = request.GET.get("q", "")
+        category = request.GET.get("category", "")
+        category_id = int(category) if category.isdigit() else None
+        context = {
+            "categories": script_selectors.script_categories_list(),
+            "scripts": script_selectors.scripts_list(query=query, category_id=category_id)[:100],
+            "query": query,
+            "category_id": category_id,
+        }
+        return render(request, "workbench/sidebar/_scripts.html", context)

@@ -2,10 +2,10 @@ import secrets
 import time
 from typing import Any
 
-from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from campaigns.demo import demo_scripts_create
 from customers.demo import demo_customers_create
 from customers.tagging.demo import demo_tags_create
 from scrm.core.exceptions import ApplicationError
@@ -42,12 +42,7 @@ class Command(BaseCommand):
                 # The catalogue comes with a new bank; adding customers later leaves tags alone.
                 hq_admin = Staff.objects.filter(role=Role.HQ_ADMIN).order_by("id").first()
                 tags = demo_tags_create(actor=hq_admin) if org and hq_admin else 0
-                # Apps above customers (which it may not import) seed through a ``demo_seed`` hook.
-                extras = [
-                    config.demo_seed(actor=hq_admin)
-                    for config in apps.get_app_configs()
-                    if org and hq_admin and hasattr(config, "demo_seed")
-                ]
+                scripts = demo_scripts_create(actor=hq_admin) if org and hq_admin else 0
         except ApplicationError as error:
             raise CommandError(error.message) from error
 
@@ -65,8 +60,8 @@ class Command(BaseCommand):
             )
         if tags:
             self.stdout.write(f"Created {tags} demo tags and evaluated the tag rules.")
-        for extra in filter(None, extras):
-            self.stdout.write(f"Created {extra}.")
+        if scripts:
+            self.stdout.write(f"Created {scripts} demo scripts.")
         self.stdout.write(f"Seeded in {time.perf_counter() - started:.1f} s.")
         if org:
             logins = ", ".join(DEMO_LOGINS)
