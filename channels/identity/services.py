@@ -30,8 +30,9 @@ from django.utils.translation import gettext as _
 
 from channels.identity.selectors import customer_ids_linked_by_unionid
 from channels.models import ContactTag, ExternalContact, FollowRelation, MatchMethod
-from customers.models import Customer, CustomerTag, TagKind, TimelineKind
+from customers.models import Customer, TagKind, TimelineKind
 from customers.selectors import customer_key_by_number_and_phone, customer_keys_by_phone
+from customers.tagging.services import customer_channel_tags_add
 from customers.timeline.services import timeline_record
 from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record, client_ip
@@ -67,23 +68,7 @@ def contact_channel_tags_copy(*, contact: ExternalContact, customer_id: int, act
         .select_related("tag")
         .order_by("tag__code")
     ]
-    if not tags:
-        return 0
-    held = set(CustomerTag.objects.filter(customer_id=customer_id, tag__in=tags).values_list("tag_id", flat=True))
-    new = [tag for tag in tags if tag.pk not in held]
-    CustomerTag.objects.bulk_create(
-        [CustomerTag(customer_id=customer_id, tag=tag, source=TagKind.CHANNEL, created_by=actor) for tag in new],
-        ignore_conflicts=True,
-    )
-    for tag in new:
-        timeline_record(
-            customer=Customer(pk=customer_id),
-            kind=TimelineKind.TAGGED,
-            summary=tag.name,
-            actor=actor,
-            data={"tag": tag.code, "source": TagKind.CHANNEL.value, "reason": "identity_link"},
-        )
-    return len(new)
+    return customer_channel_tags_add(customer_id=customer_id, tags=tags, actor=actor, reason="identity_link")
 
 
 def _link(

@@ -30,6 +30,7 @@ from customers.imports.selectors import import_reference
 from customers.imports.staging import STAGINGS, StageCounts, Staging, UpsertCounts
 from customers.imports.validation import CHECKS, cells_tidy
 from customers.models import ImportJob, ImportKind, ImportMode, JobStatus
+from customers.tagging.services import tag_rule_run_start
 from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
 from scrm.core.exceptions import ApplicationError
@@ -228,6 +229,9 @@ def _job_complete(
                 upserted = stage.upsert(job_id=job.pk, actor_id=job.created_by_id, now=timezone.now())
                 if job.dry_run:
                     transaction.set_rollback(True)
+            if not job.dry_run and upserted.first_customer_id is not None and upserted.last_customer_id is not None:
+                # New data can move customers in or out of rule tags: evaluate the rules for them now.
+                tag_rule_run_start(customer_ids=(upserted.first_customer_id, upserted.last_customer_id))
         job.total_rows = job.processed_rows = processed
         job.created_count, job.updated_count = upserted.created, upserted.updated
         job.error_count = counts.invalid_rows

@@ -24,6 +24,7 @@ from psycopg import sql
 from customers.imports.contract import CUSTOMER_CONTRACT, HOLDING_CONTRACT, Contract, HeaderMapping
 from customers.imports.validation import CheckedChunk
 from customers.models import ImportKind, LifecycleStage, TimelineKind
+from customers.timeline.services import timeline_insert_sql
 from scrm.pii import PiiKind, blind_index, seal, unseal
 from scrm.pii.crypto import PiiDecryptionError
 
@@ -44,6 +45,9 @@ class StageCounts:
 class UpsertCounts:
     created: int
     updated: int
+    # The id range of the customers written (None when nothing was): their rule tags are due again.
+    first_customer_id: int | None = None
+    last_customer_id: int | None = None
 
 
 def _copy(table: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
@@ -310,6 +314,17 @@ class CustomerStaging(Staging):
             if field is not None
         )
         updates = ",\n".join(f"{column} = EXCLUDED.{column}" for column in columns)
+        events = timeline_insert_sql(
+            """
+            SELECT u.id,
+                CASE WHEN u.created THEN %(imported)s ELSE %(updated)s END,
+                %(now)s, %(actor)s,
+                CASE WHEN u.created THEN %(imported_summary)s ELSE %(updated_summary)s END,
+                CASE WHEN u.created THEN jsonb_build_object('import_job', %(job)s::bigint)
+                     ELSE jsonb_build_object('import_job', %(job)s::bigint, 'fields', to_jsonb(ch.fields))
+                END
+            FROM upserted u LEFT JOIN changes ch ON ch.id = u.id"""
+        )
         statement = f"""
         WITH changes AS (
             SELECT c.id, array_remove(ARRAY[{changes}], NULL) AS fields
@@ -338,19 +353,11 @@ class CustomerStaging(Staging):
             RETURNING c.id, (c.xmax = 0) AS created
         ),
         events AS (
-            INSERT INTO customers_timelineevent (customer_id, kind, occurred_at, actor_id, summary, data)
-            SELECT u.id,
-                CASE WHEN u.created THEN %(imported)s ELSE %(updated)s END,
-                %(now)s, %(actor)s,
-                CASE WHEN u.created THEN %(imported_summary)s ELSE %(updated_summary)s END,
-                CASE WHEN u.created THEN jsonb_build_object('import_job', %(job)s::bigint)
-                     ELSE jsonb_build_object('import_job', %(job)s::bigint, 'fields', to_jsonb(ch.fields))
-                END
-            FROM upserted u LEFT JOIN changes ch ON ch.id = u.id
+            {events}
         )
-        SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM upserted
+        SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created), min(id), max(id) FROM upserted
         """  # noqa: S608 - every name above is a constant of this module
-        ((created, updated),) = _execute(
+        ((created, updated, first_id, last_id),) = _execute(
             statement,
             {
                 "new_stage": LifecycleStage.NEW.value,
@@ -363,7 +370,7 @@ class CustomerStaging(Staging):
                 "updated_summary": _("Updated from core banking"),
             },
         )
-        return UpsertCounts(created=created, updated=updated)
+        return UpsertCounts(created=created, updated=updated, first_customer_id=first_id, last_customer_id=last_id)
 
 
 _NO_PII: tuple[None, ...] = (None,) * 5
@@ -464,12 +471,14 @@ class HoldingStaging(Staging):
                 {", ".join(f"{column} = EXCLUDED.{column}" for column in columns)}
             WHERE ({", ".join(f"h.{column}" for column in columns)})
                 IS DISTINCT FROM ({", ".join(f"EXCLUDED.{column}" for column in columns)})
-            RETURNING (h.xmax = 0) AS created
+            RETURNING h.customer_id, (h.xmax = 0) AS created
         )
-        SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM upserted
+        SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created),
+               min(customer_id), max(customer_id)
+        FROM upserted
         """  # noqa: S608 - every name above is a constant of this module
-        ((created, updated),) = _execute(statement)
-        return UpsertCounts(created=created, updated=updated)
+        ((created, updated, first_id, last_id),) = _execute(statement)
+        return UpsertCounts(created=created, updated=updated, first_customer_id=first_id, last_customer_id=last_id)
 
 
 STAGINGS: dict[str, type[Staging]] = {

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 
+from customers.events import CustomerTagsChanged
 from customers.models import (
     Customer,
     JobStatus,
@@ -29,6 +30,8 @@ from customers.models import (
 )
 from customers.rules import RuleError, customer_rows_sql
 from customers.tagging.rules import rule_compile
+from customers.timeline.services import timeline_insert_sql
+from scrm.core import events
 from scrm.core.exceptions import ApplicationError
 from scrm.org.models import Staff
 
@@ -91,14 +94,17 @@ removed AS (
     WHERE ct.customer_id = s.id AND ct.tag_id = ANY(%s)
     RETURNING ct.customer_id, ct.tag_id
 ),
-events AS (
-    INSERT INTO customers_timelineevent (customer_id, kind, occurred_at, actor_id, summary, data)
+events AS ({events})
+SELECT count(*), min(customer_id), max(customer_id) FROM removed
+""".replace(
+    "{events}",
+    timeline_insert_sql(
+        """
     SELECT r.customer_id, %s, %s, %s, t.name,
            jsonb_build_object('tag', t.code, 'source', %s::text, 'reason', %s::text)
-    FROM removed r JOIN customers_tag t ON t.id = r.tag_id
+    FROM removed r JOIN customers_tag t ON t.id = r.tag_id"""
+    ),
 )
-SELECT count(*) FROM removed
-"""
 
 _TAG_SQL = """
 WITH selected AS ({selected}),
@@ -108,13 +114,23 @@ added AS (
     ON CONFLICT (customer_id, tag_id) DO NOTHING
     RETURNING customer_id
 ),
-events AS (
-    INSERT INTO customers_timelineevent (customer_id, kind, occurred_at, actor_id, summary, data)
+events AS ({events})
+SELECT count(*), min(customer_id), max(customer_id) FROM added
+""".replace(
+    "{events}",
+    timeline_insert_sql(
+        """
     SELECT a.customer_id, %s, %s, %s, %s, jsonb_build_object('tag', %s::text, 'source', %s::text, 'reason', %s::text)
-    FROM added a
+    FROM added a"""
+    ),
 )
-SELECT count(*) FROM added
-"""
+
+
+def _tags_changed(changed: int, first_id: int | None, last_id: int | None) -> int:
+    """Tell the apps above that these customers' tags changed (one event per statement); the count."""
+    if changed and first_id is not None and last_id is not None:
+        events.publish(CustomerTagsChanged(first_customer_id=first_id, last_customer_id=last_id))
+    return changed
 
 
 def _untag(*, customers: QuerySet[Customer], tag_ids: list[int], actor: Staff | None, source: str, reason: str) -> int:
@@ -128,7 +144,8 @@ def _untag(*, customers: QuerySet[Customer], tag_ids: list[int], actor: Staff | 
             _UNTAG_SQL.format(selected=selected),
             (*params, tag_ids, TimelineKind.UNTAGGED, now, actor.pk if actor else None, source, reason),
         )
-        return int(cursor.fetchone()[0])
+        removed, first_id, last_id = cursor.fetchone()
+    return _tags_changed(int(removed), first_id, last_id)
 
 
 @transaction.atomic
@@ -140,6 +157,27 @@ def customer_tags_assign(*, customers: QuerySet[Customer], tag: Tag, actor: Staf
             f"{tag.name} is a {TagKind(tag.kind).label} tag; only manual tags are assigned by hand.",
             extra={"tag": tag.code},
         )
+    return _tag(customers=customers, tag=tag, actor=actor, source=TagKind.MANUAL, reason=reason)
+
+
+@transaction.atomic
+def customer_channel_tags_add(*, customer_id: int, tags: list[Tag], actor: Staff | None, reason: str) -> int:
+    """Give a customer the channel tags their WeCom contact carries (on identity linking); returns how many were new."""
+    wrong = [tag.code for tag in tags if tag.kind != TagKind.CHANNEL]
+    if wrong:
+        raise ApplicationError("Only channel tags come from a channel.", extra={"tags": wrong})
+    customers = Customer.objects.filter(pk=customer_id)
+    return sum(
+        _tag(customers=customers, tag=tag, actor=actor, source=TagKind.CHANNEL, reason=reason).tagged
+        for tag in sorted(tags, key=lambda tag: tag.code)
+        if tag.is_active
+    )
+
+
+def _tag(
+    *, customers: QuerySet[Customer], tag: Tag, actor: Staff | None, source: TagKind, reason: str
+) -> TaggingResult:
+    """Tag the selection; in an exclusive group the customers' other tags of the group go first."""
     if not tag.is_active:
         raise ApplicationError(f"{tag.name} is inactive.", extra={"tag": tag.code})
     untagged = 0
@@ -152,26 +190,27 @@ def customer_tags_assign(*, customers: QuerySet[Customer], tag: Tag, actor: Staf
         return TaggingResult(tagged=0, untagged=untagged)
     selected, params = selection
     now = timezone.now()
+    actor_id = actor.pk if actor else None
     with connection.cursor() as cursor:
         cursor.execute(
             _TAG_SQL.format(selected=selected),
             (
                 *params,
                 tag.pk,
-                TagKind.MANUAL,
+                source,
                 now,
-                actor.pk,
+                actor_id,
                 TimelineKind.TAGGED,
                 now,
-                actor.pk,
+                actor_id,
                 tag.name,
                 tag.code,
-                TagKind.MANUAL.value,
+                source.value,
                 reason,
             ),
         )
-        tagged = int(cursor.fetchone()[0])
-    return TaggingResult(tagged=tagged, untagged=untagged)
+        added, first_id, last_id = cursor.fetchone()
+    return TaggingResult(tagged=_tags_changed(int(added), first_id, last_id), untagged=untagged)
 
 
 @transaction.atomic
@@ -205,9 +244,16 @@ def tag_rule_save(*, tag: Tag, definition: Any, actor: Staff, is_active: bool = 
 
 @transaction.atomic
 def tag_rule_run_start(
-    *, triggered_by: Staff | None = None, range_size: int = DEFAULT_RANGE_SIZE, on: datetime.date | None = None
+    *,
+    triggered_by: Staff | None = None,
+    range_size: int = DEFAULT_RANGE_SIZE,
+    on: datetime.date | None = None,
+    customer_ids: tuple[int, int] | None = None,
 ) -> TagRuleRun:
-    """Freeze the active rules, split the customer table into id ranges and enqueue one task per range."""
+    """Freeze the active rules, split the customer table into id ranges and enqueue one task per range.
+
+    ``customer_ids`` (first, last) limits the run to the customers an import just wrote.
+    """
     from customers.tagging import tasks  # the tasks module imports this one
 
     rules = [
@@ -215,6 +261,9 @@ def tag_rule_run_start(
         for rule in TagRule.objects.filter(is_active=True, tag__is_active=True).order_by("tag_id")
     ]
     bounds = _customer_id_bounds()
+    if bounds is not None and customer_ids is not None:
+        low, high = max(bounds[0], customer_ids[0]), min(bounds[1], customer_ids[1])
+        bounds = (low, high) if low <= high else None
     run = TagRuleRun.objects.create(
         status=JobStatus.RUNNING,
         triggered_by=triggered_by,
@@ -272,18 +321,22 @@ added AS (
     ON CONFLICT (customer_id, tag_id) DO NOTHING
     RETURNING customer_id, tag_id
 ),
-events AS (
-    INSERT INTO customers_timelineevent (customer_id, kind, occurred_at, summary, data)
-    SELECT changed.customer_id, changed.kind, %s, t.name, jsonb_build_object('tag', t.code, 'source', 'rule')
+events AS ({events})
+SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM removed)
+""".replace(
+    "{events}",
+    timeline_insert_sql(
+        """
+    SELECT changed.customer_id, changed.kind, %s, NULL::bigint, t.name,
+           jsonb_build_object('tag', t.code, 'source', 'rule')
     FROM (
         SELECT customer_id, tag_id, 'tagged' AS kind FROM added
         UNION ALL
         SELECT customer_id, tag_id, 'untagged' AS kind FROM removed
     ) changed
-    JOIN customers_tag t ON t.id = changed.tag_id
+    JOIN customers_tag t ON t.id = changed.tag_id"""
+    ),
 )
-SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM removed)
-"""
 
 
 @dataclass(frozen=True)
@@ -358,6 +411,7 @@ def tag_rule_range_evaluate(*, range_id: int) -> None:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             added, removed = cursor.fetchone()
+        _tags_changed(added + removed, *bounds)
         TagRuleRunRange.objects.filter(pk=range_id).update(tags_added=added, tags_removed=removed)
         TagRuleRun.objects.filter(pk=run.pk).update(
             ranges_done=F("ranges_done") + 1,

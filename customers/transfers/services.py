@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from customers.events import CustomersTransferred
 from customers.models import Customer, TimelineKind, TransferKind, TransferStatus
+from customers.timeline.services import timeline_insert_sql
 from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
 from scrm.core import events
@@ -54,14 +55,17 @@ records AS (
         (customer_id, batch_id, kind, from_staff_id, to_staff_id, reason, status, created_by_id, created_at)
     SELECT id, %(batch)s, %(kind)s, from_id, %(to_id)s, %(reason)s, %(status)s, %(actor_id)s, %(now)s FROM moved
 ),
-events AS (
-    INSERT INTO customers_timelineevent (customer_id, kind, occurred_at, actor_id, summary, data)
+events AS ({events})
+SELECT count(*) FROM moved
+""".replace(
+    "{events}",
+    timeline_insert_sql(
+        """
     SELECT id, %(event_kind)s, %(now)s, %(actor_id)s, %(summary)s,
            jsonb_build_object('transfer_kind', %(kind)s::text, 'to', %(to_employee_no)s::text, 'batch', %(batch)s::text)
-    FROM moved
+    FROM moved"""
+    ),
 )
-SELECT count(*) FROM moved
-"""
 
 # Which current owners each kind of transfer moves customers away from.
 _OWNER_CONDITIONS = {
