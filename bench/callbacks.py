@@ -50,7 +50,7 @@ def wsgi_application() -> Any:
     from channels.callbacks import tasks
 
     # A task's own queue outranks CELERY_TASK_ROUTES (see tests/support/celery_worker.py).
-    tasks.callback_process.queue = os.environ["BENCH_CALLBACK_QUEUE"]
+    tasks.callback_process_task.queue = os.environ["BENCH_CALLBACK_QUEUE"]
     return application
 
 
@@ -178,8 +178,8 @@ def _in_process_ms(count: int, run: str, first_serial: int) -> float:
     from channels.callbacks import services, tasks
 
     prepared = _requests(count, run, first_serial)
-    saved = tasks.callback_process.__dict__.get("queue")
-    tasks.callback_process.queue = os.environ["BENCH_CALLBACK_QUEUE"]
+    saved = tasks.callback_process_task.__dict__.get("queue")
+    tasks.callback_process_task.queue = os.environ["BENCH_CALLBACK_QUEUE"]
     try:
         began = time.perf_counter()
         for path, body in prepared:
@@ -190,9 +190,9 @@ def _in_process_ms(count: int, run: str, first_serial: int) -> float:
         return (time.perf_counter() - began) * 1000 / count
     finally:
         if saved is None:
-            del tasks.callback_process.queue
+            del tasks.callback_process_task.queue
         else:
-            tasks.callback_process.queue = saved
+            tasks.callback_process_task.queue = saved
 
 
 def _percentile(samples: list[float], fraction: float) -> float:

@@ -213,7 +213,7 @@ def _enqueue(inbox_id: int) -> None:
     from channels.callbacks import tasks  # the tasks module imports this one
 
     try:
-        tasks.callback_process.delay(inbox_id)
+        tasks.callback_process_task.delay(inbox_id)
     except Exception:  # kombu and redis raise several types; every one means "not sent"
         logger.warning("wecom callback not enqueued, left to the sweep inbox_id=%s", inbox_id)
 
@@ -330,7 +330,7 @@ def callback_sweep(*, now: datetime | None = None) -> list[int]:
         max_attempts=MAX_ATTEMPTS,
     )
     for inbox_id in ids:
-        tasks.callback_process.delay(inbox_id)
+        tasks.callback_process_task.delay(inbox_id)
     if ids:
         logger.info("wecom callback sweep re-enqueued count=%s", len(ids))
     return ids

@@ -6,7 +6,7 @@ from channels.callbacks import services
 
 
 @shared_task(bind=True, name="channels.callback_process", max_retries=None, soft_time_limit=240, time_limit=300)
-def callback_process(self: Task, inbox_id: int) -> str:
+def callback_process_task(self: Task, inbox_id: int) -> str:
     """Handle one inbox row; a failed row comes back with backoff until it is out of attempts."""
     inbox = services.callback_process(inbox_id=inbox_id)
     if inbox is None:
@@ -18,6 +18,6 @@ def callback_process(self: Task, inbox_id: int) -> str:
 
 
 @shared_task(name="channels.callback_sweep")
-def callback_sweep() -> int:
+def callback_sweep_task() -> int:
     """Beat, every minute: re-enqueue rows whose task message was lost (a lost message loses no event)."""
     return len(services.callback_sweep())

@@ -36,7 +36,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from channels.models import AssignmentStrategy, ChannelCode, OutboundCall, OutboxStatus
-from channels.outbox.services import outbox_execute, outbox_send_now, outbox_submit
+from channels.outbox.services import outbox_execute, outbox_send_after_commit, outbox_send_now, outbox_submit
 from customers.models import Customer, Tag, TagKind
 from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
@@ -554,20 +554,8 @@ def channel_code_after_add(*, code: ChannelCode, userid: str) -> None:
         },
         send=False,
     )
-    _execute_after_commit(call.pk)
-
-
-def _execute_after_commit(call_id: int) -> None:
-    """Send now (the next scanner should already reach the next RM); a worker retries if due."""
-
-    def send() -> None:
-        call = outbox_execute(call_id)
-        if not call.is_final and call.next_attempt_at is not None:
-            from channels.outbox.tasks import outbox_send
-
-            outbox_send.apply_async((call_id,), eta=call.next_attempt_at)
-
-    transaction.on_commit(send)
+    # Send now: the next scanner should already reach the next RM.
+    outbox_send_after_commit(call.pk)
 
 
 def welcome_message_for(

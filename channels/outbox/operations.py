@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from channels.wecom.gateway import WeComGateway
+from scrm.core.queues import Queue
 
 Payload = dict[str, Any]
 Result = dict[str, Any]
@@ -26,6 +27,9 @@ class Operation:
     verify: Callable[[WeComGateway, Payload], Result | None] | None = None
     # Answers to a re-send that mean the first send succeeded.
     applied_errcodes: frozenset[int] = field(default_factory=frozenset)
+    # The worker queue its sends run on: outbound sends on dispatch, so that a large send
+    # never queues ahead of what races a WeCom deadline (a welcome code lives 20 s).
+    queue: Queue = Queue.DISPATCH
 
 
 def _send_welcome(gateway: WeComGateway, payload: Payload) -> Result:
@@ -139,7 +143,7 @@ def _verify_add_corp_tags(gateway: WeComGateway, payload: Payload) -> Result | N
 OPERATIONS: dict[str, Operation] = {
     "add_corp_tags": Operation(perform=_add_corp_tags, verify=_verify_add_corp_tags),
     # A welcome code is single-use: WeCom answers a second send with 41051.
-    "send_welcome_msg": Operation(perform=_send_welcome, applied_errcodes=frozenset({41051})),
+    "send_welcome_msg": Operation(perform=_send_welcome, applied_errcodes=frozenset({41051}), queue=Queue.REALTIME),
     "mark_tag": Operation(perform=_mark_tag, verify=_verify_mark_tag),
     "add_contact_way": Operation(perform=_add_contact_way, verify=_verify_add_contact_way),
     # Setting the same users and state twice leaves the same contact way: safe to repeat.

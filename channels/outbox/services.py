@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -33,22 +34,69 @@ def _retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(settings.WECOM_RETRY_BACKOFF_SECONDS * 2**attempts, 300))
 
 
+def _check_operation(operation: str) -> None:
+    if operation not in OPERATIONS:
+        raise ValueError(f"unknown WeCom operation {operation!r}")
+
+
+def outbox_enqueue(call: OutboundCall) -> None:
+    """Hand the call to a worker on its operation's queue, at its next attempt if one is set."""
+    from channels.outbox.tasks import outbox_send_task  # the tasks module imports this one
+
+    # The operation names the queue (channels.outbox.routing).
+    outbox_send_task.apply_async((call.pk,), {"operation": call.operation}, eta=call.next_attempt_at)
+
+
+def outbox_enqueue_if_unfinished(call: OutboundCall) -> None:
+    """The one rule for a call that could not finish now: a worker tries again when it is due."""
+    if not call.is_final and call.next_attempt_at is not None:
+        outbox_enqueue(call)
+
+
 def outbox_submit(*, key: str, operation: str, payload: dict[str, Any], send: bool = True) -> OutboundCall:
     """Record a call once per ``key``; with ``send``, have a worker send it after the commit.
 
     Submitting the same key again returns the first call unchanged: a retried task or a
     duplicate event cannot queue a second send.
     """
-    if operation not in OPERATIONS:
-        raise ValueError(f"unknown WeCom operation {operation!r}")
+    _check_operation(operation)
     call, created = OutboundCall.objects.get_or_create(
         idempotency_key=key, defaults={"operation": operation, "payload": payload}
     )
     if created and send:
-        from channels.outbox.tasks import outbox_send
-
-        transaction.on_commit(lambda: outbox_send.delay(call.pk))
+        transaction.on_commit(partial(outbox_enqueue, call))
     return call
+
+
+def outbox_submit_many(*, operation: str, payloads: dict[str, dict[str, Any]], batch_size: int = 500) -> list[int]:
+    """Record many calls of one operation (idempotency key → payload) in one statement; their ids.
+
+    For bulk work (the tag sync of a rule run): after the commit, one task sends each
+    ``batch_size`` calls in turn, instead of one task message per call. A key already
+    recorded keeps its first call.
+    """
+    _check_operation(operation)
+    if not payloads:
+        return []
+    OutboundCall.objects.bulk_create(
+        [OutboundCall(idempotency_key=key, operation=operation, payload=payload) for key, payload in payloads.items()],
+        ignore_conflicts=True,
+    )
+    ids = list(
+        OutboundCall.objects.filter(idempotency_key__in=list(payloads), finished_at__isnull=True)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    batches = [ids[start : start + batch_size] for start in range(0, len(ids), batch_size)]
+    transaction.on_commit(partial(_enqueue_batches, batches, operation=operation))
+    return ids
+
+
+def _enqueue_batches(batches: list[list[int]], *, operation: str) -> None:
+    from channels.outbox.tasks import outbox_send_batch_task
+
+    for batch in batches:
+        outbox_send_batch_task.apply_async((batch,), {"operation": operation})
 
 
 def outbox_send_now(*, key: str, operation: str, payload: dict[str, Any]) -> OutboundCall:
@@ -61,11 +109,17 @@ def outbox_send_now(*, key: str, operation: str, payload: dict[str, Any]) -> Out
     if call.is_final:
         return call
     call = outbox_execute(call.pk)
-    if not call.is_final and call.next_attempt_at is not None:
-        from channels.outbox.tasks import outbox_send
-
-        outbox_send.apply_async((call.pk,), eta=call.next_attempt_at)
+    outbox_enqueue_if_unfinished(call)
     return call
+
+
+def outbox_send_after_commit(call_id: int) -> None:
+    """Send the call in this process once the transaction commits; a worker retries if it must."""
+
+    def send() -> None:
+        outbox_enqueue_if_unfinished(outbox_execute(call_id))
+
+    transaction.on_commit(send)
 
 
 def _claim(call_id: int) -> tuple[OutboundCall, bool] | None:

@@ -1,30 +1,46 @@
-"""Celery tasks of the outbox; they take ids and are safe to run twice."""
+"""Celery tasks of the outbox; they take ids and are safe to run twice.
+
+Each send runs on its operation's queue (``Operation.queue``): ``operation`` is passed
+for the router (``channels.outbox.routing``) only.
+"""
 
 import logging
 
 from celery import shared_task
 
-from channels.models import OutboundCall, OutboxStatus
-from channels.outbox.services import outbox_due_ids, outbox_execute
+from channels.models import OutboundCall
+from channels.outbox.services import outbox_due_ids, outbox_enqueue, outbox_enqueue_if_unfinished, outbox_execute
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="channels.outbox_send")
-def outbox_send(call_id: int) -> str:
+def outbox_send_task(call_id: int, operation: str = "") -> str:
     try:
         call = outbox_execute(call_id)
     except OutboundCall.DoesNotExist:
         # Enqueued by a transaction that rolled back (or for another database): nothing to send.
-        logging.getLogger(__name__).warning("wecom outbox: call %s does not exist", call_id)
+        logger.warning("wecom outbox: call %s does not exist", call_id)
         return "missing"
-    if call.status in (OutboxStatus.PENDING, OutboxStatus.UNKNOWN) and call.next_attempt_at is not None:
-        outbox_send.apply_async((call_id,), eta=call.next_attempt_at)
+    outbox_enqueue_if_unfinished(call)
     return str(call.status)
 
 
+@shared_task(name="channels.outbox_send_batch")
+def outbox_send_batch_task(call_ids: list[int], operation: str = "") -> int:
+    """Send a batch of calls in turn (the gateway's rate limit paces them); returns how many finished."""
+    finished = 0
+    for call in OutboundCall.objects.filter(pk__in=call_ids).order_by("id").only("id"):
+        sent = outbox_execute(call.pk)
+        outbox_enqueue_if_unfinished(sent)
+        finished += sent.is_final
+    return finished
+
+
 @shared_task(name="channels.outbox_sweep")
-def outbox_sweep() -> int:
+def outbox_sweep_task() -> int:
     """Beat, every minute: send whatever is due (a lost task message loses no call)."""
     due = outbox_due_ids()
-    for call_id in due:
-        outbox_send.delay(call_id)
+    for call in OutboundCall.objects.filter(pk__in=due).only("id", "operation"):
+        outbox_enqueue(call)
     return len(due)

@@ -11,18 +11,26 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_DEFAULT_QUEUE = Queue.BULK
-# Which queue each task runs on, in one place; names are "<app>.<task>".
-CELERY_TASK_ROUTES = {
-    "customers.*": {"queue": Queue.BULK},
-    "audit.*": {"queue": Queue.BULK},
-    # Patterns match in order: the nightly reconciliation is batch work...
-    "channels.reconcile_*": {"queue": Queue.BULK},
-    # ...while callbacks and welcome messages race WeCom's 20 s welcome-code window.
-    "channels.*": {"queue": Queue.REALTIME},
-}
+# Which queue each task runs on, in one place; names are "<app>.<task>". Outbox sends
+# first: each runs on the queue its WeCom operation declares (channels.outbox.operations).
+CELERY_TASK_ROUTES: tuple[str | dict[str, dict[str, str]], ...] = (
+    "channels.outbox.routing.outbox_send_route",
+    {
+        "customers.*": {"queue": Queue.BULK},
+        "audit.*": {"queue": Queue.BULK},
+        # Patterns match in order: nightly reconciliation is batch work...
+        "channels.reconcile_*": {"queue": Queue.BULK},
+        # ...tag syncs and transfers send to WeCom, possibly by the hundred thousand...
+        "channels.tags_mirror*": {"queue": Queue.DISPATCH},
+        "channels.transfer*": {"queue": Queue.DISPATCH},
+        # ...while callbacks race WeCom's 20 s welcome-code window.
+        "channels.callback_*": {"queue": Queue.REALTIME},
+        "channels.*": {"queue": Queue.DISPATCH},
+    },
+)
 # An isolated worker (a test's, a one-off's) may keep everything it enqueues to itself.
 if _one_queue := env.str("CELERY_ROUTE_EVERYTHING_TO", default=""):
-    CELERY_TASK_ROUTES = {"*": {"queue": _one_queue}}
+    CELERY_TASK_ROUTES = ({"*": {"queue": _one_queue}},)
 # Declared up front so every worker and producer agrees on them.
 CELERY_TASK_QUEUES = [KombuQueue(queue.value) for queue in Queue] + ([KombuQueue(_one_queue)] if _one_queue else [])
 # A task is acknowledged only after it finished, and a killed worker's task goes back
@@ -70,7 +78,12 @@ CELERY_BEAT_SCHEDULE = {
     "wecom-transfer-results": {
         "task": "channels.transfer_results_poll",
         "schedule": 300.0,
-        "options": {"queue": Queue.REALTIME},
+        "options": {"queue": Queue.DISPATCH},
+    },
+    "wecom-tags-mirror-nightly": {
+        "task": "channels.tags_mirror_all",
+        "schedule": crontab(hour=3, minute=30),
+        "options": {"queue": Queue.DISPATCH},
     },
     "audit-verify-chain-nightly": {
         "task": "audit.verify_chain",

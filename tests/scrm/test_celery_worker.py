@@ -6,6 +6,7 @@ from django.conf import settings
 from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
 from scrm.audit.tasks import audit_verify_chain
+from scrm.celery import app
 from tests.conftest import World
 from tests.support.celery_worker import celery_worker
 
@@ -29,4 +30,4 @@ def test_queues_and_delivery_guarantees_are_configured() -> None:
     assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
     assert {queue.name for queue in settings.CELERY_TASK_QUEUES} == {"realtime", "dispatch", "bulk"}
     assert settings.CELERY_BEAT_SCHEDULE["audit-verify-chain-nightly"]["task"] == "audit.verify_chain"
-    assert settings.CELERY_TASK_ROUTES["customers.*"] == {"queue": "bulk"}
+    assert app.amqp.router.route({}, "customers.tag_rules_run_all")["queue"].name == "bulk"

@@ -42,7 +42,7 @@ def test_a_broker_that_cannot_take_the_task_still_gets_the_event_stored_for_the_
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.callback_process, "delay", broker_down)
+    monkeypatch.setattr(tasks.callback_process_task, "delay", broker_down)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = post(client, encrypt(contact_event(external_user_id="wmOUT", create_time=1700000000)))

@@ -179,7 +179,7 @@ def test_the_sweep_re_enqueues_rows_left_received_and_failed_rows_whose_retries_
     CallbackInbox.objects.filter(pk__in=[stale.pk, done.pk, failing.pk]).update(received_at=minute_ago)
     CallbackInbox.objects.filter(pk__in=[lost_retry.pk, given_up.pk]).update(received_at=hour_ago)
 
-    with captured(tasks.callback_process) as sent:
+    with captured(tasks.callback_process_task) as sent:
         swept = services.callback_sweep(now=now)
 
     assert swept == [stale.pk, lost_retry.pk]

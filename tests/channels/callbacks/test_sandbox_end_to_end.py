@@ -28,7 +28,7 @@ def product(sandbox, live_server, settings):
 def test_a_scan_reaches_the_inbox_in_one_attempt_and_a_redelivery_collapses_onto_it(
     sandbox, channel_code, product
 ) -> None:
-    with captured(tasks.callback_process) as enqueued:
+    with captured(tasks.callback_process_task) as enqueued:
         outcome = sandbox.scan(config_id=channel_code, customer={"name": "王女士"})
         redelivered = sandbox.redeliver(outcome["callback"]["id"])
 
@@ -50,7 +50,7 @@ def test_a_scan_reaches_the_inbox_in_one_attempt_and_a_redelivery_collapses_onto
 
 
 def test_a_replayed_callback_is_refused_with_409_and_stores_nothing_more(sandbox, channel_code, product) -> None:
-    with captured(tasks.callback_process) as enqueued:
+    with captured(tasks.callback_process_task) as enqueued:
         outcome = sandbox.scan(config_id=channel_code, customer={"name": "王女士"})
         replayed = sandbox.replay(outcome["callback"]["id"])
 

@@ -35,7 +35,7 @@ def _unhandled_event() -> str:
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_an_acknowledged_callback_is_processed_by_a_worker(client: Client) -> None:
-    with celery_worker() as queue, task_routed(tasks.callback_process, queue):
+    with celery_worker() as queue, task_routed(tasks.callback_process_task, queue):
         response = post(client, encrypt(_unhandled_event()))
         assert (response.status_code, response.content) == (200, b"")
         inbox = _wait_for(CallbackInbox.objects.get().pk, InboxStatus.PROCESSED)
@@ -53,7 +53,7 @@ def test_the_sweep_hands_a_row_whose_message_was_lost_to_a_worker() -> None:
     inbox = CallbackInbox.objects.create(digest="f" * 64, event="change_contact", body=xml)
     CallbackInbox.objects.filter(pk=inbox.pk).update(received_at=timezone.now() - datetime.timedelta(minutes=2))
 
-    with celery_worker() as queue, task_routed(tasks.callback_process, queue):
+    with celery_worker() as queue, task_routed(tasks.callback_process_task, queue):
         assert services.callback_sweep() == [inbox.pk]
         inbox = _wait_for(inbox.pk, InboxStatus.PROCESSED)
 
