@@ -7,8 +7,9 @@ class ChannelsConfig(AppConfig):
     name = "channels"
 
     def ready(self) -> None:
-        from channels.subscribers import transfers_follow_on_wecom
-        from customers.events import CustomersTransferred
+        from channels.subscribers import tags_follow_on_wecom, transfers_follow_on_wecom
+        from customers.events import CustomersTransferred, CustomerTagsChanged
         from scrm.core import events
 
         events.subscribe(CustomersTransferred, transfers_follow_on_wecom)
+        events.subscribe(CustomerTagsChanged, tags_follow_on_wecom)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Self
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
@@ -140,6 +141,9 @@ class FollowRelation(models.Model):
     deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
     deleted_by = models.CharField(_("deleted by"), max_length=16, choices=DeletedBy.choices, blank=True)
     welcomed_at = models.DateTimeField(_("welcome message sent at"), null=True, blank=True)
+    # The bank's tags (Tag ids, sorted) this relation has been given in WeCom through the
+    # outbox: what a tag sync compares the customer's tags with, so only the difference is sent.
+    mirrored_tag_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = FollowRelationQuerySet.as_manager()
@@ -156,6 +160,21 @@ class FollowRelation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.userid} ↔ {self.contact_id}"
+
+
+class CorpTag(models.Model):
+    """The WeCom corp tag (企业客户标签) a bank tag is mirrored to, created in WeCom on first use."""
+
+    tag = models.OneToOneField(Tag, on_delete=models.CASCADE, primary_key=True, related_name="corp_tag")
+    wecom_tag_id = models.CharField(_("WeCom tag id"), max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("WeCom corp tag")
+        verbose_name_plural = _("WeCom corp tags")
+
+    def __str__(self) -> str:
+        return f"{self.tag_id} → {self.wecom_tag_id}"
 
 
 # --- Channel codes (渠道活码) --------------------------------------------------------------

@@ -194,8 +194,6 @@ class Tag(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=TagKind.choices, default=TagKind.MANUAL)
     color = models.CharField(_("colour"), max_length=7, default="#1f6feb")
     description = models.TextField(_("description"), blank=True)
-    # The WeCom corp tag this tag is mirrored to, once synced.
-    wecom_tag_id = models.CharField(_("WeCom tag id"), max_length=64, null=True, blank=True, unique=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

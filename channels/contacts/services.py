@@ -169,16 +169,25 @@ def _send_welcome(*, event: ExternalContactEvent, channel: ChannelCode, contact_
     return call.status == OutboxStatus.SUCCEEDED
 
 
-def _mark_channel_tags(*, event: ExternalContactEvent, channel: ChannelCode, tags: list[Tag]) -> None:
-    from channels.contacts.tags import corp_tag_ids_for
+def _mark_channel_tags(
+    *, event: ExternalContactEvent, channel: ChannelCode, relation: FollowRelation, tags: list[Tag]
+) -> None:
+    """The channel's tags on the new relation in WeCom, remembered as mirrored so a sync does not resend them."""
+    from channels.contacts.tags import corp_tag_ids, relation_tags_mirrored
 
-    wecom_ids = corp_tag_ids_for(tags)
+    wecom_ids = corp_tag_ids({tag.pk for tag in tags}, create=True)
     if wecom_ids:
-        outbox_submit(
-            key=f"mark_tag:channel:{channel.pk}:{event.user_id}:{event.external_user_id}",
-            operation="mark_tag",
-            payload={"userid": event.user_id, "external_userid": event.external_user_id, "add": wecom_ids},
-        )
+        with transaction.atomic():
+            outbox_submit(
+                key=f"mark_tag:channel:{channel.pk}:{event.user_id}:{event.external_user_id}",
+                operation="mark_tag",
+                payload={
+                    "userid": event.user_id,
+                    "external_userid": event.external_user_id,
+                    "add": [wecom_ids[tag.pk] for tag in tags if tag.pk in wecom_ids],
+                },
+            )
+            relation_tags_mirrored(relation_id=relation.pk, tag_ids=list(wecom_ids))
 
 
 def contact_added(event: ExternalContactEvent) -> None:
@@ -224,8 +233,13 @@ def contact_added(event: ExternalContactEvent) -> None:
             )
     if channel is not None:
         if tags:
-            _mark_channel_tags(event=event, channel=channel, tags=tags)
+            _mark_channel_tags(event=event, channel=channel, relation=relation, tags=tags)
         channel_code_after_add(code=channel, userid=event.user_id)
+    if is_new and contact.customer_id is not None:
+        # A new relation of a known customer (another RM, a transfer's takeover) gets their tags.
+        from channels.contacts.tasks import tags_mirror_task
+
+        tags_mirror_task.delay(contact.customer_id, contact.customer_id)
 
 
 def contact_edited(event: ExternalContactEvent) -> None:

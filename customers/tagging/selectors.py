@@ -4,12 +4,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, QuerySet
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import BigIntegerField, Count, OuterRef, QuerySet, Subquery, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from customers.models import Customer, Tag, TagGroup, TagRuleRun
+from customers.models import Customer, CustomerTag, Tag, TagGroup, TagRuleRun
 from customers.tagging.rules import rule_customer_ids_sql
 
 PREVIEW_SAMPLE_SIZE = 20
@@ -65,3 +68,19 @@ def tag_rule_run_get(*, run_id: int) -> TagRuleRun:
 
 def tag_rule_run_latest() -> TagRuleRun | None:
     return TagRuleRun.objects.order_by("-id").first()
+
+
+def customer_tag_ids_subquery(*, customer_ref: str) -> Coalesce:
+    """Each referenced customer's tag ids as a sorted bigint array, to annotate rows of the apps above.
+
+    ``customer_ref`` is the lookup from the annotated rows to the customer id
+    (``"contact__customer_id"``); customers without tags give an empty array.
+    """
+    ids = (
+        CustomerTag.objects.filter(customer_id=OuterRef(customer_ref))
+        .order_by()
+        .values("customer_id")
+        .annotate(ids=ArrayAgg("tag_id", order_by="tag_id"))
+        .values("ids")
+    )
+    return Coalesce(Subquery(ids), Value([]), output_field=ArrayField(BigIntegerField()))

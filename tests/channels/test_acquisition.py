@@ -14,6 +14,7 @@ from django.test import Client
 
 from channels.callbacks import tasks as callback_tasks
 from channels.codes.services import channel_code_create, channel_code_personal_link
+from channels.contacts import tasks as contact_tasks
 from channels.contacts.reconcile import contacts_reconcile_members
 from channels.groups.services import groups_reconcile
 from channels.models import (
@@ -22,6 +23,7 @@ from channels.models import (
     ChannelCode,
     ContactTransfer,
     ContactTransferStatus,
+    CorpTag,
     CustomerGroup,
     DeletedBy,
     ExternalContact,
@@ -78,7 +80,13 @@ def wecom_world(world, sandbox: SandboxControl, live_server, settings) -> Iterat
     assert config["corp_id"] == settings.WECOM_CORP_ID
     with ExitStack() as stack:
         queue = stack.enter_context(celery_worker(WECOM_API_BASE_URL=sandbox.api_base_url))
-        for task in (callback_tasks.callback_process, outbox_tasks.outbox_send, transfer_tasks.transfers_start_task):
+        for task in (
+            callback_tasks.callback_process_task,
+            outbox_tasks.outbox_send_task,
+            outbox_tasks.outbox_send_batch_task,
+            contact_tasks.tags_mirror_task,
+            transfer_tasks.transfers_start_task,
+        ):
             stack.enter_context(task_routed(task, queue))
         yield world
 
@@ -148,14 +156,16 @@ def test_a_scan_of_a_personal_code_ends_welcomed_tagged_matched_and_on_the_timel
     # Channel tags: locally on the customer, and in WeCom on the RM's view of the contact.
     tag = code.tags.get()
     assert CustomerTag.objects.filter(customer=customer, tag=tag, source=TagKind.CHANNEL).exists()
-    tag.refresh_from_db()
-    assert tag.wecom_tag_id
+    wecom_tag_id = CorpTag.objects.get(tag=tag).wecom_tag_id
 
     def wecom_tags() -> list[str]:
         follows = sandbox.state()["follows"].values()
         return [t for row in follows if row["external_userid"] == scan["external_userid"] for t in row["tag_ids"]]
 
-    assert _wait_for(lambda: tag.wecom_tag_id in wecom_tags())
+    assert _wait_for(lambda: wecom_tag_id in wecom_tags())
+    # The relation remembers it carries the channel's tag, so the tag sync does not send it again.
+    relation.refresh_from_db()
+    assert relation.mirrored_tag_ids == [tag.pk]
     # The timeline says so.
     event = TimelineEvent.objects.get(customer=customer, kind=TimelineKind.WECOM_ADDED)
     assert event.data["channel"] == code.pk

@@ -1,13 +1,13 @@
 """Writes from the sidebar: signing a WeCom member in, tags and notes on the customer in the chat.
 
 Tags and notes reuse the customers app's services, with the signed-in member as the actor,
-so the timeline reads the same whether a change came from the dashboard or from a chat.
+so the timeline reads the same whether a change came from the dashboard or from a chat,
+and a tag change reaches the customer's WeCom relations as every other tag change does.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
 
 from django.contrib.auth import login
 from django.db import transaction
@@ -92,14 +92,6 @@ def _manual_tag(code: str) -> Tag:
     return tag
 
 
-def _push_to_wecom(*, customer: Customer, add: list[int], remove: list[int]) -> None:
-    """After the commit, the same change goes to the customer's WeCom relations (DESIGN §4, flow 2)."""
-    from channels.contacts.tasks import customer_wecom_tags_push_task
-
-    intent = f"sidebar:{uuid.uuid4().hex}"
-    transaction.on_commit(lambda: customer_wecom_tags_push_task.delay(customer.pk, add, remove, intent))
-
-
 @transaction.atomic
 def sidebar_tag_add(*, contact: ExternalContact, tag_code: str, actor: Staff) -> TaggingResult:
     customer = _customer_of(contact=contact, staff=actor)
@@ -107,8 +99,6 @@ def sidebar_tag_add(*, contact: ExternalContact, tag_code: str, actor: Staff) ->
     result = customer_tags_assign(
         customers=customer_list_visible(user=actor.user).filter(pk=customer.pk), tag=tag, actor=actor, reason="sidebar"
     )
-    if result.tagged:
-        _push_to_wecom(customer=customer, add=[tag.pk], remove=[])
     return result
 
 
@@ -119,8 +109,6 @@ def sidebar_tag_remove(*, contact: ExternalContact, tag_code: str, actor: Staff)
     result = customer_tags_remove(
         customers=customer_list_visible(user=actor.user).filter(pk=customer.pk), tag=tag, actor=actor, reason="sidebar"
     )
-    if result.untagged:
-        _push_to_wecom(customer=customer, add=[], remove=[tag.pk])
     return result
 
 
