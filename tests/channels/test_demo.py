@@ -7,8 +7,8 @@ import pytest
 from django.core.management import call_command
 
 from channels.models import AssignmentStrategy, ChannelCode
-from channels.sandbox.client import SandboxControl
 from scrm.core.redis import redis_client
+from wecom_sandbox.client import SandboxControl
 
 pytestmark = pytest.mark.django_db
 

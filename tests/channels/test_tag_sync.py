@@ -4,11 +4,11 @@ import pytest
 
 from channels.contacts.tags import customer_wecom_tags_push
 from channels.models import OutboundCall
-from channels.sandbox.client import SandboxControl
 from channels.sidebar.services import sidebar_tag_add
 from customers.models import Tag, TagGroup, TagKind
 from scrm.core.redis import redis_client
 from tests.factories import ExternalContactFactory, FollowRelationFactory
+from wecom_sandbox.client import SandboxControl
 
 pytestmark = pytest.mark.django_db
 

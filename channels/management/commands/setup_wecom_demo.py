@@ -6,8 +6,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from channels.demo import demo_channel_codes_create, demo_customer_for_verification, demo_wecom_directory_write
-from channels.sandbox.client import SandboxControl, SandboxControlError
 from scrm.core.exceptions import ApplicationError
+from wecom_sandbox.client import SandboxControl, SandboxControlError
 
 
 class Command(BaseCommand):

@@ -6,11 +6,11 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
-from channels.sandbox.client import SandboxControl
 from channels.sidebar.auth import SESSION_STATE_KEY
 from scrm.audit.models import AuditAction, AuditEvent
 from scrm.org.models import StaffStatus
 from tests.conftest import World
+from wecom_sandbox.client import SandboxControl
 
 pytestmark = pytest.mark.django_db
 

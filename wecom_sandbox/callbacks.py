@@ -17,9 +17,9 @@ from typing import Any
 
 import requests
 
-from channels.sandbox.errors import ControlError
-from channels.sandbox.state import CALLBACKS_KEPT, SandboxState
 from channels.wecom.crypto import CallbackCrypto
+from wecom_sandbox.errors import ControlError
+from wecom_sandbox.state import CALLBACKS_KEPT, SandboxState
 
 logger = logging.getLogger(__name__)
 
