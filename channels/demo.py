@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import requests
+from django.conf import settings
+
 from channels.codes.services import channel_code_create
 from channels.models import AssignmentStrategy, ChannelCode
 from customers.models import Customer, Tag, TagGroup, TagKind
+from scrm.core.exceptions import ApplicationError
 from scrm.org.demo import DEMO_RM_USERNAME
 from scrm.org.models import Branch, Role, Staff, StaffStatus
 from scrm.pii import PiiKind, unseal
@@ -19,6 +24,8 @@ DEMO_WELCOME = (
     "完成身份认证后，即可在这里查看专属权益与产品到期提醒：{verify_link}"
 )
 CHANNEL_TAGS = (("channel_poster", "网点海报", "#0d6efd"), ("channel_salon", "理财沙龙", "#c9a227"))
+SANDBOX_TIMEOUT_SECONDS = 5.0
+SANDBOX_POLL_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,34 @@ def demo_wecom_directory_write(path: Path) -> dict[str, list[dict[str, Any]]]:
     partial.write_text(json.dumps(directory, ensure_ascii=False), encoding="utf-8")
     partial.replace(path)
     return directory
+
+
+def demo_sandbox_directory_upsert(directory: dict[str, list[dict[str, Any]]], *, wait_seconds: float) -> None:
+    """Give the running sandbox the staff directory now, over its control API (``POST /sandbox/users``).
+
+    Waits up to ``wait_seconds`` for the sandbox at WECOM_SANDBOX_URL to answer
+    ``GET /sandbox/config`` first; the sandbox is a separate process, reached over HTTP only.
+    """
+    base_url = settings.WECOM_SANDBOX_URL.rstrip("/")
+    control = f"{base_url}/sandbox"
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            requests.get(f"{control}/config", timeout=SANDBOX_TIMEOUT_SECONDS).raise_for_status()
+            break
+        except requests.RequestException as error:
+            if time.monotonic() >= deadline:
+                raise ApplicationError(f"The WeCom sandbox at {base_url} is not answering: {error}") from error
+            time.sleep(SANDBOX_POLL_SECONDS)
+    try:
+        response = requests.post(
+            f"{control}/users",
+            json={"users": directory["users"], "departments": directory["departments"]},
+            timeout=SANDBOX_TIMEOUT_SECONDS,
+        )
+        response.raise_for_status()
+    except requests.RequestException as error:
+        raise ApplicationError(f"The WeCom sandbox at {base_url} did not take the staff directory: {error}") from error
 
 
 def demo_channel_codes_create() -> list[ChannelCode]:

@@ -22,7 +22,7 @@ if [[ -z "${WECOM_API_BASE_URL:-}" ]]; then
   mkdir -p var
   WECOM_SANDBOX_CALLBACK_URL="http://127.0.0.1:${SCRM_PORT:-8000}/wecom/callback/" \
     WECOM_SANDBOX_PUBLIC_URL="http://127.0.0.1:${SANDBOX_PORT}" \
-    $PY -m channels.sandbox --port "$SANDBOX_PORT" --state var/wecom-sandbox.json \
+    $PY -m wecom_sandbox --port "$SANDBOX_PORT" --state var/wecom-sandbox.json \
     --directory var/wecom-directory.json &
   SANDBOX_PID=$!
 fi

@@ -9,6 +9,9 @@ HQ 总行
     └── SH-PD 浦东支行
         └── SH-PD-1 陆家嘴网点   rm_sh (owns 4 customers)
 hq_admin and compliance sit at HQ.
+
+Beside it, one local WeCom sandbox process for the whole session (``wecom_sandbox``; use
+``sandbox``, reset first), shared by the product's tests and the sandbox's own.
 """
 
 import os
@@ -20,11 +23,11 @@ import pytest
 from django.test import Client
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from channels.sandbox.client import SandboxControl
 from customers.models import Customer
 from scrm.org.models import Branch, BranchLevel, Role, Staff
 from tests.factories import DEMO_PASSWORD, BranchFactory, CustomerFactory, StaffFactory, UserFactory
 from tests.support.wecom_sandbox import CallbackReceiver, callback_receiver, running_sandbox
+from wecom_sandbox.client import SandboxControl
 
 
 @dataclass
@@ -158,35 +161,35 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-# --- The local WeCom sandbox: one process per test session ------------------------------
-# * ``wecom_sandbox`` (session): the running sandbox's ``SandboxControl``; its state is
-#   whatever the previous test left.
-# * ``sandbox`` (function): the same sandbox, reset first (no staff, customers, tokens,
-#   faults or logs; settings back to their defaults, callback URL empty). Use this one.
-# * ``sandbox_token`` (function): a live access token of the reset sandbox.
-# * ``receiver`` (function): a callback receiver the reset sandbox posts its callbacks to.
-# The sandbox needs no database; tests that only talk to it need no ``db`` fixture.
+# --- The local WeCom sandbox ------------------------------------------------------------
+# One process for the session, whichever folder a test lives in. It needs no database:
+# tests that only talk to it need no ``db`` fixture.
 
 
 @pytest.fixture(scope="session")
 def wecom_sandbox() -> Iterator[SandboxControl]:
+    """The running sandbox's control API; its state is whatever the previous test left."""
     with running_sandbox() as control:
         yield control
 
 
 @pytest.fixture
 def sandbox(wecom_sandbox: SandboxControl) -> SandboxControl:
+    """The same sandbox, reset first: no staff, customers, tokens, faults or logs; settings back
+    to their defaults, callback URL empty. Use this one."""
     wecom_sandbox.reset()
     return wecom_sandbox
 
 
 @pytest.fixture
 def sandbox_token(sandbox: SandboxControl) -> str:
+    """A live access token of the reset sandbox."""
     return sandbox.access_token()
 
 
 @pytest.fixture
 def receiver(sandbox: SandboxControl) -> Iterator[CallbackReceiver]:
+    """A callback receiver the reset sandbox posts its callbacks to."""
     with callback_receiver() as receiver:
         sandbox.configure(callback_url=receiver.url)
         yield receiver

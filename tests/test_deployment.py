@@ -32,6 +32,20 @@ def test_app_services_run_in_production_mode_with_secrets_from_files() -> None:
     assert environment["PII_ENCRYPTION_KEYS_FILE"].startswith("/run/secrets/")
 
 
+def dockerignore_patterns() -> list[str]:
+    lines = (ROOT / ".dockerignore").read_text().splitlines()
+    return [line.strip().rstrip("/") for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_the_image_leaves_out_the_wecom_sandbox_the_tests_and_the_bench() -> None:
+    patterns = dockerignore_patterns()
+    left_out = ("wecom_sandbox", "tests", "bench")
+
+    assert (ROOT / "wecom_sandbox" / "__main__.py").is_file()
+    assert set(left_out) <= set(patterns)
+    assert not [p for p in patterns if p.startswith("!") and p.lstrip("!/").startswith(left_out)]
+
+
 def compose_client() -> list[str] | None:
     if shutil.which("docker-compose"):
         return ["docker-compose"]

@@ -2,8 +2,9 @@
 
 WeCom signs every callback with ``sha1(sorted([token, timestamp, nonce, Encrypt]))`` and
 encrypts the event XML with AES-256-CBC under the corp's EncodingAESKey (WECOM.md §7).
-The product decrypts what WeCom posts; the local sandbox encrypts what it posts, with
-this same class, so both sides of the wire are one implementation.
+The product decrypts what WeCom posts. The local sandbox encrypts what it posts with
+wechatpy's enterprise crypto, not with this class, so the tests run this code against an
+independent peer; the encrypting half here serves the product's own tests and bench.
 
 Built on wechatpy 1.8.18: its ``WeChatSigner`` and its PrpCrypto encryption are used as
 they are. Decryption reuses wechatpy's AES cipher but parses the plaintext here, because
@@ -141,7 +142,7 @@ class CallbackCrypto:
             raise CallbackDecryptError("the message was encrypted for another receiver")
         return message
 
-    # --- sending (the sandbox, and tests) ----------------------------------------------
+    # --- sending (tests and bench) ------------------------------------------------------
 
     def encrypt(self, plaintext: str) -> str:
         """Base64 ciphertext of ``plaintext`` for this receiver; 16 fresh random bytes lead it."""

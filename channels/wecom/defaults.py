@@ -1,7 +1,9 @@
-"""The local sandbox corp: the development defaults shared by the product and the sandbox.
+"""The local sandbox corp: the product's development defaults (scrm/settings/wecom.py).
 
-Both processes read the same WECOM_* variables; when none is set they agree on these
-values, so ``make run`` works offline. Production refuses to start on them.
+The sandbox (``wecom_sandbox/config.py``) keeps the same values itself, since it imports
+nothing from the product, and reads the same WECOM_* variables; when none is set the two
+agree, so ``make run`` works offline. A test checks they stay equal. Production refuses
+to start on them.
 """
 
 CORP_ID = "wwscrmsandbox0001"

@@ -1,6 +1,6 @@
 """WeChat Work: the corp, the callback secrets, and how hard the gateway may push.
 
-Outside production every value defaults to the local WeCom sandbox (channels.sandbox),
+Outside production every value defaults to the local WeCom sandbox (wecom_sandbox),
 so the product runs end to end offline; a real corp is configuration only.
 """
 

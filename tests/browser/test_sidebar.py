@@ -10,13 +10,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from campaigns.scripts.services import script_category_create, script_create
-from channels.sandbox.client import SandboxControl
 from customers.models import CustomerTag
 from customers.tagging.services import tag_create, tag_group_create
 from scrm.core.redis import redis_client
 from tests.conftest import World
 from tests.factories import ExternalContactFactory, FollowRelationFactory
 from tests.support.wecom_sandbox import running_sandbox
+from wecom_sandbox.client import SandboxControl
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -35,7 +35,6 @@ from channels.models import (
     RelationStatus,
 )
 from channels.outbox import tasks as outbox_tasks
-from channels.sandbox.client import SandboxControl
 from channels.transfers import tasks as transfer_tasks
 from channels.transfers.services import transfer_results_poll
 from customers.models import (
@@ -54,6 +53,7 @@ from customers.transfers.services import customers_transfer
 from scrm.core.redis import redis_client
 from scrm.pii import PiiKind, unseal
 from tests.support.celery_worker import celery_worker, task_routed
+from wecom_sandbox.client import SandboxControl
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

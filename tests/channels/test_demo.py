@@ -4,11 +4,12 @@ import json
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from channels.models import AssignmentStrategy, ChannelCode
-from channels.sandbox.client import SandboxControl
 from scrm.core.redis import redis_client
+from tests.support.wecom_sandbox import free_port
+from wecom_sandbox.client import SandboxControl
 
 pytestmark = pytest.mark.django_db
 
@@ -34,3 +35,12 @@ def test_setup_wecom_demo_gives_the_sandbox_the_staff_and_creates_the_demo_codes
     assert set(sandbox.state()["contact_ways"]) == {code.config_id for code in codes}
     assert f"/sandbox/scan/{codes[0].config_id}" in out.getvalue()
     assert world.customers_rm_bj[0].customer_no in out.getvalue()
+
+
+def test_setup_wecom_demo_stops_with_a_clear_error_when_the_sandbox_is_not_answering(world, settings, tmp_path) -> None:
+    settings.WECOM_SANDBOX_URL = f"http://127.0.0.1:{free_port()}"
+
+    with pytest.raises(CommandError, match=f"The WeCom sandbox at {settings.WECOM_SANDBOX_URL} is not answering"):
+        call_command("setup_wecom_demo", directory=tmp_path / "wecom-directory.json", wait=0.6, stdout=StringIO())
+
+    assert not ChannelCode.objects.exists()

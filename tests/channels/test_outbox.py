@@ -7,9 +7,9 @@ from django.test import override_settings
 
 from channels.models import OutboundCall, OutboxStatus
 from channels.outbox.services import outbox_due_ids, outbox_execute, outbox_submit
-from channels.sandbox.client import SandboxControl
 from channels.wecom.gateway import wecom
 from scrm.core.redis import redis_client
+from wecom_sandbox.client import SandboxControl
 
 RM = "rm_outbox"
 

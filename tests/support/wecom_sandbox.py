@@ -1,6 +1,6 @@
 """The local WeCom sandbox as a subprocess, and a tiny HTTP server that receives its callbacks.
 
-``running_sandbox()`` starts ``python -m channels.sandbox`` on a free port with a state
+``running_sandbox()`` starts ``python -m wecom_sandbox`` on a free port with a state
 file of its own and yields a ``SandboxControl`` for it; ``callback_receiver()`` stands in
 for the product's callback URL when a test wants to see exactly what WeCom would post.
 """
@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-from channels.sandbox.client import SandboxControl
+from wecom_sandbox.client import SandboxControl
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_SECONDS = 20.0
@@ -58,7 +58,7 @@ def running_sandbox(
             **env,
         }
         process = subprocess.Popen(
-            [sys.executable, "-m", "channels.sandbox", *arguments],
+            [sys.executable, "-m", "wecom_sandbox", *arguments],
             cwd=ROOT,
             env=variables,
         )

@@ -1,12 +1,15 @@
-import time
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from channels.demo import demo_channel_codes_create, demo_customer_for_verification, demo_wecom_directory_write
-from channels.sandbox.client import SandboxControl, SandboxControlError
+from channels.demo import (
+    demo_channel_codes_create,
+    demo_customer_for_verification,
+    demo_sandbox_directory_upsert,
+    demo_wecom_directory_write,
+)
 from scrm.core.exceptions import ApplicationError
 
 
@@ -24,10 +27,8 @@ class Command(BaseCommand):
         if not settings.WECOM_SANDBOX_URL:
             raise CommandError("WECOM_SANDBOX_URL is not set: this command only prepares the sandbox demo.")
         written = demo_wecom_directory_write(directory)
-        sandbox = SandboxControl(settings.WECOM_SANDBOX_URL, timeout=5)
-        self._wait_for(sandbox, wait)
-        sandbox.upsert_directory(users=written["users"], departments=written["departments"])
         try:
+            demo_sandbox_directory_upsert(written, wait_seconds=wait)
             codes = demo_channel_codes_create()
         except ApplicationError as error:
             raise CommandError(error.message) from error
@@ -40,14 +41,3 @@ class Command(BaseCommand):
                 f"  To verify as a demo customer, use customer number {customer.customer_no} "
                 f"and phone {customer.phone}."
             )
-
-    def _wait_for(self, sandbox: SandboxControl, seconds: float) -> None:
-        deadline = time.monotonic() + seconds
-        while True:
-            try:
-                sandbox.config()
-                return
-            except (SandboxControlError, OSError) as error:
-                if time.monotonic() > deadline:
-                    raise CommandError(f"The WeCom sandbox at {sandbox.base_url} is not answering: {error}") from error
-                time.sleep(0.5)

@@ -29,6 +29,6 @@ def rm_li(sandbox) -> str:
 @pytest.fixture
 def channel_code(sandbox, rm_li) -> str:
     """A 「联系我」 contact way of rm_li with state ``branch-bj``, created through WeCom's API on the sandbox."""
-    from tests.channels.sandbox.conftest import WeCom, contact_way
+    from tests.wecom_sandbox.conftest import WeCom, contact_way
 
     return contact_way(WeCom(sandbox.api_base_url, sandbox.access_token()), state="branch-bj")

@@ -2,10 +2,10 @@
 
 import pytest
 
-from channels.sandbox.client import SandboxControl
 from customers.models import Tag, TagGroup, TagKind
 from scrm.org.models import Staff
 from tests.conftest import World
+from wecom_sandbox.client import SandboxControl
 
 
 def sandbox_directory(sandbox: SandboxControl, staff: list[Staff]) -> None:

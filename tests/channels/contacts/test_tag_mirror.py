@@ -15,7 +15,6 @@ from django.core.files import File
 from channels.contacts import tasks as contact_tasks
 from channels.models import CorpTag, FollowRelation, OutboundCall
 from channels.outbox import tasks as outbox_tasks
-from channels.sandbox.client import SandboxControl
 from customers.imports.services import import_job_create, import_job_run
 from customers.models import Customer, ImportKind, ImportMode, Tag, TagGroup, TagKind
 from customers.tagging.services import customer_tags_assign, customer_tags_remove, tag_rule_run_start, tag_rule_save
@@ -25,6 +24,7 @@ from scrm.core.redis import redis_client
 from tests.conftest import World
 from tests.customers.imports.extracts import csv_write, customer_row
 from tests.factories import CustomerFactory, ExternalContactFactory, FollowRelationFactory
+from wecom_sandbox.client import SandboxControl
 from workbench.sidebar.services import sidebar_tag_add
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,6 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.test import override_settings
 
-from channels.sandbox.client import SandboxControl
 from channels.wecom.errors import (
     WeComAuthError,
     WeComOutcomeUnknownError,
@@ -15,6 +14,7 @@ from channels.wecom.errors import (
 )
 from channels.wecom.gateway import WeComGateway, wecom
 from scrm.core.redis import redis_client
+from wecom_sandbox.client import SandboxControl
 
 RM = "rm_wang"
 

@@ -4,9 +4,9 @@ import hashlib
 
 import pytest
 
-from channels.sandbox.client import SandboxControl
 from scrm.core.redis import redis_client
 from tests.conftest import World
+from wecom_sandbox.client import SandboxControl
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import pytest
 import requests
 from django.test import Client
 
-from channels.sandbox.client import SandboxControl
 from tests.conftest import World
+from wecom_sandbox.client import SandboxControl
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,10 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
-from channels.sandbox.client import SandboxControl
 from scrm.audit.models import AuditAction, AuditEvent
 from scrm.org.models import StaffStatus
 from tests.conftest import World
+from wecom_sandbox.client import SandboxControl
 from workbench.sidebar.auth import SESSION_STATE_KEY
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 """The control API under ``/sandbox/``: set the world up, move its clock, make people act.
 
 Not part of WeCom. Tests and the product's demo pages use it (through
-``channels.sandbox.client.SandboxControl``) to do what people would do in the WeCom
+``wecom_sandbox.client.SandboxControl``) to do what people would do in the WeCom
 client: a customer scans a QR code, an RM deletes a customer, confirms a mass send, a
 customer refuses a transfer. Each simulation changes the state and sends the callback
 WeCom would send; ``"deliver": false`` logs the callback without sending it, as if
@@ -15,10 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from channels.sandbox import api as wecom
-from channels.sandbox.callbacks import CallbackSender, PendingEvent, RawXml, event_xml
-from channels.sandbox.errors import ControlError
-from channels.sandbox.state import SandboxState, random_id
+from wecom_sandbox import api as wecom
+from wecom_sandbox.callbacks import CallbackSender, PendingEvent, RawXml, event_xml
+from wecom_sandbox.errors import ControlError
+from wecom_sandbox.state import SandboxState, random_id
 
 TUNABLE_KEYS = {
     "callback_url": str,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.channels.sandbox.conftest import WeCom, contact_way
+from tests.wecom_sandbox.conftest import WeCom, contact_way
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@
 
 import pytest
 
-from channels.sandbox.client import SandboxControlError
-from tests.channels.sandbox.conftest import contact_way, decrypt
+from tests.wecom_sandbox.conftest import contact_way, decrypt
+from wecom_sandbox.client import SandboxControlError
 
 
 def test_a_receiver_answering_500_gets_three_attempts_in_all(sandbox, staff, wecom, receiver):

@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from tests.channels.sandbox.conftest import contact_way, decrypt
+from tests.wecom_sandbox.conftest import contact_way, decrypt
 
 
 def test_contact_way_crud(sandbox, staff, wecom):

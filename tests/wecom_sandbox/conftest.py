@@ -7,9 +7,9 @@ import pytest
 import requests
 import xmltodict
 
-from channels.sandbox.client import SandboxControl
 from channels.wecom.crypto import CallbackCrypto
 from tests.support.wecom_sandbox import ReceivedCallback
+from wecom_sandbox.client import SandboxControl
 
 DEPARTMENTS = [
     {"id": 1, "name": "总行", "parentid": 0},

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.channels.sandbox.conftest import contact_way, decrypt
+from tests.wecom_sandbox.conftest import contact_way, decrypt
 
 
 @pytest.fixture

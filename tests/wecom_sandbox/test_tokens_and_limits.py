@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from tests.channels.sandbox.conftest import WeCom, contact_way
+from tests.wecom_sandbox.conftest import WeCom, contact_way
 
 
 def _gettoken(sandbox, **params):

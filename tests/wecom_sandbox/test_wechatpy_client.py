@@ -8,7 +8,7 @@ import pytest
 from wechatpy.enterprise import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 
-from tests.channels.sandbox.conftest import contact_way
+from tests.wecom_sandbox.conftest import contact_way
 
 
 class SandboxWeChatClient(WeChatClient):

@@ -12,7 +12,7 @@ from typing import Any
 
 import segno
 
-from channels.sandbox.state import SandboxState
+from wecom_sandbox.state import SandboxState
 
 _STYLE = """
 body{font-family:system-ui,"PingFang SC","Microsoft YaHei",sans-serif;margin:2rem;color:#1f2933;max-width:60rem}

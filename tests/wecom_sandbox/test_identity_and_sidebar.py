@@ -6,9 +6,9 @@ import time
 import pytest
 import requests
 
-from channels.sandbox.client import SandboxControlError
-from tests.channels.sandbox.conftest import DEPARTMENTS, STAFF, contact_way
 from tests.support.wecom_sandbox import running_sandbox
+from tests.wecom_sandbox.conftest import DEPARTMENTS, STAFF, contact_way
+from wecom_sandbox.client import SandboxControlError
 
 
 def test_an_oauth_code_identifies_the_rm_once(sandbox, staff, wecom):

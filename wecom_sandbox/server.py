@@ -20,11 +20,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from channels.sandbox import api as wecom
-from channels.sandbox import control, errors, pages
-from channels.sandbox.callbacks import CallbackSender
-from channels.sandbox.errors import ControlError, WeComError
-from channels.sandbox.state import SandboxState
+from wecom_sandbox import api as wecom
+from wecom_sandbox import control, errors, pages
+from wecom_sandbox.callbacks import CallbackSender
+from wecom_sandbox.errors import ControlError, WeComError
+from wecom_sandbox.state import SandboxState
 
 logger = logging.getLogger(__name__)
 

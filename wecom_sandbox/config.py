@@ -1,7 +1,8 @@
 """Settings of the sandbox corp, read from the same WECOM_* variables the product reads.
 
-The defaults are the development corp of ``channels.wecom.defaults``, so the product and
-the sandbox agree on the corp id, secret, token and EncodingAESKey with nothing set.
+The defaults are the development corp. The product keeps the same values in its own
+``channels/wecom/defaults.py`` (the sandbox imports nothing from the product), so the two
+agree on the corp id, secret, token and EncodingAESKey with nothing set; a test checks it.
 The tunables below them (token lifetime, limits) can also be changed at run time through
 ``POST /sandbox/config``.
 """
@@ -11,14 +12,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from channels.wecom import defaults
-
-CORP_ID = defaults.CORP_ID
-CORP_SECRET = defaults.CORP_SECRET
-AGENT_ID = defaults.AGENT_ID
-CALLBACK_TOKEN = defaults.CALLBACK_TOKEN
-CALLBACK_AES_KEY = defaults.CALLBACK_AES_KEY
-SANDBOX_PORT = defaults.SANDBOX_PORT
+CORP_ID = "wwscrmsandbox0001"
+CORP_SECRET = "sandbox-corp-secret"  # noqa: S105 - a published development default
+AGENT_ID = "1000002"
+CALLBACK_TOKEN = "sandboxtoken"  # noqa: S105
+# 43 characters of base64, as WeCom issues them (32 bytes once padded and decoded).
+CALLBACK_AES_KEY = "1J5sa4mmUIK/ME1tdDalRmlqRGxUDE8det2v2aBXdY0"
+SANDBOX_PORT = 8001
 CALLBACK_URL = "http://127.0.0.1:8000/wecom/callback/"
 PUBLIC_URL = f"http://127.0.0.1:{SANDBOX_PORT}"
 

@@ -1,6 +1,6 @@
 """Corp tags through the API, tagging a customer, and tag edits made in the admin console."""
 
-from tests.channels.sandbox.conftest import contact_way, decrypt
+from tests.wecom_sandbox.conftest import contact_way, decrypt
 
 
 def _add(wecom, group_name, *names):

@@ -1,4 +1,4 @@
-"""``python -m channels.sandbox``: run the local WeCom sandbox until interrupted."""
+"""``python -m wecom_sandbox``: run the local WeCom sandbox until interrupted."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import logging
 import threading
 from pathlib import Path
 
-from channels.sandbox.config import SANDBOX_PORT, Corp, Tunables
-from channels.sandbox.server import SandboxServer
-from channels.sandbox.state import SandboxState
+from wecom_sandbox.config import SANDBOX_PORT, Corp, Tunables
+from wecom_sandbox.server import SandboxServer
+from wecom_sandbox.state import SandboxState
 
-logger = logging.getLogger("channels.sandbox")
+logger = logging.getLogger("wecom_sandbox")
 
 
 def _watch_directory(state: SandboxState, stop: threading.Event) -> None:
@@ -25,7 +25,7 @@ def _watch_directory(state: SandboxState, stop: threading.Event) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m channels.sandbox", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m wecom_sandbox", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=SANDBOX_PORT)
     parser.add_argument("--state", type=Path, help="JSON snapshot written after each change, read on start")

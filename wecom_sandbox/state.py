@@ -21,7 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from channels.sandbox.config import Corp, Tunables
+from wecom_sandbox.config import Corp, Tunables
 
 CALLS_KEPT = 5000
 CALLBACKS_KEPT = 1000

@@ -1,6 +1,6 @@
 """Customer groups: simulated membership changes, their events, and the sync APIs."""
 
-from tests.channels.sandbox.conftest import contact_way, decrypt
+from tests.wecom_sandbox.conftest import contact_way, decrypt
 
 
 def test_a_group_is_created_joined_left_and_dismissed_with_its_events(sandbox, staff, wecom, receiver, crypto):

@@ -19,10 +19,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from channels.sandbox import errors as e
-from channels.sandbox.callbacks import PendingEvent
-from channels.sandbox.errors import ControlError, WeComError
-from channels.sandbox.state import SandboxState, china_day, random_id
+from wecom_sandbox import errors as e
+from wecom_sandbox.callbacks import PendingEvent
+from wecom_sandbox.errors import ControlError, WeComError
+from wecom_sandbox.state import SandboxState, china_day, random_id
 
 ATTACHMENT_TYPES = {"image", "link", "miniprogram", "video", "file"}
 MAX_ATTACHMENTS = 9

@@ -17,9 +17,9 @@ from typing import Any
 
 import requests
 
-from channels.sandbox.errors import ControlError
-from channels.sandbox.state import CALLBACKS_KEPT, SandboxState
-from channels.wecom.crypto import CallbackCrypto
+from wecom_sandbox.crypto import CallbackSigner
+from wecom_sandbox.errors import ControlError
+from wecom_sandbox.state import CALLBACKS_KEPT, SandboxState
 
 logger = logging.getLogger(__name__)
 
@@ -69,10 +69,10 @@ class CallbackSender:
 
     def __init__(self, state: SandboxState) -> None:
         self.state = state
-        self.crypto = CallbackCrypto(
+        self.signer = CallbackSigner(
             token=state.corp.callback_token,
             encoding_aes_key=state.corp.callback_aes_key,
-            receive_id=state.corp.corp_id,
+            corp_id=state.corp.corp_id,
         )
 
     def send_all(self, events: list[PendingEvent], *, deliver: bool = True) -> list[dict[str, Any]]:
@@ -82,9 +82,7 @@ class CallbackSender:
         """Sign and send one event; ``deliver=False`` logs it as a callback WeCom dropped."""
         timestamp = str(self.state.now_int())
         nonce = secrets.token_hex(8)
-        signed = self.crypto.encrypt_callback(
-            event.xml, timestamp=timestamp, nonce=nonce, agent_id=self.state.corp.agent_id
-        )
+        signed = self.signer.sign(event.xml, timestamp=timestamp, nonce=nonce, agent_id=self.state.corp.agent_id)
         entry = self._log(
             {
                 "kind": "original",
@@ -106,7 +104,7 @@ class CallbackSender:
         original = self._find(number)
         pending = PendingEvent(original["plaintext"], event=original["event"], change_type=original["change_type"])
         timestamp = str(self.state.now_int())
-        signed = self.crypto.encrypt_callback(
+        signed = self.signer.sign(
             pending.xml, timestamp=timestamp, nonce=secrets.token_hex(8), agent_id=self.state.corp.agent_id
         )
         entry = self._log(
