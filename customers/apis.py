@@ -18,13 +18,9 @@ from customers.pii import PII_REVEAL_ROLES
 from customers.selectors import customer_360, customer_list_visible, customer_profile, customer_profile_list
 from customers.services import PURPOSE_MAX_LENGTH, customer_reveal_pii
 from customers.timeline.apis import TimelineEventOutputSerializer
+from scrm.core.serializers import ErrorOutputSerializer
 from scrm.org.permissions import role_required
 from scrm.pii import PiiKind
-
-
-class ErrorOutputSerializer(serializers.Serializer):
-    message = serializers.CharField()
-    extra = serializers.DictField()
 
 
 class CustomerProfileOutputSerializer(serializers.Serializer):

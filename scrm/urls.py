@@ -5,14 +5,6 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from analytics import views as analytics_views
-from campaigns.scripts.urls import page_urlpatterns as script_page_urlpatterns
-from channels.identity.urls import h5_urlpatterns as identity_h5_urlpatterns
-from channels.identity.urls import page_urlpatterns as identity_page_urlpatterns
-from customers import views as customer_views
-from customers.imports.urls import page_urlpatterns as import_page_urlpatterns
-from customers.search.urls import page_urlpatterns as search_page_urlpatterns
-from customers.segments.urls import page_urlpatterns as segment_page_urlpatterns
-from customers.transfers.urls import page_urlpatterns as transfer_page_urlpatterns
 from scrm.core import views as core_views
 from scrm.org import views as org_views
 
@@ -40,16 +32,15 @@ urlpatterns += i18n_patterns(
     path("login/", org_views.LoginView.as_view(), name="login"),
     path("logout/", org_views.LogoutView.as_view(), name="logout"),
     path("tags/", include("customers.tagging.page_urls")),
-    path("customers/imports/", include(import_page_urlpatterns)),
-    path("customers/transfers/", include(transfer_page_urlpatterns)),
+    path("customers/imports/", include("customers.imports.page_urls")),
+    path("customers/transfers/", include("customers.transfers.page_urls")),
     path("channels/codes/", include("channels.codes.page_urls")),
-    path("channels/identity/", include(identity_page_urlpatterns)),
-    path("h5/verify/", include(identity_h5_urlpatterns)),
-    *search_page_urlpatterns,
-    path("customers/<str:customer_no>/", customer_views.Customer360Page.as_view(), name="customer-page"),
-    path("customers/<str:customer_no>/reveal/", customer_views.CustomerRevealPartial.as_view(), name="customer-reveal"),
-    *segment_page_urlpatterns,
-    path("campaigns/scripts/", include(script_page_urlpatterns)),
+    path("channels/identity/", include("channels.identity.page_urls")),
+    path("h5/verify/", include("channels.identity.h5_urls")),
+    path("customers/", include("customers.search.page_urls")),
+    path("customers/", include("customers.page_urls")),
+    path("segments/", include("customers.segments.page_urls")),
+    path("campaigns/scripts/", include("campaigns.scripts.page_urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

@@ -9,7 +9,6 @@ keys derived from the event, so a retry never sends a second welcome or tag call
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -48,23 +47,21 @@ from channels.wecom.gateway import wecom
 from customers.models import Tag, TimelineKind
 from customers.timeline.services import timeline_record
 from scrm.org.models import Staff
-from scrm.pii.masking import mask_phone
+from scrm.pii import MAINLAND_MOBILE_IN_TEXT, mask_phone
 
 logger = logging.getLogger(__name__)
 
-# A mainland mobile number inside free text (an RM's remark, say).
-MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
 # WeCom's answers when the relation or contact no longer exists.
 _GONE_ERRCODES = frozenset({40096, 84061, 61110})
 
 
 def mask_mobiles_in(text: str) -> str:
     """The text with every mobile number masked: remarks are stored, phone numbers are not."""
-    return MOBILE_IN_TEXT.sub(lambda match: mask_phone(match.group(1)), text)
+    return MAINLAND_MOBILE_IN_TEXT.sub(lambda match: mask_phone(match.group(1)), text)
 
 
 def mobiles_in(text: str) -> list[str]:
-    return MOBILE_IN_TEXT.findall(text)
+    return MAINLAND_MOBILE_IN_TEXT.findall(text)
 
 
 def _from_timestamp(value: Any) -> datetime:

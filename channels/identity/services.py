@@ -17,7 +17,6 @@ re-link by hand.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -39,13 +38,11 @@ from scrm.audit.services import audit_record, client_ip
 from scrm.core.exceptions import ApplicationError
 from scrm.core.redis import redis_client
 from scrm.org.models import Role, Staff, StaffStatus
-from scrm.pii import PiiKind, mask_phone
+from scrm.pii import MAINLAND_MOBILE_IN_TEXT, PiiKind, mask_phone
 from scrm.pii.crypto import normalise
 
 logger = logging.getLogger(__name__)
 
-# A mainland mobile number inside free text (an RM's remark).
-MOBILE_IN_TEXT = re.compile(r"(?<!\d)(1[3-9]\d{9})(?!\d)")
 VERIFY_LINK_MAX_AGE = 7 * 24 * 3600
 _VERIFY_SALT = "channels.identity.verify"
 _RATE_WINDOW_SECONDS = 3600
@@ -152,7 +149,7 @@ def _mobiles_of(contact: ExternalContact, remark_mobiles: list[str]) -> list[str
     found = [str(mobile).strip() for mobile in remark_mobiles if str(mobile).strip()]
     # Stored remarks have their numbers masked already; an unmasked one still counts.
     for remark in FollowRelation.objects.filter(contact=contact).values_list("remark", flat=True):
-        found += MOBILE_IN_TEXT.findall(remark or "")
+        found += MAINLAND_MOBILE_IN_TEXT.findall(remark or "")
     return list(dict.fromkeys(found))
 
 

@@ -1,21 +1,12 @@
-"""Identity routes: ``urlpatterns`` for the API at /api/channels/, ``page_urlpatterns`` for the
-dashboard at /channels/identity/, ``h5_urlpatterns`` for the customer's page at /h5/verify/."""
+"""Identity API routes, mounted at /api/channels/ (the staff dashboard is in ``page_urls``, the
+customer's verification page in ``h5_urls``)."""
 
 from django.urls import path
 
-from channels.identity import apis, views
+from channels.identity import apis
 
 urlpatterns = [
     path("identity/rates/", apis.AuthenticationRatesApi.as_view(), name="identity-rates"),
     path("contacts/", apis.ContactListApi.as_view(), name="channel-contact-list"),
     path("contacts/<str:external_userid>/link/", apis.ContactLinkApi.as_view(), name="channel-contact-link"),
-]
-
-page_urlpatterns = [
-    path("", views.IdentityDashboardPage.as_view(), name="identity-dashboard"),
-    path("link/", views.ContactLinkView.as_view(), name="identity-contact-link"),
-]
-
-h5_urlpatterns = [
-    path("<str:token>/", views.VerifyPage.as_view(), name="identity-verify"),
 ]

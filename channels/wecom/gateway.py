@@ -181,6 +181,22 @@ class WeComGateway:
     def _post(self, api: str, data: dict[str, Any]) -> dict[str, Any]:
         return dict(self.client.post(api, data=data))
 
+    def _paged(
+        self, api: str, data: dict[str, Any], *, items_key: str, ends_on_is_last: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        """The rows of a cursor-paged list API, page by page, following ``next_cursor`` until it is empty.
+
+        ``ends_on_is_last`` is for the APIs that also answer ``is_last`` (get_unassigned_list):
+        a page that says it is the last, or does not say, ends the walk too.
+        """
+        cursor = ""
+        while True:
+            page = self._post(api, {**data, "cursor": cursor})
+            yield from page.get(items_key, [])
+            cursor = page.get("next_cursor", "")
+            if not cursor or (ends_on_is_last and page.get("is_last", True)):
+                return
+
     def access_token(self) -> str:
         return self.client.access_token
 
@@ -211,15 +227,11 @@ class WeComGateway:
 
     def contacts_by_users(self, userids: list[str], *, limit: int = 100) -> Iterator[dict[str, Any]]:
         """Every contact of the given members with the member's follow info, page by page."""
-        cursor = ""
-        while True:
-            page = self._post(
-                "externalcontact/batch/get_by_user", {"userid_list": userids, "cursor": cursor, "limit": limit}
-            )
-            yield from page.get("external_contact_list", [])
-            cursor = page.get("next_cursor", "")
-            if not cursor:
-                return
+        return self._paged(
+            "externalcontact/batch/get_by_user",
+            {"userid_list": userids, "limit": limit},
+            items_key="external_contact_list",
+        )
 
     def remark(
         self, *, userid: str, external_userid: str, remark: str | None = None, description: str | None = None
@@ -284,17 +296,12 @@ class WeComGateway:
 
     def contact_way_ids(self, *, start_time: int, end_time: int) -> list[str]:
         """Config ids created through the API in a time window (list_contact_way, paged)."""
-        ids: list[str] = []
-        cursor = ""
-        while True:
-            page = self._post(
-                "externalcontact/list_contact_way",
-                {"start_time": start_time, "end_time": end_time, "cursor": cursor, "limit": 1000},
-            )
-            ids += [row["config_id"] for row in page.get("contact_way", [])]
-            cursor = page.get("next_cursor", "")
-            if not cursor:
-                return ids
+        rows = self._paged(
+            "externalcontact/list_contact_way",
+            {"start_time": start_time, "end_time": end_time, "limit": 1000},
+            items_key="contact_way",
+        )
+        return [row["config_id"] for row in rows]
 
     def delete_contact_way(self, config_id: str) -> None:
         self.client.external_contact.del_contact_way(config_id)
@@ -319,38 +326,24 @@ class WeComGateway:
     def transfer_results(self, *, handover_userid: str, takeover_userid: str, resigned: bool) -> dict[str, int]:
         """WeCom's status per external userid: 1 done, 2 waiting, 3 refused, 4 limit reached, 5 none."""
         api = "externalcontact/resigned/transfer_result" if resigned else "externalcontact/transfer_result"
-        statuses: dict[str, int] = {}
-        cursor = ""
-        while True:
-            page = self._post(
-                api, {"handover_userid": handover_userid, "takeover_userid": takeover_userid, "cursor": cursor}
-            )
-            statuses |= {row["external_userid"]: int(row["status"]) for row in page.get("customer", [])}
-            cursor = page.get("next_cursor", "")
-            if not cursor:
-                return statuses
+        rows = self._paged(
+            api, {"handover_userid": handover_userid, "takeover_userid": takeover_userid}, items_key="customer"
+        )
+        return {row["external_userid"]: int(row["status"]) for row in rows}
 
     def unassigned(self, *, page_size: int = 1000) -> Iterator[dict[str, Any]]:
         """Customers of members who left (待分配离职成员的客户)."""
-        cursor = ""
-        while True:
-            page = self._post("externalcontact/get_unassigned_list", {"cursor": cursor, "page_size": page_size})
-            yield from page.get("info", [])
-            cursor = page.get("next_cursor", "")
-            if page.get("is_last", True) or not cursor:
-                return
+        return self._paged(
+            "externalcontact/get_unassigned_list", {"page_size": page_size}, items_key="info", ends_on_is_last=True
+        )
 
     # --- customer groups (客户群) -------------------------------------------------------
 
     def group_chat_ids(self, *, limit: int = 1000) -> list[str]:
-        ids: list[str] = []
-        cursor = ""
-        while True:
-            page = self._post("externalcontact/groupchat/list", {"status_filter": 0, "cursor": cursor, "limit": limit})
-            ids += [row["chat_id"] for row in page.get("group_chat_list", [])]
-            cursor = page.get("next_cursor", "")
-            if not cursor:
-                return ids
+        rows = self._paged(
+            "externalcontact/groupchat/list", {"status_filter": 0, "limit": limit}, items_key="group_chat_list"
+        )
+        return [row["chat_id"] for row in rows]
 
     def group_chat(self, chat_id: str) -> dict[str, Any]:
         return dict(self._post("externalcontact/groupchat/get", {"chat_id": chat_id, "need_name": 1})["group_chat"])
@@ -361,17 +354,13 @@ class WeComGateway:
         return self._post("externalcontact/add_msg_template", template)
 
     def group_msg_send_result(self, *, msgid: str, userid: str) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        cursor = ""
-        while True:
-            page = self._post(
+        return list(
+            self._paged(
                 "externalcontact/get_groupmsg_send_result",
-                {"msgid": msgid, "userid": userid, "cursor": cursor, "limit": 1000},
+                {"msgid": msgid, "userid": userid, "limit": 1000},
+                items_key="send_list",
             )
-            rows += page.get("send_list", [])
-            cursor = page.get("next_cursor", "")
-            if not cursor:
-                return rows
+        )
 
     # --- JS-SDK ------------------------------------------------------------------------
 

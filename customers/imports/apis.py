@@ -14,11 +14,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.apis import ErrorOutputSerializer
 from customers.imports.responses import error_report_response
 from customers.imports.selectors import IMPORT_ROLES, import_actor, import_job_list_visible, import_job_progress
 from customers.imports.services import import_job_create
 from customers.models import ImportJob, ImportKind, ImportMode, JobStatus
+from scrm.core.serializers import ErrorOutputSerializer
 from scrm.org.permissions import role_required
 
 

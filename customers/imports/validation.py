@@ -36,7 +36,7 @@ from customers.imports.contract import (
     Contract,
 )
 from customers.models import Gender, ImportKind
-from scrm.pii import PiiKind, mask
+from scrm.pii import MAINLAND_MOBILE, PiiKind, mask
 
 Mask = npt.NDArray[np.bool_]
 Rows = npt.NDArray[np.int64]
@@ -45,7 +45,6 @@ ERROR_COLUMNS = ("row", "column", "value", "reason")
 _CODE = r"[0-9A-Za-z_-]+"
 _PHONE_SEPARATORS = r"[\s\-]"
 _PHONE_COUNTRY_PREFIX = r"^(?:\+86|0086|86)(?=1\d{10}$)"
-_MOBILE = r"1[3-9]\d{9}"
 _ID_SHAPE = r"\d{17}[\dX]"
 _OLD_ID_SHAPE = r"\d{15}"
 # 2026-05-20, 2026/5/20, 2026.5.20 or 20260520
@@ -191,7 +190,7 @@ def _check_text(column: Column, values: pd.Series, empty: Mask, findings: _Findi
 
 def _check_phone(column: Column, values: pd.Series, empty: Mask, findings: _Findings) -> pd.Series:
     phones = values.astype(object)
-    unusual = ~empty & ~values.str.fullmatch(_MOBILE).to_numpy()
+    unusual = ~empty & ~values.str.fullmatch(MAINLAND_MOBILE.pattern).to_numpy()
     if unusual.any():
         cleaned = (
             values[unusual]
@@ -201,7 +200,7 @@ def _check_phone(column: Column, values: pd.Series, empty: Mask, findings: _Find
         phones[unusual] = cleaned.astype(object)
         findings.reject(
             column.name,
-            _scatter(unusual, ~cleaned.str.fullmatch(_MOBILE)),
+            _scatter(unusual, ~cleaned.str.fullmatch(MAINLAND_MOBILE.pattern)),
             _("Not a mobile number: expected 11 digits starting with 13 to 19."),
         )
     return phones.where(~empty, None)

@@ -16,13 +16,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from customers.apis import CustomerProfileOutputSerializer, ErrorOutputSerializer
+from customers.apis import CustomerProfileOutputSerializer
 from customers.models import Customer
 from customers.search.filters import CodeListFilter, CustomerSearchFilterSet
 from customers.search.pagination import CustomerKeysetPagination
 from customers.search.selectors import CustomerSearchFilters, customer_search
 from customers.segments.definition import MAX_TAGS_PER_LIST
 from customers.selectors import customer_profile
+from scrm.core.serializers import ErrorOutputSerializer
 
 
 class CustomerSearchApi(ListAPIView):

@@ -1,14 +1,9 @@
-"""Customer search routes. ``urlpatterns`` go under ``/api/customers/`` (namespace ``api``),
-``page_urlpatterns`` under the language-prefixed pages."""
+"""Customer search API routes, mounted at /api/customers/ (the page is in ``page_urls``)."""
 
 from django.urls import path
 
-from customers.search import apis, views
+from customers.search import apis
 
 urlpatterns = [
     path("search/", apis.CustomerSearchApi.as_view(), name="customer-search"),
-]
-
-page_urlpatterns = [
-    path("customers/", views.CustomerListPage.as_view(), name="customers-page"),
 ]

@@ -36,8 +36,8 @@ def customer_rows(customers: list[Customer], *, viewer: Any) -> list[CustomerRow
 
 
 class CustomerListPage(LoginRequiredMixin, View):
-    template_name = "customers/list.html"
-    rows_template_name = "customers/_rows.html"
+    template_name = "customers/search/list.html"
+    rows_template_name = "customers/search/_rows.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
         filterset = CustomerSearchFilterSet(request.GET, request=request)

@@ -23,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from customers.apis import CustomerProfileOutputSerializer, ErrorOutputSerializer
+from customers.apis import CustomerProfileOutputSerializer
 from customers.models import Segment
 from customers.segments.export import ExportFormat
 from customers.segments.selectors import segment_list, segment_member_count, segment_member_sample
@@ -34,6 +34,7 @@ from customers.segments.services import (
     segment_snapshot_create,
     segment_update,
 )
+from scrm.core.serializers import ErrorOutputSerializer
 from scrm.org.models import Staff
 from scrm.org.permissions import IsActiveStaff, IsHqAdmin
 from scrm.org.selectors import staff_for_user

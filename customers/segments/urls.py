@@ -1,10 +1,9 @@
-"""Segment routes. ``urlpatterns`` go under ``/api/customers/`` (namespace ``api``),
-``page_urlpatterns`` under the language-prefixed pages."""
+"""Segment API routes, mounted at /api/customers/ (pages are in ``page_urls``)."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from customers.segments import apis, views
+from customers.segments import apis
 
 router = SimpleRouter()
 router.register("segments", apis.SegmentViewSet, basename="segment")
@@ -16,12 +15,4 @@ urlpatterns = [
     path("segments/<int:pk>/snapshot/", apis.SegmentSnapshotCreateApi.as_view(), name="segment-snapshot-create"),
     path("segments/<int:pk>/export/", apis.SegmentExportApi.as_view(), name="segment-export"),
     *router.urls,
-]
-
-page_urlpatterns = [
-    path("segments/", views.SegmentListPage.as_view(), name="segments-page"),
-    path("segments/new/", views.SegmentCreatePage.as_view(), name="segment-create"),
-    path("segments/preview/", views.SegmentPreviewPartial.as_view(), name="segment-builder-preview"),
-    path("segments/<int:pk>/", views.SegmentDetailPage.as_view(), name="segment-page"),
-    path("segments/<int:pk>/edit/", views.SegmentEditPage.as_view(), name="segment-edit"),
 ]

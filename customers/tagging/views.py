@@ -23,7 +23,7 @@ HQ_ONLY = frozenset({Role.HQ_ADMIN})
 
 
 class TagCataloguePage(RoleRequiredMixin, TemplateView):
-    template_name = "tagging/catalogue.html"
+    template_name = "customers/tagging/catalogue.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
@@ -44,7 +44,8 @@ class TagRuleEditPage(RoleRequiredMixin, View):
         tag = get_object_or_404(selectors.tags_list(kind=TagKind.RULE), code=code)
         rule = getattr(tag, "rule", None)
         definition = json.dumps(rule.definition if rule else {"all": []}, ensure_ascii=False, indent=2)
-        return render(request, "tagging/rule_edit.html", {"tag": tag, "definition": definition, "fields": FIELDS})
+        context = {"tag": tag, "definition": definition, "fields": FIELDS}
+        return render(request, "customers/tagging/rule_edit.html", context)
 
     def post(self, request: HttpRequest, code: str) -> HttpResponse:
         tag = get_object_or_404(selectors.tags_list(kind=TagKind.RULE), code=code)
@@ -59,7 +60,7 @@ class TagRuleEditPage(RoleRequiredMixin, View):
             messages.success(request, _("Rule saved. It takes effect for every customer at the next run."))
             return redirect("tag-catalogue")
         context = {"tag": tag, "definition": text, "fields": FIELDS, "error": error_message}
-        return render(request, "tagging/rule_edit.html", context, status=400)
+        return render(request, "customers/tagging/rule_edit.html", context, status=400)
 
 
 class TagRulePreviewPartial(RoleRequiredMixin, View):
@@ -79,7 +80,7 @@ class TagRulePreviewPartial(RoleRequiredMixin, View):
             context["error"] = str(error)
         else:
             context["preview"] = preview
-        return render(request, "tagging/_preview.html", context)
+        return render(request, "customers/tagging/_preview.html", context)
 
 
 class TagRuleRunStart(RoleRequiredMixin, View):
@@ -87,7 +88,7 @@ class TagRuleRunStart(RoleRequiredMixin, View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         run = services.tag_rule_run_start(triggered_by=staff_for_user(user=request.user))
-        return render(request, "tagging/_run.html", {"run": run})
+        return render(request, "customers/tagging/_run.html", {"run": run})
 
 
 class TagRuleRunProgressPartial(RoleRequiredMixin, View):
@@ -96,4 +97,4 @@ class TagRuleRunProgressPartial(RoleRequiredMixin, View):
     allowed_roles = HQ_ONLY
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return render(request, "tagging/_run.html", {"run": selectors.tag_rule_run_get(run_id=pk)})
+        return render(request, "customers/tagging/_run.html", {"run": selectors.tag_rule_run_get(run_id=pk)})

@@ -5,7 +5,8 @@ Every read or write of a name, phone or ID number goes through this package:
 * :func:`seal` / :func:`unseal` — AES-256-GCM with a key ring, the field kind bound
   in as associated data so a phone ciphertext can never be passed off as an ID;
 * :func:`blind_index` — keyed HMAC of the normalised value, for exact lookup;
-* :func:`mask` — the display form for people who may not see the full value.
+* :func:`mask` — the display form for people who may not see the full value;
+* :data:`MAINLAND_MOBILE` / :data:`MAINLAND_MOBILE_IN_TEXT` — how a mobile number is recognised.
 
 Revealing a full value to a person is a service of the owning app
 (``customers.services.customer_reveal_pii``) and is audited there.
@@ -23,8 +24,11 @@ from scrm.pii.crypto import (
     unseal,
 )
 from scrm.pii.masking import mask, mask_id_number, mask_name, mask_phone
+from scrm.pii.phones import MAINLAND_MOBILE, MAINLAND_MOBILE_IN_TEXT
 
 __all__ = [
+    "MAINLAND_MOBILE",
+    "MAINLAND_MOBILE_IN_TEXT",
     "PiiDecryptionError",
     "PiiKind",
     "blind_index",

@@ -7,6 +7,8 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from scrm.pii import (
+    MAINLAND_MOBILE,
+    MAINLAND_MOBILE_IN_TEXT,
     PiiDecryptionError,
     PiiKind,
     blind_index,
@@ -220,3 +222,20 @@ def test_id_number_mask(id_number: str, masked: str) -> None:
 )
 def test_name_mask(name: str, masked: str) -> None:
     assert mask_name(name) == masked
+
+
+# --- mobile numbers -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "is_mobile"),
+    [("13812341234", True), ("19912341234", True), ("12812341234", False), ("1381234123", False)],
+)
+def test_a_mainland_mobile_is_eleven_digits_starting_13_to_19(value: str, is_mobile: bool) -> None:
+    assert bool(MAINLAND_MOBILE.fullmatch(value)) is is_mobile
+
+
+def test_mobiles_in_text_are_found_only_as_whole_numbers() -> None:
+    text = "客户手机13812341234，备用15900001111；卡号6222138123412340000"
+
+    assert MAINLAND_MOBILE_IN_TEXT.findall(text) == ["13812341234", "15900001111"]

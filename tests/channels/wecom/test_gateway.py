@@ -167,3 +167,27 @@ def test_jssdk_signatures_follow_wecoms_algorithm(sandbox: SandboxControl, gatew
     assert signature.signature == hashlib.sha1(plain.encode()).hexdigest()  # noqa: S324
     assert ticket_call["query"].get("type") == "agent_config"
     assert len(_calls(sandbox, "ticket/get")) == 1
+
+
+def test_list_apis_follow_the_cursor_until_the_last_page(sandbox: SandboxControl, gateway: WeComGateway) -> None:
+    external_userids = sandbox.seed_contacts([{"name": f"客户{i}", "follow": [{"userid": RM}]} for i in range(5)])
+
+    contacts = list(gateway.contacts_by_users([RM], limit=2))
+
+    cursors = [call["body"]["cursor"] for call in _calls(sandbox, "externalcontact/batch/get_by_user")]
+    assert [c["external_contact"]["external_userid"] for c in contacts] == external_userids
+    assert len(cursors) == 3
+    assert cursors[0] == ""
+    assert all(cursors[1:])
+
+
+def test_the_unassigned_list_ends_on_the_page_that_says_it_is_last(
+    sandbox: SandboxControl, gateway: WeComGateway
+) -> None:
+    external_userids = sandbox.seed_contacts([{"name": f"客户{i}", "follow": [{"userid": RM}]} for i in range(3)])
+    sandbox.upsert_directory(users=[{"userid": RM, "status": 5}])
+
+    rows = list(gateway.unassigned(page_size=2))
+
+    assert [(row["handover_userid"], row["external_userid"]) for row in rows] == [(RM, e) for e in external_userids]
+    assert len(_calls(sandbox, "externalcontact/get_unassigned_list")) == 2

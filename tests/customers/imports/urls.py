@@ -5,7 +5,7 @@ the API inside the ``api`` namespace at ``/api/customers/imports/``, the pages u
 from django.conf.urls.i18n import i18n_patterns
 from django.urls import URLResolver, include, path
 
-from customers.imports.urls import page_urlpatterns
+from customers.imports.page_urls import urlpatterns as import_page_urlpatterns
 from customers.imports.urls import urlpatterns as import_api_urlpatterns
 from scrm import urls as project
 
@@ -13,7 +13,7 @@ urlpatterns = [
     path(
         "api/", include(([path("customers/imports/", include(import_api_urlpatterns)), *project.api_patterns], "api"))
     ),
-    *i18n_patterns(path("customers/imports/", include(page_urlpatterns)), prefix_default_language=False),
+    *i18n_patterns(path("customers/imports/", include(import_page_urlpatterns)), prefix_default_language=False),
     *(
         pattern
         for pattern in project.urlpatterns

@@ -31,7 +31,7 @@ def test_the_page_lists_the_viewers_customers_masked(world: World, client_for) -
     response = client_for("rm").get(page_url())
 
     assert response.status_code == 200
-    assertTemplateUsed(response, "customers/list.html")
+    assertTemplateUsed(response, "customers/search/list.html")
     html = response.content.decode()
     assert set(listed(html)) == {c.customer_no for c in [*world.customers_rm_bj, world.pool_customer_bj_hd_1]}
     assertContains(response, "<td>张*</td>", count=4, html=True)
@@ -49,8 +49,8 @@ def test_load_more_fetches_the_next_rows_only_until_every_row_is_shown(world: Wo
     next_url = load_more_url(first.content.decode())
     while next_url:
         more = client.get(next_url, headers={"HX-Request": "true"})
-        assertTemplateUsed(more, "customers/_rows.html")
-        assertTemplateNotUsed(more, "customers/list.html")
+        assertTemplateUsed(more, "customers/search/_rows.html")
+        assertTemplateNotUsed(more, "customers/search/list.html")
         assert "HX-Request" in more["Vary"]
         seen += listed(more.content.decode())
         next_url = load_more_url(more.content.decode())

@@ -7,7 +7,9 @@ Until customers/urls.py includes them, tests use this URLconf with
 from django.conf.urls.i18n import i18n_patterns
 from django.urls import LocalePrefixPattern, URLResolver, include, path
 
+from customers.search import page_urls as search_page_urls
 from customers.search import urls as search_urls
+from customers.segments import page_urls as segment_page_urls
 from customers.segments import urls as segment_urls
 from scrm import urls as project
 
@@ -26,8 +28,8 @@ urlpatterns = [
     *[pattern for pattern in project.urlpatterns if pattern not in (project_pages,) and str(pattern.pattern) != "api/"],
     *i18n_patterns(
         *project_pages.url_patterns,
-        *segment_urls.page_urlpatterns,
-        *search_urls.page_urlpatterns,
+        path("segments/", include(segment_page_urls)),
+        path("customers/", include(search_page_urls)),
         prefix_default_language=False,
     ),
 ]
