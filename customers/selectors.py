@@ -156,3 +156,11 @@ def customer_key_by_number_and_phone(customer_no: str, phone: str) -> tuple[int,
         .first()
     )
     return (int(row[0]), str(row[1])) if row else None
+
+
+def customers_by_ids_for_system(*, customer_ids: list[int]) -> QuerySet[Customer]:
+    """Customers by id for work the bank does itself, with no viewer (a WeCom callback, a batch).
+
+    Never for a page or an API: those read through ``customer_list_visible``.
+    """
+    return Customer.objects.filter(pk__in=customer_ids)

@@ -23,6 +23,21 @@ def test_compose_runs_postgres_redis_web_worker_and_beat() -> None:
     assert services["beat"]["command"][:4] == ["celery", "-A", "scrm", "beat"]
 
 
+def _queues(command: list[str]) -> set[str]:
+    return set(command[command.index("--queues") + 1].split(","))
+
+
+def test_the_workers_consume_every_queue_and_dispatch_scales_on_its_own() -> None:
+    services = compose()["services"]
+
+    assert _queues(services["worker"]["command"]) == {"realtime", "bulk"}
+    assert _queues(services["dispatch-worker"]["command"]) == {"dispatch"}
+    assert services["dispatch-worker"]["image"] == "scrm:latest"
+    # make run's single worker takes all three.
+    procfile = dict(line.split(": ", 1) for line in (ROOT / "Procfile.dev").read_text().splitlines() if line)
+    assert _queues(procfile["worker"].split()) == {"realtime", "dispatch", "bulk"}
+
+
 def test_app_services_run_in_production_mode_with_secrets_from_files() -> None:
     environment = compose()["services"]["web"]["environment"]
 

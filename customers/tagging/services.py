@@ -29,6 +29,7 @@ from customers.models import (
     TimelineKind,
 )
 from customers.rules import RuleError, customer_rows_sql
+from customers.selectors import customers_by_ids_for_system
 from customers.tagging.rules import rule_compile
 from customers.timeline.services import timeline_insert_sql
 from scrm.core import events
@@ -166,7 +167,7 @@ def customer_channel_tags_add(*, customer_id: int, tags: list[Tag], actor: Staff
     wrong = [tag.code for tag in tags if tag.kind != TagKind.CHANNEL]
     if wrong:
         raise ApplicationError("Only channel tags come from a channel.", extra={"tags": wrong})
-    customers = Customer.objects.filter(pk=customer_id)
+    customers = customers_by_ids_for_system(customer_ids=[customer_id])
     return sum(
         _tag(customers=customers, tag=tag, actor=actor, source=TagKind.CHANNEL, reason=reason).tagged
         for tag in sorted(tags, key=lambda tag: tag.code)
