@@ -1,0 +1,151 @@
+"""Tags."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from customers.models.customer import Customer
+from scrm.org.models import Staff
+from scrm.org.scoping import ScopedQuerySet
+
+
+class TagKind(models.TextChoices):
+    MANUAL = "manual", _("Manual")
+    RULE = "rule", _("Rule")
+    CHANNEL = "channel", _("Channel")
+    MODEL = "model", _("Model")
+
+
+class TagGroup(models.Model):
+    """A family of tags, e.g. 资产等级. In an exclusive group a customer holds at most one tag."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    description = models.TextField(_("description"), blank=True)
+    exclusive = models.BooleanField(_("mutually exclusive"), default=False)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tag group")
+        verbose_name_plural = _("tag groups")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    group = models.ForeignKey(TagGroup, on_delete=models.PROTECT, related_name="tags", verbose_name=_("group"))
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    kind = models.CharField(_("kind"), max_length=16, choices=TagKind.choices, default=TagKind.MANUAL)
+    color = models.CharField(_("colour"), max_length=7, default="#1f6feb")
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["group__sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CustomerTagQuerySet(ScopedQuerySet):
+    scope_branch_field = "customer__branch"
+    scope_owner_field = "customer__owner"
+
+
+class CustomerTag(models.Model):
+    """A tag on a customer. One row per (customer, tag); ``source`` says who put it there."""
+
+    # Both directions are served by the two composite indexes in Meta.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tag_links", db_index=False)
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="customer_links", db_index=False)
+    source = models.CharField(_("source"), max_length=16, choices=TagKind.choices)
+    created_at = models.DateTimeField(_("tagged at"), auto_now_add=True)
+    created_by = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, related_name="+", db_index=False)
+
+    objects = CustomerTagQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("customer tag")
+        verbose_name_plural = _("customer tags")
+        constraints = [models.UniqueConstraint(fields=["customer", "tag"], name="customers_customertag_unique")]
+        # (customer, tag) is covered by the constraint's index; this one serves "who has tag X".
+        indexes = [models.Index(fields=["tag", "customer"], name="customers_tag_customer_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}:{self.tag_id}"
+
+
+class TagRule(models.Model):
+    """自动打标: the rule that decides which customers carry a rule tag."""
+
+    tag = models.OneToOneField(Tag, on_delete=models.CASCADE, related_name="rule", verbose_name=_("tag"))
+    definition = models.JSONField(_("definition"))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+    last_evaluated_at = models.DateTimeField(_("last evaluated"), null=True)
+    last_match_count = models.PositiveIntegerField(_("customers matched"), null=True)
+
+    class Meta:
+        verbose_name = _("tag rule")
+        verbose_name_plural = _("tag rules")
+
+    def __str__(self) -> str:
+        return f"rule for {self.tag}"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class TagRuleRun(models.Model):
+    """One batch re-evaluation of all active rules, split into customer-id ranges."""
+
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    triggered_by = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, related_name="+")
+    # Every range of one run evaluates the same rules on the same day, whatever changes meanwhile.
+    evaluation_date = models.DateField()
+    rules = models.JSONField(default=list)  # [{"tag_id": …, "definition": {…}}, …]
+    rule_count = models.PositiveIntegerField(default=0)
+    ranges_total = models.PositiveIntegerField(default=0)
+    ranges_done = models.PositiveIntegerField(default=0)
+    tags_added = models.PositiveBigIntegerField(default=0)
+    tags_removed = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = _("tag rule run")
+        verbose_name_plural = _("tag rule runs")
+
+    def __str__(self) -> str:
+        return f"rule run #{self.pk} ({self.status})"
+
+
+class TagRuleRunRange(models.Model):
+    """A slice of a run; the unique key makes a retried slice count once."""
+
+    run = models.ForeignKey(TagRuleRun, on_delete=models.CASCADE, related_name="ranges")
+    start_id = models.BigIntegerField()
+    end_id = models.BigIntegerField()
+    done_at = models.DateTimeField(null=True)
+    tags_added = models.PositiveBigIntegerField(default=0)
+    tags_removed = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "start_id"], name="customers_rulerange_unique")]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} ids {self.start_id}-{self.end_id}"
