@@ -6,3 +6,9 @@ class CustomersConfig(AppConfig):
 
     name = "customers"
     verbose_name = "Customers"
+
+    def ready(self) -> None:
+        from customers.audit import CustomerAuditAction
+        from scrm.audit.actions import audit_actions_register
+
+        audit_actions_register(CustomerAuditAction)

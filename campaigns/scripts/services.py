@@ -7,15 +7,15 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest
 
+from campaigns.audit import ContentAuditAction
 from campaigns.models import Script, ScriptCategory, ScriptKind
-from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
 from scrm.core.exceptions import ApplicationError
 from scrm.org.models import Staff
 
 # What a chat accepts in one text message; longer scripts could never be sent.
 SCRIPT_CONTENT_MAX_LENGTH = 2000
-SCRIPT_CHANGED = AuditAction.SCRIPT_CHANGED
+SCRIPT_CHANGED = ContentAuditAction.SCRIPT_CHANGED
 
 _EDITABLE_FIELDS = ("category", "title", "kind", "content", "link_url", "is_active", "sort_order")
 

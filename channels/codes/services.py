@@ -35,10 +35,10 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
+from channels.audit import ChannelAuditAction
 from channels.models import AssignmentStrategy, ChannelCode, OutboundCall, OutboxStatus
 from channels.outbox.services import outbox_execute, outbox_send_after_commit, outbox_send_now, outbox_submit
 from customers.models import Customer, Tag, TagKind
-from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
 from scrm.core.exceptions import ApplicationError
 from scrm.org.models import Branch, Role, Staff, StaffStatus
@@ -275,7 +275,7 @@ def _outcome_error(call: OutboundCall, *, refused: str) -> ApplicationError:
 def _code_audit(*, actor: Staff, code: ChannelCode, event: str, data: dict[str, Any] | None = None) -> None:
     audit_record(
         actor=actor.user,
-        action=AuditAction.CHANNEL_CODE,
+        action=ChannelAuditAction.CHANNEL_CODE,
         target=code,
         data={"event": event, "name": code.name, "state": code.state, **(data or {})},
     )

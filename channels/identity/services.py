@@ -27,13 +27,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from channels.audit import ChannelAuditAction
 from channels.identity.selectors import customer_ids_linked_by_unionid
 from channels.models import ContactTag, ExternalContact, FollowRelation, MatchMethod
 from customers.models import Customer, TagKind, TimelineKind
 from customers.selectors import customer_key_by_number_and_phone, customer_keys_by_phone
 from customers.tagging.services import customer_channel_tags_add
 from customers.timeline.services import timeline_record
-from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record, client_ip
 from scrm.core.exceptions import ApplicationError
 from scrm.core.redis import redis_client
@@ -106,7 +106,7 @@ def _link(
         audit_record(
             actor=actor.user if actor is not None else None,
             actor_username="" if actor is not None else "system",
-            action=AuditAction.IDENTITY_LINK,
+            action=ChannelAuditAction.IDENTITY_LINK,
             target=locked,
             data={
                 "customer_no": customer_no,
@@ -298,7 +298,7 @@ def contact_verify_identity(
     audit_record(
         actor=None,
         actor_username="h5",
-        action=AuditAction.IDENTITY_VERIFY,
+        action=ChannelAuditAction.IDENTITY_VERIFY,
         target=contact,
         data={
             "outcome": outcome,

@@ -24,6 +24,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers.audit import CustomerAuditAction
 from customers.imports.contract import CONTRACTS, MAX_FILE_BYTES, Contract, HeaderProblems
 from customers.imports.reading import extract_open, file_format_of
 from customers.imports.selectors import import_reference
@@ -31,7 +32,6 @@ from customers.imports.staging import STAGINGS, StageCounts, Staging, UpsertCoun
 from customers.imports.validation import CHECKS, cells_tidy
 from customers.models import ImportJob, ImportKind, ImportMode, JobStatus
 from customers.tagging.services import tag_rule_run_start
-from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
 from scrm.core.exceptions import ApplicationError
 from scrm.org.models import Staff
@@ -294,7 +294,7 @@ def _job_finish(job: ImportJob, *, status: JobStatus, message: str) -> ImportJob
     )
     audit_record(
         actor=job.created_by.user,
-        action=AuditAction.IMPORT,
+        action=CustomerAuditAction.IMPORT,
         target=job,
         data={
             "file": job.original_name,

@@ -18,10 +18,10 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from customers.audit import CustomerAuditAction
 from customers.events import CustomersTransferred
 from customers.models import Customer, TimelineKind, TransferKind, TransferStatus
 from customers.timeline.services import timeline_insert_sql
-from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
 from scrm.core import events
 from scrm.core.exceptions import ApplicationError
@@ -152,7 +152,7 @@ def customers_transfer(
         events.publish(CustomersTransferred(batch_id=str(batch_id)))
     audit_record(
         actor=actor.user,
-        action=AuditAction.TRANSFER,
+        action=CustomerAuditAction.TRANSFER,
         target_type="customers.transferbatch",
         target_id=str(batch_id),
         data={

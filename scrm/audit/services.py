@@ -7,8 +7,9 @@ from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from scrm.audit.actions import audit_action_is_registered
 from scrm.audit.chain import GENESIS_HASH, event_hash
-from scrm.audit.models import AuditAction, AuditEvent
+from scrm.audit.models import AuditEvent
 
 # Serialises appends so each row sees its true predecessor; held to the end of the
 # caller's transaction, so the chain order is the commit order.
@@ -24,7 +25,7 @@ def client_ip(request: HttpRequest | None) -> str | None:
 def audit_record(
     *,
     actor: AbstractBaseUser | AnonymousUser | None,
-    action: AuditAction,
+    action: str,
     target: models.Model | None = None,
     target_type: str = "",
     target_id: str = "",
@@ -32,7 +33,13 @@ def audit_record(
     request: HttpRequest | None = None,
     actor_username: str = "",
 ) -> AuditEvent:
-    """Append one event to the chain. ``data`` must hold no PII (masked values at most)."""
+    """Append one event to the chain. ``data`` must hold no PII (masked values at most).
+
+    ``action`` is a registered action (``scrm.audit.actions``); any other is refused, so a
+    misspelt action never reaches the trail.
+    """
+    if not audit_action_is_registered(action):
+        raise ValueError(f"unregistered audit action {action!r}")
     if target is not None:
         target_type = target._meta.label_lower
         target_id = str(target.pk)

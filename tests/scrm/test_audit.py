@@ -1,10 +1,15 @@
 """The audit trail is append-only and tamper-evident."""
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, models, transaction
 
+from campaigns.audit import ContentAuditAction
+from channels.audit import ChannelAuditAction
+from customers.audit import CustomerAuditAction
+from scrm.audit.actions import audit_action_label, audit_actions_register, audit_actions_registered
 from scrm.audit.models import AuditAction, AuditEvent
 from scrm.audit.selectors import audit_chain_verify
 from scrm.audit.services import audit_record
@@ -88,3 +93,44 @@ def test_verify_command_reports_an_intact_log(world: World, capsys: pytest.Captu
     call_command("verify_audit_log")
 
     assert "3 rows verified" in capsys.readouterr().out
+
+
+# --- Actions are registered by the app that performs them --------------------------------
+
+
+class _ExampleAction(models.TextChoices):
+    PLANTED = "example.planted", "Planted"
+
+
+def test_an_unregistered_action_is_refused_and_nothing_is_written(world: World) -> None:
+    before = AuditEvent.objects.count()
+
+    with pytest.raises(ValueError, match=r"unregistered audit action 'example\.nothing'"):
+        audit_record(actor=world.hq_admin.user, action="example.nothing")
+
+    assert AuditEvent.objects.count() == before
+
+
+def test_an_app_registers_a_new_action_without_a_migration(world: World) -> None:
+    audit_actions_register(_ExampleAction)
+
+    event = audit_record(actor=world.hq_admin.user, action=_ExampleAction.PLANTED)
+
+    assert AuditEvent.objects.get(pk=event.pk).action == "example.planted"
+    assert audit_action_label("example.planted") == "Planted"
+    assert audit_chain_verify().ok
+
+
+def test_two_apps_cannot_declare_the_same_action() -> None:
+    class Clash(models.TextChoices):
+        LOGIN = AuditAction.LOGIN.value, "Someone else's sign-in"
+
+    with pytest.raises(ImproperlyConfigured, match="declared by both AuditAction and Clash"):
+        audit_actions_register(Clash)
+
+
+def test_every_app_s_actions_are_registered_at_start_up() -> None:
+    registered = set(audit_actions_registered())
+
+    for actions in (AuditAction, CustomerAuditAction, ChannelAuditAction, ContentAuditAction):
+        assert {str(action.value) for action in actions} <= registered

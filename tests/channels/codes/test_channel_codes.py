@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone, translation
 
+from channels.audit import ChannelAuditAction
 from channels.codes.selectors import channel_code_stats
 from channels.codes.services import (
     ChannelCodeForbiddenError,
@@ -28,7 +29,7 @@ from channels.models import (
     RelationStatus,
 )
 from customers.models import Tag, TagKind
-from scrm.audit.models import AuditAction, AuditEvent
+from scrm.audit.models import AuditEvent
 from scrm.core.exceptions import ApplicationError
 from tests.conftest import World
 
@@ -70,7 +71,7 @@ def test_a_fixed_code_creates_its_contact_way_in_wecom(wecom, world: World, chan
     assert list(code.tags.all()) == channel_tags[:1]
     call = OutboundCall.objects.get(idempotency_key=f"contact_way:add:{code.state}")
     assert call.status == "succeeded"
-    audit = AuditEvent.objects.get(action=AuditAction.CHANNEL_CODE, target_id=str(code.pk))
+    audit = AuditEvent.objects.get(action=ChannelAuditAction.CHANNEL_CODE, target_id=str(code.pk))
     assert audit.actor_id == world.hq_admin.user_id
     assert audit.data["event"] == "created"
     assert audit.data["staff"] == sorted([world.rm_bj.employee_no, world.rm_bj2.employee_no])
@@ -239,7 +240,7 @@ def test_update_changes_the_contact_way_and_is_audited(wecom, world: World) -> N
     assert code.name == "固定二"
     assert code.welcome_text == "欢迎"
     assert way(wecom, code.config_id)["user"] == [world.rm_bj2.wecom_userid]
-    audit = AuditEvent.objects.filter(action=AuditAction.CHANNEL_CODE, data__event="updated").get()
+    audit = AuditEvent.objects.filter(action=ChannelAuditAction.CHANNEL_CODE, data__event="updated").get()
     assert audit.data["old"]["staff"] == [world.rm_bj.employee_no]
     assert audit.data["new"]["staff"] == [world.rm_bj2.employee_no]
 

@@ -3,10 +3,11 @@
 import pytest
 from django.utils import timezone
 
+from channels.audit import ChannelAuditAction
 from channels.identity.services import contact_link, contact_link_manual, contact_match_automatically
 from channels.models import ContactTag, ExternalContact, FollowRelation, MatchMethod
 from customers.models import CustomerTag, Tag, TagGroup, TagKind, TimelineEvent, TimelineKind
-from scrm.audit.models import AuditAction, AuditEvent
+from scrm.audit.models import AuditEvent
 from scrm.core.exceptions import ApplicationError
 from tests.conftest import World
 from tests.factories import CustomerFactory
@@ -36,7 +37,7 @@ def test_same_unionid_as_a_linked_contact_links_to_that_customer(world: World) -
     assert new.customer == customer
     assert new.match_method == MatchMethod.UNIONID
     assert new.matched_at is not None
-    audit = AuditEvent.objects.get(action=AuditAction.IDENTITY_LINK, target_id=str(new.pk))
+    audit = AuditEvent.objects.get(action=ChannelAuditAction.IDENTITY_LINK, target_id=str(new.pk))
     assert audit.actor_username == "system"
     assert audit.data["customer_no"] == customer.customer_no
     assert audit.data["method"] == "unionid"
@@ -62,7 +63,7 @@ def test_a_remark_phone_of_exactly_one_customer_links_to_them(world: World) -> N
     new.refresh_from_db()
     assert new.customer == customer
     assert new.match_method == MatchMethod.REMARK_PHONE
-    audit = AuditEvent.objects.get(action=AuditAction.IDENTITY_LINK, target_id=str(new.pk))
+    audit = AuditEvent.objects.get(action=ChannelAuditAction.IDENTITY_LINK, target_id=str(new.pk))
     assert "13912345678" not in str(audit.data)
 
 
@@ -83,7 +84,7 @@ def test_a_phone_two_customers_share_links_nothing(world: World) -> None:
     assert contact_match_automatically(contact=new, remark_mobiles=["13600000001"]) is False
     new.refresh_from_db()
     assert new.customer is None
-    assert not AuditEvent.objects.filter(action=AuditAction.IDENTITY_LINK).exists()
+    assert not AuditEvent.objects.filter(action=ChannelAuditAction.IDENTITY_LINK).exists()
 
 
 def test_two_phones_naming_different_customers_link_nothing(world: World) -> None:
@@ -141,7 +142,7 @@ def test_a_linked_contact_is_moved_only_by_an_hq_admin_by_hand(world: World) -> 
     assert contact_link(contact=linked, customer=second, method=MatchMethod.MANUAL, actor=world.hq_admin) is True
     linked.refresh_from_db()
     assert linked.customer == second
-    audit = AuditEvent.objects.get(action=AuditAction.IDENTITY_LINK, target_id=str(linked.pk))
+    audit = AuditEvent.objects.get(action=ChannelAuditAction.IDENTITY_LINK, target_id=str(linked.pk))
     assert audit.data["previous_customer_id"] == first.pk
     assert audit.actor_id == world.hq_admin.user_id
 

@@ -6,9 +6,10 @@ import pytest
 from django.test import Client
 from django.utils import translation
 
+from channels.audit import ChannelAuditAction
 from channels.identity.services import verification_link_for
 from channels.models import ExternalContact, MatchMethod
-from scrm.audit.models import AuditAction, AuditEvent
+from scrm.audit.models import AuditEvent
 from scrm.core.redis import redis_client
 from tests.conftest import World
 from tests.factories import CustomerFactory
@@ -36,7 +37,7 @@ def forget_addresses(address: str):
 
 
 def attempts() -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(action=AuditAction.IDENTITY_VERIFY).order_by("sequence"))
+    return list(AuditEvent.objects.filter(action=ChannelAuditAction.IDENTITY_VERIFY).order_by("sequence"))
 
 
 def test_the_link_opens_a_chinese_form_without_sign_in(contact: ExternalContact, address: str) -> None:

@@ -10,6 +10,7 @@ from django.core.files import File
 from django.db.models import Count
 from django.utils import timezone, translation
 
+from customers.audit import CustomerAuditAction
 from customers.imports import tasks
 from customers.imports.services import import_job_create, import_job_run
 from customers.models import (
@@ -24,7 +25,7 @@ from customers.models import (
     TimelineEvent,
     TimelineKind,
 )
-from scrm.audit.models import AuditAction, AuditEvent
+from scrm.audit.models import AuditEvent
 from scrm.core.exceptions import ApplicationError
 from scrm.pii import PiiKind, blind_index, unseal
 from tests.conftest import World
@@ -114,7 +115,7 @@ def test_a_good_csv_creates_the_customers_with_sealed_pii_timeline_and_audit(
     ]
     assert events[0].summary == "Imported from core banking"
 
-    audit = AuditEvent.objects.get(action=AuditAction.IMPORT)
+    audit = AuditEvent.objects.get(action=CustomerAuditAction.IMPORT)
     assert (audit.actor_username, audit.target_type, audit.target_id) == (
         "hq_admin",
         "customers.importjob",
@@ -271,7 +272,7 @@ def test_all_or_nothing_writes_nothing_when_any_row_is_bad(row: Row, run_import:
     ]
     assert Customer.objects.count() == customers
     assert TimelineEvent.objects.count() == events
-    assert AuditEvent.objects.get(action=AuditAction.IMPORT).data["status"] == "failed"
+    assert AuditEvent.objects.get(action=CustomerAuditAction.IMPORT).data["status"] == "failed"
 
 
 def test_all_or_nothing_imports_a_clean_file(row: Row, run_import: ImportRunner, tmp_path: Path) -> None:
@@ -554,7 +555,7 @@ def test_a_finished_job_is_not_run_again(row: Row, run_import: ImportRunner, tmp
     job.refresh_from_db()
     assert (job.status, job.created_count) == (JobStatus.SUCCEEDED, 1)
     assert TimelineEvent.objects.count() == events
-    assert AuditEvent.objects.filter(action=AuditAction.IMPORT).count() == 1
+    assert AuditEvent.objects.filter(action=CustomerAuditAction.IMPORT).count() == 1
 
 
 def test_a_job_left_running_by_a_dead_worker_restarts_from_scratch(world: World, row: Row, tmp_path: Path) -> None:

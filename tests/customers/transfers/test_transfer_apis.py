@@ -2,9 +2,10 @@
 
 import pytest
 
+from customers.audit import CustomerAuditAction
 from customers.models import Customer, CustomerTransfer, TimelineKind
 from customers.timeline.services import timeline_record
-from scrm.audit.models import AuditAction, AuditEvent
+from scrm.audit.models import AuditEvent
 from scrm.org.services import staff_mark_departed
 from tests.conftest import World
 
@@ -149,7 +150,7 @@ def test_a_search_outside_the_scope_moves_nobody(world: World, client_for, filte
     assert response.status_code == 200
     assert (response.json()["transferred"], response.json()["skipped"]) == (0, 0)
     assert not CustomerTransfer.objects.exists()
-    assert AuditEvent.objects.get(action=AuditAction.TRANSFER).data["requested"] == 0
+    assert AuditEvent.objects.get(action=CustomerAuditAction.TRANSFER).data["requested"] == 0
 
 
 @pytest.mark.parametrize(
@@ -178,7 +179,7 @@ def test_a_bad_selection_answers_400_and_moves_nobody(world: World, client_for, 
     assert response.json() == {"message": "Validation error", "extra": {"fields": errors}}
     assert owner_ids(world.customers_rm_bj) == [world.rm_bj.pk] * 3
     assert not CustomerTransfer.objects.exists()
-    assert not AuditEvent.objects.filter(action=AuditAction.TRANSFER).exists()
+    assert not AuditEvent.objects.filter(action=CustomerAuditAction.TRANSFER).exists()
 
 
 def test_an_unknown_tag_in_the_filters_answers_400_and_moves_nobody(world: World, client_for) -> None:

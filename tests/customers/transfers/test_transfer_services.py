@@ -3,9 +3,10 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from customers.audit import CustomerAuditAction
 from customers.models import Customer, CustomerTransfer, TimelineEvent, TransferKind
 from customers.transfers.services import customers_transfer
-from scrm.audit.models import AuditAction, AuditEvent
+from scrm.audit.models import AuditEvent
 from scrm.core.exceptions import ApplicationError
 from scrm.org.models import Role, StaffStatus
 from scrm.org.services import staff_mark_departed
@@ -38,7 +39,7 @@ def test_reassignment_moves_customers_and_records_each_move(world: World) -> Non
         (world.rm_bj.pk, world.rm_bj2.pk, world.branch_manager_bj.pk)
     }
     assert TimelineEvent.objects.filter(kind="transferred", customer__in=moving).count() == 2
-    audit = AuditEvent.objects.get(action=AuditAction.TRANSFER)
+    audit = AuditEvent.objects.get(action=CustomerAuditAction.TRANSFER)
     assert audit.target_id == str(result.batch_id)
     assert audit.data == {
         "kind": "reassign",
@@ -104,7 +105,7 @@ def test_rms_and_compliance_do_not_transfer(world: World, role: str) -> None:
             actor=world.staff_for(role),
         )
 
-    assert not AuditEvent.objects.filter(action=AuditAction.TRANSFER).exists()
+    assert not AuditEvent.objects.filter(action=CustomerAuditAction.TRANSFER).exists()
 
 
 def test_a_reason_and_an_active_receiving_rm_are_required(world: World) -> None:
