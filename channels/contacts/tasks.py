@@ -13,7 +13,7 @@ MEMBERS_PER_CALL = 100
 
 
 @shared_task(name="channels.reconcile_all")
-def reconcile_all() -> int:
+def reconcile_all_task() -> int:
     """Fan the members out in batches, then the groups; returns the number of tasks queued."""
     userids = list(
         Staff.objects.filter(status=StaffStatus.ACTIVE, wecom_userid__isnull=False)
@@ -22,18 +22,18 @@ def reconcile_all() -> int:
     )
     batches = [userids[i : i + MEMBERS_PER_CALL] for i in range(0, len(userids), MEMBERS_PER_CALL)]
     for batch in batches:
-        reconcile_contacts.delay(batch)
-    reconcile_groups.delay()
+        reconcile_contacts_task.delay(batch)
+    reconcile_groups_task.delay()
     return len(batches) + 1
 
 
 @shared_task(name="channels.reconcile_contacts", autoretry_for=(Exception,), retry_backoff=30, max_retries=5)
-def reconcile_contacts(userids: list[str]) -> dict[str, int]:
+def reconcile_contacts_task(userids: list[str]) -> dict[str, int]:
     return contacts_reconcile_members(userids)
 
 
 @shared_task(name="channels.reconcile_groups", autoretry_for=(Exception,), retry_backoff=30, max_retries=5)
-def reconcile_groups() -> dict[str, int]:
+def reconcile_groups_task() -> dict[str, int]:
     return groups_reconcile()
 
 

@@ -82,7 +82,7 @@ def import_job_create(
     if enqueue:
         from customers.imports import tasks  # the tasks module imports this one
 
-        transaction.on_commit(partial(tasks.import_run.delay, job.pk))
+        transaction.on_commit(partial(tasks.import_run_task.delay, job.pk))
     return job
 
 

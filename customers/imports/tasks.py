@@ -19,7 +19,7 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError)
     soft_time_limit=3300,
     time_limit=3600,
 )
-def import_run(self: Task, job_id: int) -> None:
+def import_run_task(self: Task, job_id: int) -> None:
     try:
         import_job_run(job_id=job_id)
     except TRANSIENT_ERRORS as error:

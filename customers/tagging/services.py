@@ -285,7 +285,7 @@ def tag_rule_run_start(
         run.status, run.finished_at = JobStatus.SUCCEEDED, timezone.now()
     run.save(update_fields=["ranges_total", "status", "finished_at"])
     range_ids = list(run.ranges.values_list("id", flat=True))
-    transaction.on_commit(lambda: [tasks.tag_rule_range_evaluate.delay(range_id) for range_id in range_ids])
+    transaction.on_commit(lambda: [tasks.tag_rule_range_evaluate_task.delay(range_id) for range_id in range_ids])
     return run
 
 

@@ -3,8 +3,7 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from customers.tagging.services import tag_rule_range_evaluate as evaluate_range
-from customers.tagging.services import tag_rule_run_start
+from customers.tagging.services import tag_rule_range_evaluate, tag_rule_run_start
 
 
 @shared_task(
@@ -15,11 +14,11 @@ from customers.tagging.services import tag_rule_run_start
     soft_time_limit=1700,
     time_limit=1800,
 )
-def tag_rule_range_evaluate(range_id: int) -> None:
-    evaluate_range(range_id=range_id)
+def tag_rule_range_evaluate_task(range_id: int) -> None:
+    tag_rule_range_evaluate(range_id=range_id)
 
 
 @shared_task(name="customers.tag_rules_run_all", soft_time_limit=300, time_limit=360)
-def tag_rules_run_all() -> int:
+def tag_rules_run_all_task() -> int:
     """Nightly (and on demand): re-evaluate every active rule over all customers."""
     return tag_rule_run_start().pk

@@ -8,7 +8,7 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(name="audit.verify_chain", soft_time_limit=1700, time_limit=1800)
-def audit_verify_chain() -> dict[str, object]:
+def audit_verify_chain_task() -> dict[str, object]:
     """Nightly check of the chain; a break is logged as an error for the SOC to pick up."""
     result = audit_chain_verify()
     if not result.ok:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from customers.imports.tasks import import_run
+from customers.imports.tasks import import_run_task
 from customers.models import Customer
 from tests.browser.test_login_browser import sign_in
 from tests.conftest import World
@@ -30,7 +30,7 @@ pytestmark = [
 def import_worker(settings, tmp_path: Path) -> Iterator[None]:
     """Uploads land in the test's media root, and a worker sharing it takes every import the pages enqueue."""
     settings.MEDIA_ROOT = tmp_path / "media"
-    with celery_worker() as queue, task_routed(import_run, queue):
+    with celery_worker() as queue, task_routed(import_run_task, queue):
         yield
 
 

@@ -5,7 +5,7 @@ from django.conf import settings
 
 from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
-from scrm.audit.tasks import audit_verify_chain
+from scrm.audit.tasks import audit_verify_chain_task
 from scrm.celery import app
 from tests.conftest import World
 from tests.support.celery_worker import celery_worker
@@ -18,7 +18,7 @@ def test_a_worker_process_completes_a_task(world: World) -> None:
         audit_record(actor=world.hq_admin.user, action=action)
 
     with celery_worker() as queue:
-        result = audit_verify_chain.apply_async(queue=queue)
+        result = audit_verify_chain_task.apply_async(queue=queue)
 
         assert result.get(timeout=60) == {"ok": True, "checked": 3, "broken_sequence": None}
     assert result.status == "SUCCESS"

@@ -18,7 +18,7 @@ from channels.outbox import tasks as outbox_tasks
 from customers.imports.services import import_job_create, import_job_run
 from customers.models import Customer, ImportKind, ImportMode, Tag, TagGroup, TagKind
 from customers.tagging.services import customer_tags_assign, customer_tags_remove, tag_rule_run_start, tag_rule_save
-from customers.tagging.tasks import tag_rule_range_evaluate
+from customers.tagging.tasks import tag_rule_range_evaluate_task
 from scrm.celery import app
 from scrm.core.redis import redis_client
 from tests.conftest import World
@@ -40,7 +40,7 @@ def inline(monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks):
             task, "apply_async", lambda args=(), kwargs=None, **options: task.apply(args, kwargs or {}).get()
         )
 
-    for task in (contact_tasks.tags_mirror_task, outbox_tasks.outbox_send_batch_task, tag_rule_range_evaluate):
+    for task in (contact_tasks.tags_mirror_task, outbox_tasks.outbox_send_batch_task, tag_rule_range_evaluate_task):
         run_inline(task)
     return lambda: django_capture_on_commit_callbacks(execute=True)
 

@@ -542,7 +542,7 @@ def test_the_upload_enqueues_the_job_once_its_transaction_commits(
         )
 
     assert len(callbacks) == 1
-    assert (callbacks[0].func, callbacks[0].args) == (tasks.import_run.delay, (job.pk,))
+    assert (callbacks[0].func, callbacks[0].args) == (tasks.import_run_task.delay, (job.pk,))
     assert job.status == JobStatus.QUEUED
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.core.files import File
 
 from customers.imports.services import import_job_create
-from customers.imports.tasks import import_run
+from customers.imports.tasks import import_run_task
 from customers.models import Customer, ImportKind, ImportMode, JobStatus, TimelineEvent, TimelineKind
 from tests.conftest import World
 from tests.customers.imports.extracts import csv_write, customer_row
@@ -30,7 +30,7 @@ def test_a_worker_process_runs_an_import_to_completion(world: World, tmp_path: P
         )
 
     with celery_worker() as queue:
-        result = import_run.apply_async(args=[job.pk], queue=queue)
+        result = import_run_task.apply_async(args=[job.pk], queue=queue)
         result.get(timeout=120)
 
     job.refresh_from_db()
