@@ -469,6 +469,106 @@ def bench_org_subtree() -> list[Measurement]:
 # --- WeCom callbacks -------------------------------------------------------------------
 
 
+# --- Tag sync to WeCom ---------------------------------------------------------------
+
+SYNC_RELATIONS = int(os.environ.get("BENCH_SYNC_RELATIONS", "100000"))
+SYNC_USERID = "bench_rm"
+
+
+def _ensure_linked_relations(count: int) -> tuple[int, int, int]:
+    """``count`` customers linked to a contact with one live relation each; their id range and tag id."""
+    from channels.models import CorpTag, ExternalContact, FollowRelation
+    from customers.models import Customer, CustomerTag, Tag, TagGroup
+
+    ids = list(Customer.objects.order_by("id").values_list("id", flat=True)[:count])
+    first, last = ids[0], ids[-1]
+    group, _ = TagGroup.objects.get_or_create(code="bench_sync", defaults={"name": "压测同步"})
+    tag, _ = Tag.objects.get_or_create(code="bench_sync", defaults={"group": group, "name": "压测同步标签"})
+    # Corp tag ids of their own for every tag: the bench measures the product's side, not WeCom's.
+    for tag_id in Tag.objects.filter(corp_tag__isnull=True).values_list("id", flat=True):
+        CorpTag.objects.create(tag_id=tag_id, wecom_tag_id=f"etBENCH{tag_id}")
+    contacts, relations = ExternalContact._meta.db_table, FollowRelation._meta.db_table
+    with connection_cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {contacts} (external_userid, name, contact_type, avatar, gender, corp_name, unionid,
+                    customer_id, match_method, created_at, updated_at)
+                SELECT 'wmBENCH' || c.id, '', 1, '', 0, '', '', c.id, 'self_verified', now(), now()
+                FROM customers_customer c WHERE c.id BETWEEN %s AND %s
+                ON CONFLICT (external_userid) DO NOTHING""",  # noqa: S608 - table names are the models'
+            [first, last],
+        )
+        cursor.execute(
+            f"""INSERT INTO {relations} (contact_id, userid, remark, description, add_way, state, status,
+                    added_at, deleted_by, mirrored_tag_ids, updated_at)
+                SELECT x.id, %s, '', '', 0, '', 'active', now(), '', '{{}}', now()
+                FROM {contacts} x WHERE x.external_userid LIKE 'wmBENCH%%'
+                ON CONFLICT (contact_id, userid) DO UPDATE SET mirrored_tag_ids = '{{}}'""",  # noqa: S608
+            [SYNC_USERID],
+        )
+        cursor.execute(
+            f"""INSERT INTO {CustomerTag._meta.db_table} (customer_id, tag_id, source, created_at)
+                SELECT id, %s, 'manual', now() FROM customers_customer WHERE id BETWEEN %s AND %s
+                ON CONFLICT (customer_id, tag_id) DO NOTHING""",  # noqa: S608
+            [tag.pk, first, last],
+        )
+        cursor.execute(
+            "DELETE FROM channels_outboundcall WHERE operation = 'mark_tag' AND payload->>'userid' = %s", [SYNC_USERID]
+        )
+        cursor.execute("ANALYZE")
+    return first, last, tag.pk
+
+
+def bench_tag_sync() -> list[Measurement]:
+    """A rule run that adds a tag to SYNC_RELATIONS linked customers: the mirror onto their WeCom relations.
+
+    Measured: comparing every relation with the customer's tags, creating the mark_tag
+    outbox rows and the batch messages (counted here, not published). Sending is then
+    paced by WeCom's own budget (10,000 calls a minute per API by default) on the
+    dispatch queue, which the realtime queue never waits behind.
+    """
+    from channels.contacts.tags import relation_tags_mirror
+    from channels.outbox import services as outbox
+
+    first, last, _tag_id = _ensure_linked_relations(SYNC_RELATIONS)
+    batches: list[int] = []
+    original = outbox._enqueue_batches
+    outbox._enqueue_batches = lambda chunks, *, operation: batches.extend(len(chunk) for chunk in chunks)  # type: ignore[assignment]
+    try:
+        started = time.perf_counter()
+        result = relation_tags_mirror(first_customer_id=first, last_customer_id=last)
+        first_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        again = relation_tags_mirror(first_customer_id=first, last_customer_id=last)
+        second_seconds = time.perf_counter() - started
+    finally:
+        outbox._enqueue_batches = original  # type: ignore[assignment]
+    wecom_minutes = result.calls / 10_000
+    return [
+        Measurement(
+            name="tag sync to WeCom, relations/s",
+            value=round(result.relations / first_seconds),
+            unit="/s",
+            target=f"{SYNC_RELATIONS:,} relations mirrored; sends paced by WeCom on dispatch",
+            met=None,
+            detail={
+                "relations": result.relations,
+                "mark_tag_calls": result.calls,
+                "send_batches": len(batches),
+                "seconds": round(first_seconds, 2),
+                "wecom_send_floor_minutes": round(wecom_minutes, 1),
+            },
+        ),
+        Measurement(
+            name="tag sync, nothing changed",
+            value=round(second_seconds, 2),
+            unit="s",
+            target="sends nothing",
+            met=again.calls == 0,
+            detail={"mark_tag_calls": again.calls},
+        ),
+    ]
+
+
 def bench_callbacks() -> list[Measurement]:
     """Acknowledging WeCom callbacks over HTTP (bench/callbacks.py)."""
     from bench.callbacks import measure
@@ -482,6 +582,7 @@ SECTIONS: dict[str, Callable[[], list[Measurement]]] = {
     "tag_rules": bench_tag_rules,
     "customer_search": bench_customer_search,
     "callbacks": bench_callbacks,
+    "tag_sync": bench_tag_sync,
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from django.db.models.fields.json import KT
 from django.utils.translation import gettext_lazy as _
 
 
@@ -69,7 +70,15 @@ class OutboundCall(models.Model):
     class Meta:
         verbose_name = _("WeCom call")
         verbose_name_plural = _("WeCom calls")
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            # The tag sync asks which relations still have a mark_tag on its way.
+            models.Index(
+                KT("payload__external_userid"),
+                name="channels_unfinished_mark_tag",
+                condition=models.Q(operation="mark_tag", finished_at__isnull=True),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.operation} {self.idempotency_key} ({self.status})"
