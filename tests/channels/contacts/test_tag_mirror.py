@@ -231,3 +231,26 @@ def test_each_task_runs_on_its_queue(task: str, kwargs: dict[str, str], queue: s
     route = app.amqp.router.route({}, task, args=(), kwargs=kwargs)
 
     assert route["queue"].name == queue
+
+
+def test_a_tag_wecom_cannot_name_now_is_left_for_a_later_sync(
+    linked, golf: Tag, world: World, sandbox: SandboxControl, settings
+) -> None:
+    from channels.contacts.tags import relation_tags_mirror
+
+    customer, _external_userid = linked
+    customer_tags_assign(customers=Customer.objects.filter(pk=customer.pk), tag=golf, actor=world.hq_admin)
+    settings.WECOM_API_BASE_URL = "http://127.0.0.1:9/cgi-bin/"  # nothing listens: WeCom is unreachable
+    settings.WECOM_RETRY_BACKOFF_SECONDS = 0.01
+    for key in redis_client().scan_iter("wecom:*"):
+        redis_client().delete(key)
+
+    unreachable = relation_tags_mirror(first_customer_id=customer.pk, last_customer_id=customer.pk)
+
+    assert (unreachable.relations, unreachable.calls) == (0, 0)
+    assert not CorpTag.objects.filter(tag=golf).exists()
+
+    settings.WECOM_API_BASE_URL = sandbox.api_base_url
+    later = relation_tags_mirror(first_customer_id=customer.pk, last_customer_id=customer.pk)
+
+    assert (later.relations, later.calls) == (1, 1)
