@@ -13,7 +13,6 @@ from collections import defaultdict
 from uuid import UUID
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from channels.models import (
@@ -27,6 +26,7 @@ from channels.outbox.services import outbox_send_now
 from channels.wecom.events import ExternalContactEvent
 from channels.wecom.gateway import wecom
 from customers.models import CustomerTransfer, TransferKind, TransferStatus
+from customers.transfers.services import customer_transfers_wecom_status_set
 from scrm.org.models import StaffStatus
 
 logger = logging.getLogger(__name__)
@@ -73,8 +73,13 @@ def transfers_start(batch_id: UUID) -> int:
                 move.save()
                 if move.status == ContactTransferStatus.PENDING:
                     groups[(move.handover_userid, move.takeover_userid, resigned)].append(move)
-        CustomerTransfer.objects.filter(wecom_moves__isnull=False, batch_id=batch_id).update(
-            status=TransferStatus.WECOM_PENDING
+        customer_transfers_wecom_status_set(
+            transfer_ids=list(
+                ContactTransfer.objects.filter(customer_transfer__batch_id=batch_id)
+                .values_list("customer_transfer_id", flat=True)
+                .distinct()
+            ),
+            status=TransferStatus.WECOM_PENDING,
         )
     requested = 0
     for (handover, takeover, resigned), moves in groups.items():
@@ -118,10 +123,19 @@ def _settle_customer_transfers(*, batch_id: UUID | None = None, transfer_ids: li
         transfers = transfers.filter(batch_id=batch_id)
     if transfer_ids is not None:
         transfers = transfers.filter(pk__in=transfer_ids)
-    transfers.filter(wecom_moves__status=ContactTransferStatus.FAILED).update(status=TransferStatus.WECOM_FAILED)
-    transfers.exclude(
-        Q(wecom_moves__status=ContactTransferStatus.PENDING) | Q(wecom_moves__status=ContactTransferStatus.FAILED)
-    ).update(status=TransferStatus.DONE)
+    pending = set(transfers.values_list("id", flat=True))
+    if not pending:
+        return
+    moves = ContactTransfer.objects.filter(customer_transfer_id__in=pending)
+    failed = set(moves.filter(status=ContactTransferStatus.FAILED).values_list("customer_transfer_id", flat=True))
+    open_ = set(moves.filter(status=ContactTransferStatus.PENDING).values_list("customer_transfer_id", flat=True))
+    settle = customer_transfers_wecom_status_set
+    settle(transfer_ids=sorted(failed), status=TransferStatus.WECOM_FAILED, only_from=TransferStatus.WECOM_PENDING)
+    settle(
+        transfer_ids=sorted(pending - failed - open_),
+        status=TransferStatus.DONE,
+        only_from=TransferStatus.WECOM_PENDING,
+    )
 
 
 def _finish_moves(moves: list[ContactTransfer], *, wecom_status: int) -> None:

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from customers.audit import CustomerAuditAction
 from customers.events import CustomersTransferred
-from customers.models import Customer, TimelineKind, TransferKind, TransferStatus
+from customers.models import Customer, CustomerTransfer, TimelineKind, TransferKind, TransferStatus
 from customers.timeline.services import timeline_insert_sql
 from scrm.audit.services import audit_record
 from scrm.core import events
@@ -164,3 +164,17 @@ def customers_transfer(
         },
     )
     return TransferResult(batch_id=batch_id, transferred=transferred, skipped=requested - transferred)
+
+
+def customer_transfers_wecom_status_set(
+    *, transfer_ids: list[int], status: TransferStatus, only_from: TransferStatus | None = None
+) -> int:
+    """Record what WeCom made of the transfers' relations (the channels app follows them there).
+
+    ``only_from`` changes only transfers still in that status, so a late or repeated
+    report never moves a settled transfer back. Returns how many changed.
+    """
+    transfers = CustomerTransfer.objects.filter(pk__in=transfer_ids)
+    if only_from is not None:
+        transfers = transfers.filter(status=only_from)
+    return transfers.exclude(status=status).update(status=status)
