@@ -13,7 +13,9 @@ from django.conf import settings
 
 from channels.codes.services import channel_code_create
 from channels.models import AssignmentStrategy, ChannelCode
-from customers.models import Customer, Tag, TagGroup, TagKind
+from customers.models import Customer, TagKind
+from customers.tagging.selectors import tag_groups_list, tags_list
+from customers.tagging.services import tag_create, tag_group_create
 from scrm.core.exceptions import ApplicationError
 from scrm.org.demo import DEMO_RM_USERNAME
 from scrm.org.models import Branch, Role, Staff, StaffStatus
@@ -107,11 +109,12 @@ def demo_channel_codes_create() -> list[ChannelCode]:
         return existing
     rm = Staff.objects.select_related("branch").get(user__username=DEMO_RM_USERNAME)
     hq_admin = Staff.objects.filter(role=Role.HQ_ADMIN).order_by("id").first() or rm
-    group, _ = TagGroup.objects.get_or_create(code="channel_source", defaults={"name": "渠道来源", "sort_order": 90})
+    group = tag_groups_list().filter(code="channel_source").first() or tag_group_create(
+        code="channel_source", name="渠道来源", sort_order=90
+    )
     tags = {
-        code: Tag.objects.get_or_create(
-            code=code, defaults={"group": group, "name": name, "color": color, "kind": TagKind.CHANNEL}
-        )[0]
+        code: tags_list().filter(code=code).first()
+        or tag_create(group=group, code=code, name=name, color=color, kind=TagKind.CHANNEL)
         for code, name, color in CHANNEL_TAGS
     }
     poster = channel_code_create(

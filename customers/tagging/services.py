@@ -47,10 +47,14 @@ DEFAULT_RANGE_SIZE = 250_000
 
 
 @transaction.atomic
-def tag_group_create(*, code: str, name: str, description: str = "", exclusive: bool = False) -> TagGroup:
+def tag_group_create(
+    *, code: str, name: str, description: str = "", exclusive: bool = False, sort_order: int = 0
+) -> TagGroup:
     if TagGroup.objects.filter(code=code).exists():
         raise ApplicationError(f"A tag group with code {code!r} already exists.", extra={"field": "code"})
-    return TagGroup.objects.create(code=code, name=name, description=description, exclusive=exclusive)
+    return TagGroup.objects.create(
+        code=code, name=name, description=description, exclusive=exclusive, sort_order=sort_order
+    )
 
 
 @transaction.atomic
