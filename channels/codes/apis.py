@@ -76,7 +76,7 @@ class ChannelCodeInputSerializer(serializers.Serializer):
     branch = serializers.SlugRelatedField(slug_field="code", queryset=Branch.objects.all(), required=False)
     strategy = serializers.ChoiceField(choices=AssignmentStrategy.choices)
     staff = serializers.SlugRelatedField(
-        slug_field="employee_no", queryset=Staff.objects.all(), many=True, required=False, default=list
+        slug_field="employee_no", queryset=Staff.objects.all(), many=True, required=False
     )
     tags = serializers.SlugRelatedField(slug_field="code", queryset=Tag.objects.all(), many=True, required=False)
     welcome_text = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)

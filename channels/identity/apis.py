@@ -23,7 +23,9 @@ ContactLinkers = role_required(Role.HQ_ADMIN, Role.BRANCH_MANAGER)
 
 class RateRowOutputSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    # The serializer metaclass takes declared fields off the class, so this does not replace Field.label;
+    # the stubs cannot express that.
+    label = serializers.CharField()  # type: ignore[assignment]
     total = serializers.IntegerField()
     authenticated = serializers.IntegerField()
     rate = serializers.FloatField()

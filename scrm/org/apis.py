@@ -1,5 +1,8 @@
 """Organisation API: branches and staff in the viewer's scope; role changes for HQ admins."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -32,10 +35,8 @@ class BranchViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Branch]:
         return branch_list_visible(user=self.request.user)
 
-    def get_serializer_context(self) -> dict:
-        context = super().get_serializer_context()
-        context["codes_by_path"] = dict(Branch.objects.values_list("path", "code"))
-        return context
+    def get_serializer_context(self) -> Mapping[str, Any]:
+        return {**super().get_serializer_context(), "codes_by_path": dict(Branch.objects.values_list("path", "code"))}
 
 
 class StaffOutputSerializer(serializers.ModelSerializer):
