@@ -40,7 +40,9 @@ class ContactLinkView(RoleRequiredMixin, View):
     allowed_roles = LINKERS
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        contact = ExternalContact.objects.visible_to(request.user).filter(pk=request.POST.get("contact")).first()
+        contact_id = request.POST.get("contact", "")
+        contacts = ExternalContact.objects.visible_to(request.user)
+        contact = contacts.filter(pk=int(contact_id)).first() if contact_id.isdecimal() else None
         customer_no = request.POST.get("customer_no", "").strip()
         if contact is None or not customer_no:
             messages.error(request, _("Choose a contact and enter a customer number."))
