@@ -143,6 +143,8 @@ def demo_customer_for_verification() -> DemoCustomer | None:
     if rm is None:
         return None
     customer = Customer.objects.visible_to(rm.user).filter(owner=rm, phone_cipher__isnull=False).order_by("id").first()
-    if customer is None:
+    if customer is None or customer.phone_cipher is None:
         return None
-    return DemoCustomer(customer_no=customer.customer_no, phone=unseal(customer.phone_cipher, kind=PiiKind.PHONE))
+    return DemoCustomer(
+        customer_no=customer.customer_no, phone=unseal(bytes(customer.phone_cipher), kind=PiiKind.PHONE)
+    )

@@ -59,7 +59,7 @@ class CustomerViewSet(viewsets.ReadOnlyModelViewSet):
         return customer_profile_list(user=self.request.user)
 
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset())) or []
         profiles = [customer_profile(customer=customer, viewer=request.user) for customer in page]
         return self.get_paginated_response(self.get_serializer(profiles, many=True).data)
 
@@ -120,7 +120,9 @@ class CustomerTagOutputSerializer(serializers.Serializer):
     name = serializers.CharField()
     color = serializers.CharField()
     group = serializers.CharField()
-    source = serializers.CharField()
+    # The serializer metaclass takes declared fields off the class, so this does not replace Field.source;
+    # the stubs cannot express that.
+    source = serializers.CharField()  # type: ignore[assignment]
 
 
 class ProductHoldingOutputSerializer(serializers.Serializer):

@@ -15,10 +15,10 @@ from rest_framework.response import Response
 
 from campaigns.models import Script, ScriptCategory, ScriptKind
 from campaigns.scripts import selectors, services
+from scrm.org.api_base import StaffApiView
 from scrm.org.permissions import IsActiveStaff
 from scrm.org.roles import Role
 from scrm.org.scoping import data_scope_for
-from scrm.org.selectors import staff_for_user
 
 _KIND_HELP = "`text`: sent as a text message; `link`: sent as a link card (title, content as description, link_url)."
 
@@ -76,7 +76,7 @@ class ScriptInputSerializer(serializers.Serializer):
 
 
 class ScriptCategoryViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+    StaffApiView, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):
     """Shelves of the script library. Only an empty category can be deleted."""
 
@@ -90,14 +90,14 @@ class ScriptCategoryViewSet(
     def create(self, request: Request) -> Response:
         data = ScriptCategoryInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        category = services.script_category_create(actor=staff_for_user(user=request.user), **data.validated_data)
+        category = services.script_category_create(actor=self.staff, **data.validated_data)
         return Response(ScriptCategoryOutputSerializer(category).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance: ScriptCategory) -> None:
-        services.script_category_delete(category=instance, actor=staff_for_user(user=self.request.user))
+        services.script_category_delete(category=instance, actor=self.staff)
 
 
-class ScriptViewSet(viewsets.GenericViewSet):
+class ScriptViewSet(StaffApiView, viewsets.GenericViewSet):
     """话术. Lists show active scripts; HQ admins may add ``include_inactive=true``."""
 
     permission_classes = [ReadForStaffWriteForHq]
@@ -135,7 +135,7 @@ class ScriptViewSet(viewsets.GenericViewSet):
     def create(self, request: Request) -> Response:
         data = ScriptInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        script = services.script_create(actor=staff_for_user(user=request.user), request=request, **data.validated_data)
+        script = services.script_create(actor=self.staff, request=request, **data.validated_data)
         return Response(ScriptOutputSerializer(script).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ScriptInputSerializer, responses={200: ScriptOutputSerializer})
@@ -151,11 +151,11 @@ class ScriptViewSet(viewsets.GenericViewSet):
         data = ScriptInputSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
         script = services.script_update(
-            script=script, actor=staff_for_user(user=request.user), changes=dict(data.validated_data), request=request
+            script=script, actor=self.staff, changes=dict(data.validated_data), request=request
         )
         return Response(ScriptOutputSerializer(script).data)
 
     def destroy(self, request: Request, pk: str) -> Response:
         script = get_object_or_404(self.get_queryset(), pk=pk)
-        services.script_delete(script=script, actor=staff_for_user(user=request.user), request=request)
+        services.script_delete(script=script, actor=self.staff, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -16,7 +16,6 @@ from campaigns.models import Script, ScriptKind
 from campaigns.scripts import selectors, services
 from scrm.core.exceptions import ApplicationError
 from scrm.org.roles import Role
-from scrm.org.selectors import staff_for_user
 from scrm.org.views import RoleRequiredMixin
 
 HQ_ONLY = frozenset({Role.HQ_ADMIN})
@@ -76,12 +75,11 @@ class ScriptEditPage(RoleRequiredMixin, View):
         script = self._script(pk)
         form = ScriptForm(request.POST)
         if form.is_valid():
-            actor = staff_for_user(user=request.user)
             try:
                 if script is None:
-                    services.script_create(actor=actor, request=request, **form.cleaned_data)
+                    services.script_create(actor=self.staff, request=request, **form.cleaned_data)
                 else:
-                    services.script_update(script=script, actor=actor, changes=form.cleaned_data, request=request)
+                    services.script_update(script=script, actor=self.staff, changes=form.cleaned_data, request=request)
             except ApplicationError as error:
                 form.add_error(
                     error.extra.get("field") if error.extra.get("field") in form.fields else None, error.message
@@ -97,7 +95,7 @@ class ScriptDeleteView(RoleRequiredMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         script = get_object_or_404(selectors.scripts_list(active_only=False), pk=pk)
-        services.script_delete(script=script, actor=staff_for_user(user=request.user), request=request)
+        services.script_delete(script=script, actor=self.staff, request=request)
         messages.success(request, _("Script deleted."))
         return redirect("script-library")
 
@@ -107,7 +105,7 @@ class ScriptCategoryCreateView(RoleRequiredMixin, View):
 
     def post(self, request: HttpRequest) -> HttpResponse:
         try:
-            services.script_category_create(name=request.POST.get("name", ""), actor=staff_for_user(user=request.user))
+            services.script_category_create(name=request.POST.get("name", ""), actor=self.staff)
         except ApplicationError as error:
             messages.error(request, error.message)
         else:
@@ -121,7 +119,7 @@ class ScriptCategoryDeleteView(RoleRequiredMixin, View):
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         category = get_object_or_404(selectors.script_categories_list(), pk=pk)
         try:
-            services.script_category_delete(category=category, actor=staff_for_user(user=request.user))
+            services.script_category_delete(category=category, actor=self.staff)
         except ApplicationError as error:
             messages.error(request, error.message)
         else:

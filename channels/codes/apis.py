@@ -18,9 +18,9 @@ from rest_framework.response import Response
 from channels.codes import selectors, services
 from channels.models import AssignmentStrategy, ChannelCode
 from customers.models import Tag
+from scrm.org.api_base import StaffApiView
 from scrm.org.models import Branch, Role, Staff
 from scrm.org.permissions import IsActiveStaff, role_required
-from scrm.org.selectors import staff_for_user
 
 CodeManagers = role_required(Role.HQ_ADMIN, Role.BRANCH_MANAGER)
 
@@ -76,7 +76,7 @@ class ChannelCodeInputSerializer(serializers.Serializer):
     branch = serializers.SlugRelatedField(slug_field="code", queryset=Branch.objects.all(), required=False)
     strategy = serializers.ChoiceField(choices=AssignmentStrategy.choices)
     staff = serializers.SlugRelatedField(
-        slug_field="employee_no", queryset=Staff.objects.all(), many=True, required=False, default=list
+        slug_field="employee_no", queryset=Staff.objects.all(), many=True, required=False
     )
     tags = serializers.SlugRelatedField(slug_field="code", queryset=Tag.objects.all(), many=True, required=False)
     welcome_text = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
@@ -106,6 +106,7 @@ class ChannelCodeStatsQuerySerializer(serializers.Serializer):
 
 
 class ChannelCodeViewSet(
+    StaffApiView,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
@@ -119,11 +120,6 @@ class ChannelCodeViewSet(
 
     def get_queryset(self) -> QuerySet[ChannelCode]:
         return selectors.channel_code_list(user=self.request.user).prefetch_related("staff", "tags")
-
-    def _actor(self) -> Staff:
-        actor = staff_for_user(user=self.request.user)
-        assert actor is not None  # the permission admitted active staff only
-        return actor
 
     def _arguments(self, data: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -148,7 +144,7 @@ class ChannelCodeViewSet(
         if "branch" not in serializer.validated_data:
             raise serializers.ValidationError({"branch": ["This field is required."]})
         code = services.channel_code_create(
-            actor=self._actor(),
+            actor=self.staff,
             branch=serializer.validated_data["branch"],
             **self._arguments(serializer.validated_data),
         )
@@ -159,7 +155,7 @@ class ChannelCodeViewSet(
         code = self.get_object()
         serializer = ChannelCodeInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.channel_code_update(actor=self._actor(), code=code, **self._arguments(serializer.validated_data))
+        services.channel_code_update(actor=self.staff, code=code, **self._arguments(serializer.validated_data))
         return self._answer(code)
 
     @extend_schema(parameters=[ChannelCodeStatsQuerySerializer], responses={200: ChannelCodeStatsOutputSerializer})
@@ -174,12 +170,12 @@ class ChannelCodeViewSet(
     @extend_schema(request=None, responses={200: ChannelCodeOutputSerializer})
     @action(detail=True, methods=["post"])
     def deactivate(self, request: Request, pk: str | None = None) -> Response:
-        code = services.channel_code_deactivate(actor=self._actor(), code=self.get_object())
+        code = services.channel_code_deactivate(actor=self.staff, code=self.get_object())
         return self._answer(code)
 
     @extend_schema(request=None, responses={200: ChannelCodeOutputSerializer})
     @action(detail=True, methods=["post"])
     def activate(self, request: Request, pk: str | None = None) -> Response:
         """Finish a creation WeCom had not confirmed (a pending code)."""
-        code = services.channel_code_activate_pending(actor=self._actor(), code=self.get_object())
+        code = services.channel_code_activate_pending(actor=self.staff, code=self.get_object())
         return self._answer(code)

@@ -17,7 +17,6 @@ from channels.codes.forms import ChannelCodeForm
 from channels.models import ChannelCode
 from scrm.core.exceptions import ApplicationError
 from scrm.org.roles import Role
-from scrm.org.selectors import staff_for_user
 from scrm.org.views import RoleRequiredMixin
 
 
@@ -50,13 +49,12 @@ def _service_arguments(form: ChannelCodeForm) -> dict[str, Any]:
 
 class ChannelCodeListPage(RoleRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        staff = staff_for_user(user=request.user)
         return render(
             request,
             "channels/codes/list.html",
             {
                 "codes": selectors.channel_code_list(user=request.user)[:500],
-                "can_manage": staff is not None and staff.role in services.MANAGERS,
+                "can_manage": self.staff.role in services.MANAGERS,
             },
         )
 
@@ -70,11 +68,9 @@ class ChannelCodeCreatePage(RoleRequiredMixin, View):
     def post(self, request: HttpRequest) -> HttpResponse:
         form = ChannelCodeForm(request.POST, user=request.user)
         if form.is_valid():
-            actor = staff_for_user(user=request.user)
-            assert actor is not None
             try:
                 code = services.channel_code_create(
-                    actor=actor, branch=form.cleaned_data["branch"], **_service_arguments(form)
+                    actor=self.staff, branch=form.cleaned_data["branch"], **_service_arguments(form)
                 )
             except ApplicationError as error:
                 _apply_error(form, error)
@@ -98,10 +94,8 @@ class ChannelCodeEditPage(RoleRequiredMixin, View):
         code = _code_for(request, pk)
         form = ChannelCodeForm(request.POST, user=request.user, instance=code)
         if form.is_valid():
-            actor = staff_for_user(user=request.user)
-            assert actor is not None
             try:
-                services.channel_code_update(actor=actor, code=code, **_service_arguments(form))
+                services.channel_code_update(actor=self.staff, code=code, **_service_arguments(form))
             except ApplicationError as error:
                 _apply_error(form, error)
             else:
@@ -117,7 +111,6 @@ class ChannelCodeDetailPage(RoleRequiredMixin, View):
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         code = _code_for(request, pk)
         stats = selectors.channel_code_stats(code)
-        staff = staff_for_user(user=request.user)
         sandbox = settings.WECOM_SANDBOX_URL.rstrip("/")
         return render(
             request,
@@ -134,7 +127,7 @@ class ChannelCodeDetailPage(RoleRequiredMixin, View):
                 "valid_now": services.channel_code_is_valid(code, timezone.now()),
                 "staff": list(code.staff.select_related("branch")),
                 "tags": list(code.tags.all()),
-                "can_manage": staff is not None and staff.role in services.MANAGERS,
+                "can_manage": self.staff.role in services.MANAGERS,
                 "scan_url": f"{sandbox}/sandbox/scan/{code.config_id}" if sandbox and code.config_id else "",
             },
         )
@@ -148,14 +141,12 @@ class ChannelCodeActionView(RoleRequiredMixin, View):
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         code = _code_for(request, pk)
-        actor = staff_for_user(user=request.user)
-        assert actor is not None
         try:
             if self.action == "deactivate":
-                services.channel_code_deactivate(actor=actor, code=code)
+                services.channel_code_deactivate(actor=self.staff, code=code)
                 messages.success(request, _("Channel code %(name)s deactivated.") % {"name": code.name})
             else:
-                services.channel_code_activate_pending(actor=actor, code=code)
+                services.channel_code_activate_pending(actor=self.staff, code=code)
                 messages.success(request, _("Channel code %(name)s is active.") % {"name": code.name})
         except ApplicationError as error:
             messages.error(request, error.message)

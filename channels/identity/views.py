@@ -16,7 +16,6 @@ from channels.identity import selectors, services
 from channels.models import ExternalContact
 from scrm.core.exceptions import ApplicationError
 from scrm.org.roles import Role
-from scrm.org.selectors import staff_for_user
 from scrm.org.views import RoleRequiredMixin
 
 LINKERS = frozenset({Role.HQ_ADMIN, Role.BRANCH_MANAGER})
@@ -24,14 +23,13 @@ LINKERS = frozenset({Role.HQ_ADMIN, Role.BRANCH_MANAGER})
 
 class IdentityDashboardPage(RoleRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
-        staff = staff_for_user(user=request.user)
         return render(
             request,
             "channels/identity/dashboard.html",
             {
                 "rates": selectors.authentication_rates(user=request.user),
                 "leads": selectors.lead_list(user=request.user),
-                "can_link": staff is not None and staff.role in LINKERS,
+                "can_link": self.staff.role in LINKERS,
             },
         )
 
@@ -42,15 +40,15 @@ class ContactLinkView(RoleRequiredMixin, View):
     allowed_roles = LINKERS
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        actor = staff_for_user(user=request.user)
-        assert actor is not None
-        contact = ExternalContact.objects.visible_to(request.user).filter(pk=request.POST.get("contact")).first()
+        contact_id = request.POST.get("contact", "")
+        contacts = ExternalContact.objects.visible_to(request.user)
+        contact = contacts.filter(pk=int(contact_id)).first() if contact_id.isdecimal() else None
         customer_no = request.POST.get("customer_no", "").strip()
         if contact is None or not customer_no:
             messages.error(request, _("Choose a contact and enter a customer number."))
             return redirect("identity-dashboard")
         try:
-            services.contact_link_manual(actor=actor, contact=contact, customer_no=customer_no, request=request)
+            services.contact_link_manual(actor=self.staff, contact=contact, customer_no=customer_no, request=request)
         except ApplicationError as error:
             messages.error(request, error.message)
         else:

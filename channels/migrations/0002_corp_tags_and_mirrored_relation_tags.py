@@ -3,9 +3,11 @@
 import django.contrib.postgres.fields
 import django.db.models.deletion
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 
 
-def copy_wecom_tag_ids(apps, schema_editor):
+def copy_wecom_tag_ids(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     """The WeCom ids kept on customers' tags until now move to channels, which owns them."""
     Tag = apps.get_model("customers", "Tag")
     CorpTag = apps.get_model("channels", "CorpTag")
@@ -15,7 +17,7 @@ def copy_wecom_tag_ids(apps, schema_editor):
     )
 
 
-def copy_back(apps, schema_editor):
+def copy_back(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     Tag = apps.get_model("customers", "Tag")
     CorpTag = apps.get_model("channels", "CorpTag")
     for tag_id, wecom_tag_id in CorpTag.objects.values_list("tag_id", "wecom_tag_id"):

@@ -15,10 +15,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from customers.imports.responses import error_report_response
-from customers.imports.selectors import IMPORT_ROLES, import_actor, import_job_list_visible, import_job_progress
+from customers.imports.selectors import IMPORT_ROLES, import_job_list_visible, import_job_progress
 from customers.imports.services import import_job_create
 from customers.models import ImportJob, ImportKind, ImportMode, JobStatus
 from scrm.core.serializers import ErrorOutputSerializer
+from scrm.org.api_base import StaffApiView
 from scrm.org.permissions import role_required
 
 
@@ -67,7 +68,7 @@ def _output(job: ImportJob, request: Request) -> dict:
     return ImportJobOutputSerializer(job, context={"request": request}).data
 
 
-class ImportJobCreateApi(APIView):
+class ImportJobCreateApi(StaffApiView):
     """Upload an extract. The header is checked at once; the rows are processed by a worker."""
 
     permission_classes = [role_required(*IMPORT_ROLES)]
@@ -87,7 +88,7 @@ class ImportJobCreateApi(APIView):
             kind=ImportKind(serializer.validated_data["kind"]),
             mode=ImportMode(serializer.validated_data["mode"]),
             dry_run=serializer.validated_data["dry_run"],
-            actor=import_actor(user=request.user),
+            actor=self.staff,
         )
         return Response(_output(job, request), status=status.HTTP_202_ACCEPTED)
 

@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -11,7 +10,6 @@ from customers.imports.validation import Reference, StaffRecord
 from customers.models import ImportJob, ImportKind, JobStatus
 from scrm.org.models import Branch, Role, Staff, StaffStatus
 from scrm.org.scoping import data_scope_for
-from scrm.org.selectors import staff_for_user
 
 # Who may import, and see imports: head office's data team.
 IMPORT_ROLES = frozenset({Role.HQ_ADMIN})
@@ -20,14 +18,6 @@ IMPORT_ROLES = frozenset({Role.HQ_ADMIN})
 def import_allowed(*, user: AbstractBaseUser | AnonymousUser) -> bool:
     scope = data_scope_for(user)
     return scope is not None and scope.role in IMPORT_ROLES
-
-
-def import_actor(*, user: AbstractBaseUser | AnonymousUser) -> Staff:
-    """The staff member an upload is recorded against; refused for anyone who may not import."""
-    staff = staff_for_user(user=user) if import_allowed(user=user) else None
-    if staff is None:
-        raise PermissionDenied
-    return staff
 
 
 def import_job_list_visible(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[ImportJob]:

@@ -2,10 +2,8 @@
 
 from typing import Any
 
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views import View
@@ -14,21 +12,19 @@ from django.views.generic import DetailView, FormView
 from customers.imports.contract import CONTRACTS
 from customers.imports.forms import ImportUploadForm
 from customers.imports.responses import error_report_response
-from customers.imports.selectors import import_actor, import_allowed, import_job_list_visible, import_job_progress
+from customers.imports.selectors import IMPORT_ROLES, import_job_list_visible, import_job_progress
 from customers.imports.services import import_job_create
 from customers.models import ImportJob, ImportKind, ImportMode
 from scrm.core.exceptions import ApplicationError
+from scrm.org.views import RoleRequiredMixin
 
 RECENT_JOBS = 10
 
 
-class ImportAccessMixin(LoginRequiredMixin):
+class ImportAccessMixin(RoleRequiredMixin):
     """Signed-in HQ admins only; anyone else signed in is refused with 403."""
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        if request.user.is_authenticated and not import_allowed(user=request.user):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
+    allowed_roles = IMPORT_ROLES
 
 
 class ImportUploadView(ImportAccessMixin, FormView):
@@ -50,7 +46,7 @@ class ImportUploadView(ImportAccessMixin, FormView):
                 kind=ImportKind(form.cleaned_data["kind"]),
                 mode=ImportMode(form.cleaned_data["mode"]),
                 dry_run=form.cleaned_data["dry_run"],
-                actor=import_actor(user=self.request.user),
+                actor=self.staff,
             )
         except ApplicationError as error:
             form.add_error("file", error.message)

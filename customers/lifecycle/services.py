@@ -53,7 +53,7 @@ WHERE c.id = computed.id AND c.lifecycle_stage <> computed.stage
 def lifecycle_stages_recompute(*, on: datetime.date | None = None, range_size: int = RANGE_SIZE) -> int:
     """Recompute every customer's stage; returns how many changed. Each range commits on its own."""
     on = on or timezone.localdate()
-    params = {
+    params: dict[str, datetime.date | int] = {
         "new_since": on - datetime.timedelta(days=NEW_WITHIN_DAYS),
         "dormant_aum": DORMANT_AUM_BELOW,
         "dormant_before": timezone.make_aware(

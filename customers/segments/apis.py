@@ -35,15 +35,8 @@ from customers.segments.services import (
     segment_update,
 )
 from scrm.core.serializers import ErrorOutputSerializer
-from scrm.org.models import Staff
+from scrm.org.api_base import StaffApiView
 from scrm.org.permissions import IsActiveStaff, IsHqAdmin
-from scrm.org.selectors import staff_for_user
-
-
-def acting_staff(request: Request) -> Staff:
-    staff = staff_for_user(user=request.user)
-    assert staff is not None  # IsActiveStaff has admitted the request
-    return staff
 
 
 class _DefinitionSchema(serializers.Serializer):
@@ -73,7 +66,7 @@ class SegmentOutputSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description", "definition", "created_by", "created_at", "updated_at"]
 
 
-class SegmentViewSet(viewsets.ModelViewSet):
+class SegmentViewSet(StaffApiView, viewsets.ModelViewSet):
     """Segment definitions. Reading is open to all staff; writing to HQ admins."""
 
     serializer_class = SegmentOutputSerializer
@@ -92,7 +85,7 @@ class SegmentViewSet(viewsets.ModelViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = SegmentInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        segment = segment_create(**serializer.validated_data, actor=acting_staff(request))
+        segment = segment_create(**serializer.validated_data, actor=self.staff)
         return Response(SegmentOutputSerializer(segment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=SegmentInputSerializer, responses={200: SegmentOutputSerializer, 400: ErrorOutputSerializer})
@@ -101,13 +94,11 @@ class SegmentViewSet(viewsets.ModelViewSet):
         serializer = SegmentInputSerializer(data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
         current = {"name": segment.name, "description": segment.description, "definition": segment.definition}
-        segment = segment_update(
-            segment=segment, **{**current, **serializer.validated_data}, actor=acting_staff(request)
-        )
+        segment = segment_update(segment=segment, **{**current, **serializer.validated_data}, actor=self.staff)
         return Response(SegmentOutputSerializer(segment).data)
 
     def perform_destroy(self, instance: Segment) -> None:
-        segment_delete(segment=instance, actor=acting_staff(self.request))
+        segment_delete(segment=instance, actor=self.staff)
 
 
 class SegmentCountOutputSerializer(serializers.Serializer):
@@ -173,7 +164,7 @@ class SegmentSnapshotOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class SegmentSnapshotCreateApi(APIView):
+class SegmentSnapshotCreateApi(StaffApiView):
     """Freeze the segment's current members (within the caller's scope)."""
 
     permission_classes = [IsHqAdmin]
@@ -189,7 +180,7 @@ class SegmentSnapshotCreateApi(APIView):
     )
     def post(self, request: Request, pk: int) -> Response:
         segment = get_object_or_404(segment_list(), pk=pk)
-        snapshot = segment_snapshot_create(segment=segment, actor=acting_staff(request))
+        snapshot = segment_snapshot_create(segment=segment, actor=self.staff)
         return Response(SegmentSnapshotOutputSerializer(snapshot).data, status=status.HTTP_201_CREATED)
 
 

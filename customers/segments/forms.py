@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from itertools import groupby
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +17,9 @@ from customers.models import Segment
 from customers.segments.definition import TAG_KEYS
 from customers.tagging.selectors import tags_list
 from scrm.core.exceptions import ApplicationError
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 TagChoices = list[tuple[str, list[tuple[str, str]]]]
 
@@ -30,7 +33,7 @@ def tag_choices() -> TagChoices:
     ]
 
 
-def _tag_list_field(label: str, help_text: str) -> forms.MultipleChoiceField:
+def _tag_list_field(label: StrOrPromise, help_text: StrOrPromise) -> forms.MultipleChoiceField:
     return forms.MultipleChoiceField(
         label=label,
         help_text=help_text,

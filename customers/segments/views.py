@@ -30,7 +30,7 @@ from customers.segments.selectors import (
 from customers.segments.services import segment_create, segment_update
 from scrm.core.exceptions import ApplicationError
 from scrm.org.roles import Role
-from scrm.org.selectors import data_scope, staff_for_user
+from scrm.org.selectors import data_scope
 from scrm.org.views import RoleRequiredMixin
 
 # Who defines segments; the API's write permission (IsHqAdmin) says the same.
@@ -121,7 +121,7 @@ class SegmentCreatePage(_SegmentBuilderPage):
             name=form.cleaned_data["name"],
             description=form.cleaned_data["description"],
             definition=form.definition(),
-            actor=staff_for_user(user=self.request.user),
+            actor=self.staff,
         )
 
 
@@ -136,7 +136,7 @@ class SegmentEditPage(_SegmentBuilderPage):
             name=form.cleaned_data["name"],
             description=form.cleaned_data["description"],
             definition=form.definition(),
-            actor=staff_for_user(user=self.request.user),
+            actor=self.staff,
         )
 
 

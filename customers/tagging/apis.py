@@ -20,9 +20,9 @@ from customers.search.selectors import customer_search
 from customers.selectors import customer_list_visible
 from customers.tagging import selectors, services
 from scrm.core.exceptions import ApplicationError
+from scrm.org.api_base import StaffApiView
 from scrm.org.models import Role
 from scrm.org.permissions import IsHqAdmin, role_required
-from scrm.org.selectors import staff_for_user
 from scrm.pii import PiiKind
 
 # Who may put manual tags on the customers they can see.
@@ -141,7 +141,7 @@ def _selected_customers(request: Request, data: dict[str, Any]) -> QuerySet[Cust
     return customer_list_visible(user=request.user).filter(customer_no__in=data["customer_nos"])
 
 
-class _TaggingApi(APIView):
+class _TaggingApi(StaffApiView):
     """Put a manual tag on, or take it off, customers the caller can see; others are out of reach.
 
     The customers are named by ``customer_nos`` or found by ``filters`` (the customer search).
@@ -158,7 +158,7 @@ class _TaggingApi(APIView):
         result = self.change(
             customers=_selected_customers(request, serializer.validated_data),
             tag=tag,
-            actor=staff_for_user(user=request.user),
+            actor=self.staff,
             reason=serializer.validated_data["reason"],
         )
         return Response(TaggingOutputSerializer(result).data)
@@ -181,7 +181,7 @@ class RulePreviewOutputSerializer(serializers.Serializer):
     sample = serializers.ListField(child=serializers.DictField())
 
 
-class TagRuleSaveApi(APIView):
+class TagRuleSaveApi(StaffApiView):
     """Create or replace the rule of a rule tag; an invalid rule answers 400 with the reason."""
 
     permission_classes = [IsHqAdmin]
@@ -194,7 +194,7 @@ class TagRuleSaveApi(APIView):
         tag = get_object_or_404(selectors.tags_list(), code=code)
         serializer = self.TagRuleSaveInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.tag_rule_save(tag=tag, actor=staff_for_user(user=request.user), **serializer.validated_data)
+        services.tag_rule_save(tag=tag, actor=self.staff, **serializer.validated_data)
         return Response(TagOutputSerializer(selectors.tags_list().get(pk=tag.pk)).data)
 
 
@@ -242,7 +242,7 @@ class TagRuleRunOutputSerializer(serializers.ModelSerializer):
         ]
 
 
-class TagRuleRunStartApi(APIView):
+class TagRuleRunStartApi(StaffApiView):
     """Re-evaluate every active rule over all customers now, on the bulk queue."""
 
     permission_classes = [IsHqAdmin]
@@ -250,7 +250,7 @@ class TagRuleRunStartApi(APIView):
     @extend_schema(request=None, responses={202: TagRuleRunOutputSerializer})
     def post(self, request: Request) -> Response:
         with transaction.atomic():
-            run = services.tag_rule_run_start(triggered_by=staff_for_user(user=request.user))
+            run = services.tag_rule_run_start(triggered_by=self.staff)
         return Response(TagRuleRunOutputSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 

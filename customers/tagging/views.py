@@ -16,7 +16,6 @@ from customers.rules import FIELDS, RuleError
 from customers.tagging import selectors, services
 from scrm.core.exceptions import ApplicationError
 from scrm.org.roles import Role
-from scrm.org.selectors import staff_for_user
 from scrm.org.views import RoleRequiredMixin
 
 HQ_ONLY = frozenset({Role.HQ_ADMIN})
@@ -33,7 +32,7 @@ class TagCataloguePage(RoleRequiredMixin, TemplateView):
             tags_by_group[tag.group_id].append((tag, counts.get(tag.pk, 0)))
         context["groups"] = [(group, tags_by_group[group.pk]) for group in selectors.tag_groups_list()]
         context["latest_run"] = selectors.tag_rule_run_latest()
-        context["can_edit"] = staff_for_user(user=self.request.user).role == Role.HQ_ADMIN
+        context["can_edit"] = self.staff.role == Role.HQ_ADMIN
         return context
 
 
@@ -51,7 +50,7 @@ class TagRuleEditPage(RoleRequiredMixin, View):
         tag = get_object_or_404(selectors.tags_list(kind=TagKind.RULE), code=code)
         text = request.POST.get("definition", "")
         try:
-            services.tag_rule_save(tag=tag, definition=json.loads(text), actor=staff_for_user(user=request.user))
+            services.tag_rule_save(tag=tag, definition=json.loads(text), actor=self.staff)
         except json.JSONDecodeError as error:
             error_message = _("The rule is not valid JSON: %(error)s") % {"error": error}
         except ApplicationError as error:
@@ -87,7 +86,7 @@ class TagRuleRunStart(RoleRequiredMixin, View):
     allowed_roles = HQ_ONLY
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        run = services.tag_rule_run_start(triggered_by=staff_for_user(user=request.user))
+        run = services.tag_rule_run_start(triggered_by=self.staff)
         return render(request, "customers/tagging/_run.html", {"run": run})
 
 

@@ -16,7 +16,9 @@ class TimelineEventOutputSerializer(serializers.Serializer):
     occurred_at = serializers.DateTimeField()
     summary = serializers.CharField()
     actor_name = serializers.CharField(source="actor.name", default=None)
-    data = serializers.DictField()
+    # The serializer metaclass takes declared fields off the class, so this does not replace Serializer.data;
+    # the stubs cannot express that.
+    data = serializers.DictField()  # type: ignore[assignment]
 
 
 class CustomerTimelineApi(APIView):

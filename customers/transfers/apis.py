@@ -8,15 +8,15 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from customers.models import TransferKind
 from customers.search.apis import CustomerSearchFiltersInputSerializer
 from customers.transfers.selectors import transfer_selection
 from customers.transfers.services import customers_transfer
+from scrm.org.api_base import StaffApiView
 from scrm.org.models import Role
 from scrm.org.permissions import role_required
-from scrm.org.selectors import staff_for_user, staff_list_visible
+from scrm.org.selectors import staff_list_visible
 
 SELECTIONS = ("customer_nos", "filters", "from_employee_no")
 
@@ -27,7 +27,7 @@ class TransferOutputSerializer(serializers.Serializer):
     skipped = serializers.IntegerField()
 
 
-class CustomerTransferApi(APIView):
+class CustomerTransferApi(StaffApiView):
     """在职转接 / 离职继承. Give exactly one of ``customer_nos``, ``filters`` (the customer search,
     within the caller's scope) or ``from_employee_no`` (all that RM's customers)."""
 
@@ -68,6 +68,6 @@ class CustomerTransferApi(APIView):
             to_staff=to_staff,
             kind=TransferKind(data["kind"]),
             reason=data["reason"],
-            actor=staff_for_user(user=request.user),
+            actor=self.staff,
         )
         return Response(TransferOutputSerializer(result).data)

@@ -16,7 +16,6 @@ from customers.transfers.selectors import customer_transfer_list_recent, transfe
 from customers.transfers.services import TransferResult, customers_transfer
 from scrm.core.exceptions import ApplicationError
 from scrm.org.roles import Role
-from scrm.org.selectors import staff_for_user
 from scrm.org.views import RoleRequiredMixin
 
 # The transfer API's permission says the same.
@@ -54,7 +53,7 @@ class CustomerTransferPage(RoleRequiredMixin, View):
                     to_staff=data["to_staff"],
                     kind=TransferKind(data["kind"]),
                     reason=data["reason"],
-                    actor=staff_for_user(user=request.user),
+                    actor=self.staff,
                 )
             except ApplicationError as error:
                 form.add_error(None, error.message)

@@ -1,16 +1,19 @@
 """Organisation API: branches and staff in the viewer's scope; role changes for HQ admins."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from scrm.org.api_base import StaffApiView
 from scrm.org.models import Branch, Role, Staff
 from scrm.org.permissions import IsHqAdmin
-from scrm.org.selectors import branch_list_visible, staff_for_user, staff_list_visible
+from scrm.org.selectors import branch_list_visible, staff_list_visible
 from scrm.org.services import staff_change_role
 
 
@@ -32,10 +35,8 @@ class BranchViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Branch]:
         return branch_list_visible(user=self.request.user)
 
-    def get_serializer_context(self) -> dict:
-        context = super().get_serializer_context()
-        context["codes_by_path"] = dict(Branch.objects.values_list("path", "code"))
-        return context
+    def get_serializer_context(self) -> Mapping[str, Any]:
+        return {**super().get_serializer_context(), "codes_by_path": dict(Branch.objects.values_list("path", "code"))}
 
 
 class StaffOutputSerializer(serializers.ModelSerializer):
@@ -55,7 +56,7 @@ class StaffViewSet(viewsets.ReadOnlyModelViewSet):
         return staff_list_visible(user=self.request.user, active_only=False)
 
 
-class StaffRoleChangeApi(APIView):
+class StaffRoleChangeApi(StaffApiView):
     """Move a person to another role or branch (HQ admins only; audited)."""
 
     permission_classes = [IsHqAdmin]
@@ -75,14 +76,14 @@ class StaffRoleChangeApi(APIView):
             role=Role(serializer.validated_data["role"]),
             branch=serializer.validated_data["branch"],
             reason=serializer.validated_data["reason"],
-            actor=request.user,
+            actor=self.staff.user,
         )
         return Response(StaffOutputSerializer(staff).data, status=status.HTTP_200_OK)
 
 
-class MeApi(APIView):
+class MeApi(StaffApiView):
     """The signed-in person and their data scope."""
 
     @extend_schema(responses=StaffOutputSerializer)
     def get(self, request: Request) -> Response:
-        return Response(StaffOutputSerializer(staff_for_user(user=request.user)).data)
+        return Response(StaffOutputSerializer(self.staff).data)

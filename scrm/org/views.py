@@ -1,16 +1,19 @@
 """Sign-in and sign-out pages (both audited), and the role gate for pages."""
 
+from functools import cached_property
 from typing import Any
 
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
+from scrm.org.models import Staff
 from scrm.org.roles import Role
 from scrm.org.scoping import data_scope_for
+from scrm.org.selectors import staff_for_user
 
 
 class LoginView(auth_views.LoginView):
@@ -40,14 +43,26 @@ class LogoutView(auth_views.LogoutView):
 
 
 class RoleRequiredMixin(LoginRequiredMixin):
-    """For pages: signed in, active staff, and one of ``allowed_roles`` (403 otherwise)."""
+    """For pages: signed in, active staff, and one of ``allowed_roles`` (403 otherwise).
+
+    Handlers act as ``self.staff``, the signed-in member of staff.
+    """
 
     allowed_roles: frozenset[Role] = frozenset(Role)
+    request: HttpRequest
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return self.handle_no_permission()
         scope = data_scope_for(request.user)
         if scope is None or scope.role not in self.allowed_roles:
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
+
+    @cached_property
+    def staff(self) -> Staff:
+        """The signed-in member of staff; ``dispatch`` has already turned everyone else away."""
+        staff = staff_for_user(user=self.request.user)
+        if staff is None:
+            raise PermissionDenied
+        return staff

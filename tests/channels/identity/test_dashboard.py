@@ -129,6 +129,17 @@ def test_the_dashboard_page_and_its_manual_link(world: World, contacts, client_f
     assert "100.0%" in manager.get("/channels/identity/").content.decode()
 
 
+@pytest.mark.parametrize("contact", ["", "wm2", "1e3", "²"])
+def test_a_malformed_contact_id_links_nothing(world: World, contacts, client_for, contact: str) -> None:
+    answer = client_for("branch_manager").post(
+        "/channels/identity/link/", {"contact": contact, "customer_no": world.customers_rm_bj[1].customer_no}
+    )
+
+    assert answer.status_code == 302
+    assert answer["Location"] == "/channels/identity/"
+    assert not ExternalContact.objects.filter(customer=world.customers_rm_bj[1]).exists()
+
+
 def test_rms_see_the_dashboard_but_cannot_link(world: World, contacts, client_for) -> None:
     client = client_for("rm")
 
