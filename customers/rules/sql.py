@@ -5,8 +5,9 @@ rows — ``hf`` (holdings: ``product_types``, ``next_maturity``) and ``tf`` (tag
 ``tag_ids``) — which :func:`customer_rows_sql` joins in only when the rule uses
 them, aggregated in one pass rather than probed per customer. Every value is bound
 as a parameter; no user input is ever interpolated into the SQL text. Each leaf is
-wrapped in ``COALESCE(…, false)``: a condition on a missing value (no birth date,
-never contacted …) is false, so ``not`` behaves as plain negation.
+wrapped in ``COALESCE(…, false)``: a condition on a missing value (no birth date, a
+risk level never assessed …) is false, whatever its operator, so ``not`` behaves as
+plain negation.
 
 Date-based fields are compiled to range comparisons on the stored column (with
 the evaluation day's bounds computed here), so they can use indexes.
@@ -172,11 +173,15 @@ def _compare(column: str, op: str, value: Any, params: list[Any]) -> str:
 
 
 def _choice(column: str, op: str, value: Any, params: list[Any]) -> str:
+    """A choice stored blank is missing (a risk level never assessed): no condition on it holds,
+    so ``ne`` and ``not_in`` never select a customer whose value is unknown."""
     if op in ("in", "not_in"):
         params.append(list(value))
-        return f"{column} = ANY(%s)" if op == "in" else f"{column} <> ALL(%s)"
-    params.append(value)
-    return f"{column} {_COMPARATORS[op]} %s"
+        test = f"{column} = ANY(%s)" if op == "in" else f"{column} <> ALL(%s)"
+    else:
+        params.append(value)
+        test = f"{column} {_COMPARATORS[op]} %s"
+    return f"(NULLIF({column}, '') IS NOT NULL AND {test})"
 
 
 def years_before(day: datetime.date, years: int) -> datetime.date:

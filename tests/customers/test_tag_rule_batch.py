@@ -22,6 +22,7 @@ from customers.models import (
     ProductType,
     RiskLevel,
     Tag,
+    TagGroup,
     TagKind,
     TagRuleRun,
     TimelineEvent,
@@ -73,6 +74,9 @@ RULES = {
         ]
     },
     "not_sixty": {"field": "age", "op": "ne", "value": 60},
+    "assessed_below_aggressive": {"field": "risk_level", "op": "not_in", "value": ["C4", "C5"]},
+    "risk_not_c5": {"field": "risk_level", "op": "ne", "value": "C5"},
+    "not_opened_recently": {"field": "days_as_customer", "op": "ne", "value": 10},
     "older_than_sixty_five": {"field": "age", "op": "gt", "value": 65},
 }
 
@@ -102,7 +106,8 @@ def random_customers(world: World, rng: random.Random) -> None:
                     Decimal("0.01")
                 ),
                 lifecycle_stage=rng.choice(LifecycleStage.values),
-                risk_level=rng.choice(RiskLevel.values),
+                # About one in ten was never assessed (blank): no risk condition may hold for them.
+                risk_level="" if rng.random() < 0.1 else rng.choice(RiskLevel.values),
                 marketing_consent=rng.random() < 0.6,
                 last_contact_at=contact,
                 opened_on=None if rng.random() < 0.05 else ON - datetime.timedelta(days=rng.randint(0, 3000)),
@@ -203,7 +208,7 @@ def matches(row: pd.Series, node: dict, branch_paths: dict[str, str]) -> bool:
         case "aum":
             return compare(row["aum"], op, Decimal(str(value)))
         case "gender" | "lifecycle_stage" | "risk_level" | "marketing_consent":
-            return compare(row[field], op, value)
+            return compare(row[field] if row[field] != "" else None, op, value)
         case "age":
             return compare(age(row["birth_date"]), op, value)
         case "days_as_customer":
@@ -333,3 +338,22 @@ def test_starting_a_run_enqueues_one_task_per_range_after_commit(
 
     assert run.ranges_total == run.ranges.count() > 1
     assert len(callbacks) == 1
+
+
+def test_no_risk_condition_selects_a_customer_whose_risk_was_never_assessed(world: World) -> None:
+    unassessed = CustomerFactory(owner=world.rm_bj, risk_level="")
+    assessed = CustomerFactory(owner=world.rm_bj, risk_level="C3")
+    group = TagGroup.objects.create(code="suitability", name="适当性")
+    rules = {
+        "not_c5": {"field": "risk_level", "op": "ne", "value": "C5"},
+        "not_aggressive": {"field": "risk_level", "op": "not_in", "value": ["C4", "C5"]},
+        "is_c3": {"field": "risk_level", "op": "eq", "value": "C3"},
+    }
+    for code, definition in rules.items():
+        tag = Tag.objects.create(group=group, code=code, name=code, kind=TagKind.RULE)
+        tag_rule_save(tag=tag, definition=definition, actor=world.hq_admin)
+
+    run_all_rules(range_size=100_000)
+
+    assert set(unassessed.tag_links.values_list("tag__code", flat=True)) == set()
+    assert set(assessed.tag_links.values_list("tag__code", flat=True)) == {"not_c5", "not_aggressive", "is_c3"}
