@@ -98,7 +98,7 @@ class ScriptCategoryViewSet(
 
 
 class ScriptViewSet(StaffApiView, viewsets.GenericViewSet):
-    """话术. Lists show active scripts; HQ admins may add ``include_inactive=true``."""
+    """话术. Staff see active scripts; HQ admins also retired ones (in lists with ``include_inactive=true``)."""
 
     permission_classes = [ReadForStaffWriteForHq]
     serializer_class = ScriptOutputSerializer
@@ -106,11 +106,13 @@ class ScriptViewSet(StaffApiView, viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet[Script]:
         params = self.request.GET
         category = params.get("category", "")
-        include_inactive = params.get("include_inactive") == "true" and self._is_hq_admin()
+        # Retired scripts are HQ's: in lists on request, by id always; nobody else sees them.
+        hq_admin = self._is_hq_admin()
+        include_inactive = hq_admin and (self.action != "list" or params.get("include_inactive") == "true")
         return selectors.scripts_list(
             query=params.get("q", ""),
             category_id=int(category) if category.isdigit() else None,
-            active_only=self.action == "list" and not include_inactive,
+            active_only=not include_inactive,
         )
 
     def _is_hq_admin(self) -> bool:

@@ -165,3 +165,18 @@ def test_the_demo_library_is_created_once(world: World) -> None:
     assert created == Script.objects.count() > 0
     assert ScriptCategory.objects.count() == 3
     assert demo_scripts_create(actor=world.hq_admin) == 0
+
+
+@pytest.mark.parametrize("role", ["branch_manager", "rm", "compliance"])
+def test_a_retired_script_is_not_readable_by_id_outside_head_office(
+    library: dict[str, Script], client_for, role: str
+) -> None:
+    response = client_for(role).get(f"/api/campaigns/scripts/{library['old'].pk}/")
+
+    assert response.status_code == 404
+
+
+def test_head_office_reads_a_retired_script_by_id(library: dict[str, Script], client_for) -> None:
+    response = client_for("hq_admin").get(f"/api/campaigns/scripts/{library['old'].pk}/")
+
+    assert (response.status_code, response.json()["is_active"]) == (200, False)
