@@ -21,6 +21,7 @@ from customers.selectors import customer_list_visible
 from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
 from scrm.core.exceptions import ApplicationError
+from scrm.core.text import text_require_plain
 from scrm.pii import PiiDecryptionError, PiiKind, primary_key_id, reseal, token_prefix, unseal
 
 logger = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def customer_reveal_pii(
 
     The audit row names the field, the purpose and the customer number, never the value.
     """
-    purpose = purpose.strip()
+    purpose = text_require_plain(purpose.strip(), field="purpose")
     if not pii_can_reveal(viewer=actor):
         raise PiiRevealForbiddenError(_("Your role may not see full personal information."))
     if not customer_list_visible(user=actor).filter(pk=customer.pk).exists():

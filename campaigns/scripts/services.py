@@ -11,6 +11,7 @@ from campaigns.audit import ContentAuditAction
 from campaigns.models import Script, ScriptCategory, ScriptKind
 from scrm.audit.services import audit_record
 from scrm.core.exceptions import ApplicationError
+from scrm.core.text import text_require_plain
 from scrm.org.models import Staff
 
 # What a chat accepts in one text message; longer scripts could never be sent.
@@ -21,6 +22,8 @@ _EDITABLE_FIELDS = ("category", "title", "kind", "content", "link_url", "is_acti
 
 
 def _validate(*, kind: str, title: str, content: str, link_url: str) -> None:
+    text_require_plain(title, field="title")
+    text_require_plain(content, field="content")
     if kind not in ScriptKind.values:
         raise ApplicationError(f"Unknown script kind {kind!r}.", extra={"field": "kind"})
     if not title.strip():

@@ -41,6 +41,7 @@ from channels.outbox.services import outbox_execute, outbox_send_after_commit, o
 from customers.models import Customer, Tag, TagKind
 from scrm.audit.services import audit_record
 from scrm.core.exceptions import ApplicationError
+from scrm.core.text import text_require_plain
 from scrm.org.models import Branch, Role, Staff, StaffStatus
 
 logger = logging.getLogger(__name__)
@@ -141,6 +142,7 @@ def _check_tags(tags: Iterable[Tag]) -> list[Tag]:
 
 def welcome_text_check(text: str) -> str:
     """The welcome text, or an ApplicationError naming what is wrong with it."""
+    text_require_plain(text, field="welcome_text")
     if len(text) > WELCOME_TEXT_MAX_LENGTH:
         raise ApplicationError(
             _("The welcome message may be at most %(limit)d characters.") % {"limit": WELCOME_TEXT_MAX_LENGTH},
@@ -236,7 +238,7 @@ def _check_validity(valid_from: datetime | None, valid_until: datetime | None) -
 
 
 def _check_name(name: str) -> str:
-    name = name.strip()
+    name = text_require_plain(name.strip(), field="name")
     if not name or len(name) > NAME_MAX_LENGTH:
         raise ApplicationError(
             _("A channel code needs a name of at most %(limit)d characters.") % {"limit": NAME_MAX_LENGTH},

@@ -19,13 +19,14 @@ from customers.segments.selectors import segment_members
 from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
 from scrm.core.exceptions import ApplicationError
+from scrm.core.text import text_require_plain
 from scrm.org.models import Staff
 
 NAME_MAX_LENGTH: int = Segment._meta.get_field("name").max_length or 0
 
 
 def _clean_name(name: str) -> str:
-    name = name.strip()
+    name = text_require_plain(name.strip(), field="name")
     if not name:
         raise ApplicationError(_("A segment needs a name."), {"field": "name"})
     if len(name) > NAME_MAX_LENGTH:
@@ -44,7 +45,7 @@ def _clean_definition(definition: Any) -> dict[str, Any]:
 def segment_create(*, name: str, description: str = "", definition: Any, actor: Staff) -> Segment:
     return Segment.objects.create(
         name=_clean_name(name),
-        description=description.strip(),
+        description=text_require_plain(description.strip(), field="description"),
         definition=_clean_definition(definition),
         created_by=actor,
     )
@@ -54,7 +55,7 @@ def segment_create(*, name: str, description: str = "", definition: Any, actor: 
 def segment_update(*, segment: Segment, name: str, description: str = "", definition: Any, actor: Staff) -> Segment:
     """Replace the definition. Snapshots taken earlier keep the members they froze."""
     segment.name = _clean_name(name)
-    segment.description = description.strip()
+    segment.description = text_require_plain(description.strip(), field="description")
     segment.definition = _clean_definition(definition)
     segment.save(update_fields=["name", "description", "definition", "updated_at"])
     return segment

@@ -34,6 +34,7 @@ from customers.tagging.rules import rule_compile
 from customers.timeline.services import timeline_insert_sql
 from scrm.core import events
 from scrm.core.exceptions import ApplicationError
+from scrm.core.text import text_require_plain
 from scrm.org.models import Staff
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ DEFAULT_RANGE_SIZE = 250_000
 def tag_group_create(
     *, code: str, name: str, description: str = "", exclusive: bool = False, sort_order: int = 0
 ) -> TagGroup:
+    text_require_plain(name, field="name")
     if TagGroup.objects.filter(code=code).exists():
         raise ApplicationError(f"A tag group with code {code!r} already exists.", extra={"field": "code"})
     return TagGroup.objects.create(
@@ -67,6 +69,8 @@ def tag_create(
     color: str = "#1f6feb",
     description: str = "",
 ) -> Tag:
+    text_require_plain(name, field="name")
+    text_require_plain(description, field="description")
     if Tag.objects.filter(code=code).exists():
         raise ApplicationError(f"A tag with code {code!r} already exists.", extra={"field": "code"})
     return Tag.objects.create(group=group, code=code, name=name, kind=kind, color=color, description=description)

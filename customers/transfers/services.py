@@ -25,6 +25,7 @@ from customers.timeline.services import timeline_insert_sql
 from scrm.audit.services import audit_record
 from scrm.core import events
 from scrm.core.exceptions import ApplicationError
+from scrm.core.text import text_require_plain
 from scrm.org.models import Role, Staff, StaffStatus
 
 
@@ -121,7 +122,7 @@ def customers_transfer(
 ) -> TransferResult:
     """Move the selected customers to ``to_staff``. ``customers`` is re-scoped to the actor here,
     so a caller can never move a customer the actor cannot see."""
-    reason = reason.strip()
+    reason = text_require_plain(reason.strip(), field="reason")
     if not reason:
         raise ApplicationError("A reason is required for a transfer.", extra={"field": "reason"})
     if to_staff.role != Role.RM or to_staff.status != StaffStatus.ACTIVE:

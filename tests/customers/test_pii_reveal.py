@@ -209,3 +209,17 @@ def test_the_command_turns_a_refusal_into_a_command_error(world: World, settings
 
     with pytest.raises(CommandError, match="cannot be decrypted"):
         call_command("rotate_pii_keys")
+
+
+@pytest.mark.parametrize("hidden", ["\u202e", "\u2066", "\u200b", "\ufeff", "\x07"])
+def test_a_purpose_with_an_invisible_or_direction_changing_character_is_refused(world: World, hidden: str) -> None:
+    with pytest.raises(ApplicationError, match=f"U\\+{ord(hidden):04X}") as raised:
+        customer_reveal_pii(
+            customer=world.customers_rm_bj[0],
+            field=PiiKind.PHONE,
+            actor=world.rm_bj.user,
+            purpose=f"客户来电{hidden}核实",
+        )
+
+    assert raised.value.extra == {"field": "purpose", "position": 4}
+    assert not AuditEvent.objects.exists()

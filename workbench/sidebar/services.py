@@ -25,6 +25,7 @@ from customers.timeline.services import timeline_record
 from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
 from scrm.core.exceptions import ApplicationError
+from scrm.core.text import text_require_plain
 from scrm.org.models import Staff, StaffStatus
 
 logger = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ def sidebar_tag_remove(*, contact: ExternalContact, tag_code: str, actor: Staff)
 @transaction.atomic
 def sidebar_note_add(*, contact: ExternalContact, text: str, actor: Staff) -> TimelineEvent:
     """A note on the customer's timeline (客户动态), signed by the member."""
-    text = " ".join(text.split())
+    text = text_require_plain(" ".join(text.split()), field="text")
     if not text:
         raise ApplicationError(_("Write the note first."), extra={"field": "text"})
     if len(text) > NOTE_MAX_LENGTH:
