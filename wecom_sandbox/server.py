@@ -11,6 +11,7 @@ the per-API rate limit, then the request itself.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import re
@@ -34,6 +35,19 @@ _SCAN = re.compile(r"^scan/([0-9A-Za-z_-]+)$")
 _MAX_BODY = 20 * 1024 * 1024
 _HIDDEN_QUERY = {"access_token"}
 _MASKED_QUERY = {"corpsecret"}
+# Control routes that hand out who-you-are: WeCom's OAuth stand-in answers the machine it runs on only.
+_LOOPBACK_ONLY = {("POST", "simulate/oauth_code")}
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a client address is this machine (``127.0.0.0/8``, ``::1``, or IPv4 mapped into IPv6)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
 
 
 class SandboxServer(ThreadingHTTPServer):
@@ -242,6 +256,8 @@ class RequestHandler(BaseHTTPRequestHandler):
                 route = control.ROUTES.get((method, path))
                 if route is None:
                     raise ControlError(f"no control route {method} /sandbox/{path}", status=404)
+                if (method, path) in _LOOPBACK_ONLY and not is_loopback(self.client_address[0]):
+                    raise ControlError(f"/sandbox/{path} answers clients on this machine only", status=403)
                 result = route(ctx)
             self._json(200, result, cors=True)
         except ControlError as exc:

@@ -14,6 +14,7 @@ from scrm.org.models import Staff
 from scrm.org.roles import Role
 from scrm.org.scoping import data_scope_for
 from scrm.org.selectors import staff_for_user
+from scrm.org.sessions import session_release_from_sidebar
 
 
 class LoginView(auth_views.LoginView):
@@ -22,6 +23,7 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
+        session_release_from_sidebar(request=self.request)
         audit_record(actor=self.request.user, action=AuditAction.LOGIN, request=self.request)
         return response
 

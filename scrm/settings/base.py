@@ -79,6 +79,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A session signed in from the chat sidebar reaches the sidebar only.
+    "scrm.org.middleware.SidebarSessionConfinedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "scrm.core.csp.ContentSecurityPolicyMiddleware",
@@ -199,15 +201,33 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Logging: structured, one line per event, never PII ---------------------
+# Every handler masks phones and ID numbers (scrm.pii.log_masking), the access logs included:
+# runserver's (django.server) and gunicorn's (gunicorn.access, taken over in each worker).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"pii": {"()": "scrm.pii.log_masking.PiiMaskingFilter"}},
     "formatters": {
         "kv": {"format": "ts=%(asctime)s level=%(levelname)s logger=%(name)s msg=%(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "kv"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "kv", "filters": ["pii"]},
+        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["pii"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "pgserver": {"level": "WARNING"},
+        # Django's own default handlers (console when DEBUG, mail_admins) are replaced: all goes to root.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 # --- Data scope ---------------------------------------------------------------

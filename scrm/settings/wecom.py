@@ -4,6 +4,8 @@ Outside production every value defaults to the local WeCom sandbox (wecom_sandbo
 so the product runs end to end offline; a real corp is configuration only.
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
 from channels.wecom import defaults as sandbox
 from scrm.settings.environment import IS_PRODUCTION, env, secret
 
@@ -27,6 +29,9 @@ WECOM_SANDBOX_PORT: int = env.int("WECOM_SANDBOX_PORT", default=sandbox.SANDBOX_
 WECOM_SANDBOX_URL: str = env.str(
     "WECOM_SANDBOX_URL", default="" if IS_PRODUCTION else f"http://127.0.0.1:{WECOM_SANDBOX_PORT}"
 )
+if IS_PRODUCTION and WECOM_SANDBOX_URL:
+    # The sandbox signs anyone in as any member of staff; a bank's corp never has one.
+    raise ImproperlyConfigured("WECOM_SANDBOX_URL must not be set in production")
 WECOM_API_BASE_URL: str = env.str(
     "WECOM_API_BASE_URL",
     default="https://qyapi.weixin.qq.com/cgi-bin/" if IS_PRODUCTION else f"{WECOM_SANDBOX_URL}/cgi-bin/",

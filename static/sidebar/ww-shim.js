@@ -146,7 +146,7 @@
     signIn.addEventListener("submit", async function (event) {
       event.preventDefault();
       const form = new FormData(signIn);
-      const member = String(form.get("other") || "").trim() || String(form.get("userid") || "");
+      const member = String(form.get("userid") || "").trim();
       const errorBox = document.getElementById("sandbox-sign-in-error");
       try {
         const answer = await call("POST", "/sandbox/simulate/oauth_code", { userid: member });

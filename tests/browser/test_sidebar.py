@@ -71,7 +71,7 @@ def test_an_rm_sees_the_customer_in_the_chat_tags_them_and_sends_a_script(
     page.goto(f"{live_server.url}/sidebar/")
 
     expect(page).to_have_url(re.compile(r"/sidebar/login/\?state=\w+$"))
-    page.select_option("#sandbox-userid", rm.wecom_userid)
+    page.fill("#sandbox-userid", rm.wecom_userid)
     page.locator("#sandbox-sign-in button[type=submit]").click()
 
     expect(page).to_have_url(f"{live_server.url}/sidebar/")

@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
+from channels.demo import demo_customer_for_verification
 from channels.models import AssignmentStrategy, ChannelCode
 from scrm.core.redis import redis_client
 from tests.support.wecom_sandbox import free_port
@@ -35,6 +36,11 @@ def test_setup_wecom_demo_gives_the_sandbox_the_staff_and_creates_the_demo_codes
     assert set(sandbox.state()["contact_ways"]) == {code.config_id for code in codes}
     assert f"/sandbox/scan/{codes[0].config_id}" in out.getvalue()
     assert world.customers_rm_bj[0].customer_no in out.getvalue()
+    customer = demo_customer_for_verification()
+    assert customer is not None
+    assert customer.phone not in out.getvalue()
+    assert f"{customer.phone[:3]}****{customer.phone[-4:]}" in out.getvalue()
+    assert f"/customers/{customer.customer_no}/" in out.getvalue()
 
 
 def test_setup_wecom_demo_stops_with_a_clear_error_when_the_sandbox_is_not_answering(world, settings, tmp_path) -> None:

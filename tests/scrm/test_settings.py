@@ -60,6 +60,7 @@ def test_production_settings_pass_the_deploy_check_without_warnings() -> None:
         ({"WECOM_CORP_SECRET": ""}, "WECOM_CORP_SECRET (or WECOM_CORP_SECRET_FILE) must be set"),
         ({"WECOM_CALLBACK_AES_KEY": ""}, "WECOM_CALLBACK_AES_KEY (or WECOM_CALLBACK_AES_KEY_FILE) must be set"),
         ({"WECOM_CORP_ID": ""}, "WECOM_CORP_ID (or WECOM_CORP_ID_FILE) must be set"),
+        ({"WECOM_SANDBOX_URL": "http://127.0.0.1:8001"}, "WECOM_SANDBOX_URL must not be set in production"),
     ],
 )
 def test_production_refuses_to_start_misconfigured(override: dict[str, str], message: str) -> None:

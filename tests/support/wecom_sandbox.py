@@ -38,16 +38,16 @@ def free_port() -> int:
 
 @contextmanager
 def running_sandbox(
-    *, state_file: Path | None = None, directory: Path | None = None, **env: str
+    *, state_file: Path | None = None, directory: Path | None = None, host: str = "127.0.0.1", **env: str
 ) -> Iterator[SandboxControl]:
     """A sandbox process for the duration; ``env`` overrides WECOM_* settings (e.g. the callback URL).
 
     ``state_file`` keeps the snapshot somewhere the test chooses (to restart on it);
-    ``directory`` is the staff file the sandbox loads and watches.
+    ``directory`` is the staff file the sandbox loads and watches; ``host`` the address it listens on.
     """
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="wecom-sandbox-") as tmp:
-        arguments = ["--host", "127.0.0.1", "--port", str(port), "--log-level", "WARNING"]
+        arguments = ["--host", host, "--port", str(port), "--log-level", "WARNING"]
         arguments += ["--state", str(state_file or Path(tmp) / "state.json")]
         if directory is not None:
             arguments += ["--directory", str(directory)]

@@ -1,6 +1,7 @@
 """OAuth codes, JS-SDK tickets and the sidebar stand-in; the staff directory; restarts."""
 
 import json
+import socket
 import time
 
 import pytest
@@ -8,7 +9,8 @@ import requests
 
 from tests.support.wecom_sandbox import running_sandbox
 from tests.wecom_sandbox.conftest import DEPARTMENTS, STAFF, contact_way
-from wecom_sandbox.client import SandboxControlError
+from wecom_sandbox.client import SandboxControl, SandboxControlError
+from wecom_sandbox.server import is_loopback
 
 
 def test_an_oauth_code_identifies_the_rm_once(sandbox, staff, wecom):
@@ -28,6 +30,42 @@ def test_wechatpys_older_oauth_path_answers_userid_and_codes_expire(sandbox, sta
     sandbox.advance_clock(301)
     fresh = type(wecom)(sandbox.api_base_url, sandbox.access_token())
     assert fresh.get("user/getuserinfo", code=code)["errcode"] == 40029
+
+
+@pytest.mark.parametrize(
+    ("host", "loopback"),
+    [
+        *[("127.0.0.1", True), ("127.8.0.1", True), ("::1", True), ("::ffff:127.0.0.1", True)],
+        *[("192.0.2.2", False), ("10.0.0.5", False), ("::ffff:10.0.0.5", False), ("fd00::2", False), ("", False)],
+    ],
+)
+def test_what_counts_as_a_client_on_this_machine(host, loopback):
+    assert is_loopback(host) is loopback
+
+
+def _an_address_of_this_machine_that_is_not_loopback() -> str | None:
+    """The address this machine would reach the outside from (no packet is sent), if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if is_loopback(address) else address
+
+
+def test_the_oauth_stand_in_answers_clients_on_this_machine_only():
+    address = _an_address_of_this_machine_that_is_not_loopback()
+    if address is None:
+        pytest.skip("this machine has no address other than loopback")
+    with running_sandbox(host="0.0.0.0") as local:  # noqa: S104 - reachable from elsewhere on purpose
+        local.upsert_directory(departments=DEPARTMENTS, users=STAFF)
+        remote = SandboxControl(local.base_url.replace("127.0.0.1", address))
+
+        assert local.oauth_code("rm_li")
+        with pytest.raises(SandboxControlError, match="this machine only"):
+            remote.oauth_code("rm_li")
+        assert remote.config()["corp_id"]  # the rest of the control API answers as before
 
 
 def test_jsapi_and_agent_tickets(sandbox, wecom):

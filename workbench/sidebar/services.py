@@ -26,12 +26,15 @@ from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
 from scrm.core.exceptions import ApplicationError
 from scrm.core.text import text_require_plain
-from scrm.org.models import Staff, StaffStatus
+from scrm.org.models import Role, Staff, StaffStatus
+from scrm.org.sessions import session_confine_to_sidebar
 
 logger = logging.getLogger(__name__)
 
 NOTE_MAX_LENGTH = 200  # a timeline summary
 _MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+# Bank-wide roles sign in with their password only: a WeCom code is not enough for the whole bank.
+SIDEBAR_SIGN_IN_ROLES = frozenset({Role.RM, Role.BRANCH_MANAGER})
 
 
 class SidebarSignInError(ApplicationError):
@@ -41,9 +44,10 @@ class SidebarSignInError(ApplicationError):
 def sidebar_sign_in(*, request: HttpRequest, code: str) -> Staff:
     """Sign the WeCom member behind an OAuth ``code`` in, as the dashboard's login does.
 
-    Only an active member of staff with that WeCom userid gets a session; every attempt,
-    refused or not, is in the audit trail. The session is Django's, so the dashboard's
-    idle expiry applies to it unchanged.
+    Only an active RM or branch manager with that WeCom userid gets a session; every
+    attempt, refused or not, is in the audit trail. The session is Django's, so the
+    dashboard's idle expiry applies to it unchanged, but it is confined to the sidebar
+    (``scrm.org.sessions``): elsewhere it counts as signed out.
     """
     try:
         userid = wecom().oauth_userid(code)
@@ -71,7 +75,19 @@ def sidebar_sign_in(*, request: HttpRequest, code: str) -> Staff:
         raise SidebarSignInError(
             _("Your WeCom account is not linked to an active member of staff. Ask your administrator.")
         )
+    if staff.role not in SIDEBAR_SIGN_IN_ROLES:
+        audit_record(
+            actor=None,
+            actor_username=f"wecom:{userid}"[:150],
+            action=AuditAction.LOGIN_FAILED,
+            data={"via": "wecom_oauth", "reason": "role_not_allowed"},
+            request=request,
+        )
+        raise SidebarSignInError(
+            _("HQ admins and compliance cannot sign in from the sidebar. Sign in to the dashboard with your password.")
+        )
     login(request, staff.user, backend=_MODEL_BACKEND)
+    session_confine_to_sidebar(request=request)
     audit_record(actor=staff.user, action=AuditAction.LOGIN, data={"via": "wecom_oauth"}, request=request)
     return staff
 

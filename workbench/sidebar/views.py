@@ -25,13 +25,10 @@ from channels.identity.services import verification_link_for
 from channels.models import ExternalContact
 from channels.wecom.errors import WeComError
 from scrm.core.exceptions import ApplicationError
-from scrm.org.models import Role, Staff, StaffStatus
+from scrm.org.models import Staff
 from scrm.org.scoping import data_scope_for
 from scrm.org.selectors import staff_for_user
 from workbench.sidebar import auth, selectors, services
-
-# How many members the sandbox sign-in page offers to pick from, per role.
-DEV_SIGN_IN_CHOICES_PER_ROLE = 10
 
 
 def _error_page(request: HttpRequest, message: str, *, status: int) -> HttpResponse:
@@ -105,24 +102,14 @@ class SidebarAuthView(View):
 
 @method_decorator(never_cache, name="dispatch")
 class SidebarDevSignInPage(View):
-    """Against the sandbox only: pick a member, get an OAuth code from the sandbox, and go on
-    through the same ``/sidebar/auth/`` as WeCom would send the browser to."""
+    """Against the sandbox only: the member types their WeCom userid, the sandbox issues an
+    OAuth code, and the sign-in goes on through the same ``/sidebar/auth/`` as WeCom would
+    send the browser to. No directory of staff is shown to a visitor nobody knows yet."""
 
     def get(self, request: HttpRequest) -> HttpResponse:
         if not settings.WECOM_SANDBOX_URL:
             raise Http404
-        members: list[Staff] = []
-        for role in (Role.RM, Role.BRANCH_MANAGER, Role.HQ_ADMIN, Role.COMPLIANCE):
-            members += list(
-                Staff.objects.filter(role=role, status=StaffStatus.ACTIVE, wecom_userid__isnull=False)
-                .select_related("branch")
-                .order_by("employee_no")[:DEV_SIGN_IN_CHOICES_PER_ROLE]
-            )
-        context = {
-            "members": members,
-            "state": request.GET.get("state", ""),
-            "sandbox_url": settings.WECOM_SANDBOX_URL,
-        }
+        context = {"state": request.GET.get("state", ""), "sandbox_url": settings.WECOM_SANDBOX_URL}
         return render(request, "workbench/sidebar/dev_sign_in.html", context)
 
 

@@ -3,6 +3,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.urls import reverse
 
 from channels.demo import (
     demo_channel_codes_create,
@@ -11,6 +12,7 @@ from channels.demo import (
     demo_wecom_directory_write,
 )
 from scrm.core.exceptions import ApplicationError
+from scrm.pii import mask_phone
 
 
 class Command(BaseCommand):
@@ -37,7 +39,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  {code.name}: scan it at {settings.WECOM_SANDBOX_URL}/sandbox/scan/{code.config_id}")
         customer = demo_customer_for_verification()
         if customer:
+            # The phone is masked here as in every log; the full one is a revealed, audited read.
+            page = f"{settings.PUBLIC_BASE_URL}{reverse('customer-page', args=[customer.customer_no])}"
             self.stdout.write(
                 f"  To verify as a demo customer, use customer number {customer.customer_no} "
-                f"and phone {customer.phone}."
+                f"and their phone ({mask_phone(customer.phone)}): reveal it on {page}."
             )

@@ -55,7 +55,18 @@ def test_against_the_sandbox_the_sign_in_goes_to_the_stand_in_page(sandbox_staff
     assert response["Location"] == f"/sidebar/login/?state={client.session[SESSION_STATE_KEY]}"
     page = client.get(response["Location"])
     assert page.status_code == 200
-    assert sandbox_staff.rm_bj.wecom_userid in page.content.decode()
+    assert 'id="sandbox-userid"' in page.content.decode()
+
+
+def test_the_stand_in_page_shows_no_directory_of_staff(sandbox_staff: World) -> None:
+    client = Client()
+
+    page = client.get(client.get("/sidebar/")["Location"]).content.decode()
+
+    for staff in (sandbox_staff.rm_bj, sandbox_staff.branch_manager_bj, sandbox_staff.hq_admin):
+        assert staff.wecom_userid not in page
+        assert staff.name not in page
+    assert "<option" not in page
 
 
 def test_the_stand_in_page_does_not_exist_against_a_real_corp(world: World, settings) -> None:
@@ -153,3 +164,66 @@ def test_the_state_is_good_for_one_attempt(sandbox_staff: World, wecom_at_sandbo
 
     assert response.status_code == 400
     assert "_auth_user_id" not in client.session
+
+
+def _sign_in(client: Client, wecom: SandboxControl, userid: str):
+    return client.get("/sidebar/auth/", {"code": wecom.oauth_code(userid), "state": _state(client)})
+
+
+def test_a_sidebar_session_reaches_the_sidebar_only(sandbox_staff: World, wecom_at_sandbox: SandboxControl) -> None:
+    client = Client()
+    _sign_in(client, wecom_at_sandbox, sandbox_staff.rm_bj.wecom_userid)
+
+    assert client.get("/sidebar/").status_code == 200
+    assert client.get("/sidebar/scripts/").status_code == 200
+    assert client.get("/api/org/me/").status_code == 403
+    assert client.get("/api/customers/").status_code == 403
+    home = client.get("/")
+    assert (home.status_code, home["Location"]) == (302, "/login/?next=/")
+    assert client.get("/customers/").status_code == 302
+    assert client.get("/login/").status_code == 200  # the login form, not a redirect to the dashboard
+
+
+def test_a_password_sign_in_replaces_the_sidebar_session_with_a_full_one(
+    sandbox_staff: World, wecom_at_sandbox: SandboxControl, password: str
+) -> None:
+    client = Client()
+    _sign_in(client, wecom_at_sandbox, sandbox_staff.rm_bj.wecom_userid)
+
+    response = client.post("/login/", {"username": sandbox_staff.rm_bj.user.username, "password": password})
+
+    assert response.status_code == 302
+    assert client.get("/api/org/me/").status_code == 200
+    assert client.get("/").status_code == 200
+    assert client.get("/sidebar/").status_code == 200
+
+
+def test_a_branch_manager_signs_in_to_the_sidebar(sandbox_staff: World, wecom_at_sandbox: SandboxControl) -> None:
+    client = Client()
+
+    response = _sign_in(client, wecom_at_sandbox, sandbox_staff.branch_manager_bj.wecom_userid)
+
+    assert response.status_code == 302
+    assert client.get("/sidebar/").status_code == 200
+    assert client.get("/api/org/me/").status_code == 403
+
+
+@pytest.mark.parametrize("role", ["hq_admin", "compliance"])
+def test_bank_wide_roles_cannot_sign_in_from_the_sidebar(
+    sandbox_staff: World, wecom_at_sandbox: SandboxControl, role: str
+) -> None:
+    member = getattr(sandbox_staff, role)
+    client = Client()
+
+    response = _sign_in(client, wecom_at_sandbox, member.wecom_userid)
+
+    assert response.status_code == 403
+    assert 'id="sidebar-error"' in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert client.get("/api/org/me/").status_code == 403
+    failed = AuditEvent.objects.get(action=AuditAction.LOGIN_FAILED)
+    assert (failed.actor_username, failed.data) == (
+        f"wecom:{member.wecom_userid}",
+        {"via": "wecom_oauth", "reason": "role_not_allowed"},
+    )
+    assert not AuditEvent.objects.filter(action=AuditAction.LOGIN).exists()
