@@ -188,6 +188,8 @@ class SidebarVerificationLink(_ContactView):
     """JSON: the identity-verification link (客户认证) to send a lead as a link card."""
 
     def get(self, request: HttpRequest, external_userid: str) -> HttpResponse:
+        # Only those who serve customers send the link; compliance reads, it does not act.
+        self.refuse_unless_editor()
         contact = self.contact(external_userid)
         return JsonResponse(
             {

@@ -129,3 +129,13 @@ def test_the_verification_link_for_a_lead_points_at_the_identity_page(world: Wor
 
     assert response.status_code == 200
     assert response.json()["url"].startswith("http://testserver/")
+
+
+def test_compliance_cannot_fetch_a_verification_link(world: World, client_for) -> None:
+    lead = ExternalContactFactory(name="小王")
+    FollowRelationFactory(contact=lead, staff=world.rm_bj)
+
+    response = client_for("compliance").get(f"/sidebar/contact/{lead.external_userid}/verification-link/")
+
+    assert response.status_code == 403
+    assert "url" not in response.content.decode()
