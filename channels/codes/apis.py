@@ -71,13 +71,19 @@ class ChannelCodeOutputSerializer(serializers.ModelSerializer):
         return services.channel_code_is_pending(code)
 
 
+class _VisibleStaffField(serializers.SlugRelatedField):
+    """Staff by employee number among those the caller may see: a number that does not exist and
+    one outside the caller's scope get the same answer, so the field cannot be used to probe."""
+
+    def get_queryset(self) -> QuerySet[Staff]:
+        return Staff.objects.visible_to(self.context["request"].user)
+
+
 class ChannelCodeInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=services.NAME_MAX_LENGTH)
     branch = serializers.SlugRelatedField(slug_field="code", queryset=Branch.objects.all(), required=False)
     strategy = serializers.ChoiceField(choices=AssignmentStrategy.choices)
-    staff = serializers.SlugRelatedField(
-        slug_field="employee_no", queryset=Staff.objects.all(), many=True, required=False
-    )
+    staff = _VisibleStaffField(slug_field="employee_no", many=True, required=False)
     tags = serializers.SlugRelatedField(slug_field="code", queryset=Tag.objects.all(), many=True, required=False)
     welcome_text = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
     welcome_attachments = serializers.ListField(child=serializers.DictField(), required=False, default=list)
@@ -139,7 +145,7 @@ class ChannelCodeViewSet(
 
     @extend_schema(request=ChannelCodeInputSerializer, responses={201: ChannelCodeOutputSerializer})
     def create(self, request: Request) -> Response:
-        serializer = ChannelCodeInputSerializer(data=request.data)
+        serializer = ChannelCodeInputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         if "branch" not in serializer.validated_data:
             raise serializers.ValidationError({"branch": ["This field is required."]})
@@ -153,7 +159,7 @@ class ChannelCodeViewSet(
     @extend_schema(request=ChannelCodeInputSerializer, responses={200: ChannelCodeOutputSerializer})
     def update(self, request: Request, pk: str | None = None) -> Response:
         code = self.get_object()
-        serializer = ChannelCodeInputSerializer(data=request.data)
+        serializer = ChannelCodeInputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         services.channel_code_update(actor=self.staff, code=code, **self._arguments(serializer.validated_data))
         return self._answer(code)

@@ -122,7 +122,7 @@ def _fixed_staff(*, actor: Staff, staff: Sequence[Staff]) -> list[Staff]:
     if refused:
         raise ApplicationError(
             _("These staff members are not active, have no WeCom account, or are outside your scope: %(names)s.")
-            % {"names": ", ".join(member.name for member in refused)},
+            % {"names": ", ".join(member.employee_no for member in refused)},
             {"field": "staff", "employee_nos": [member.employee_no for member in refused]},
         )
     return chosen

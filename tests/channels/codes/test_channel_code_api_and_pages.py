@@ -184,3 +184,28 @@ def test_a_deactivated_code_cannot_be_edited(wecom, world: World) -> None:
         channel_code_update(actor=world.hq_admin, code=code, name="新", strategy=AssignmentStrategy.OWNER)
     code.refresh_from_db()
     assert code.name == "旧"
+
+
+def test_staff_outside_the_callers_scope_look_exactly_like_staff_who_do_not_exist(
+    wecom, world: World, client_for
+) -> None:
+    client = client_for("branch_manager")
+
+    def refusal(employee_no: str) -> dict:
+        answer = client.post(
+            "/api/channels/codes/",
+            create_body(world, strategy="fixed", staff=[employee_no]),
+            content_type="application/json",
+        )
+        assert answer.status_code == 400
+        return answer.json()
+
+    outside = refusal(world.rm_sh.employee_no)
+    unknown = refusal("E-NOBODY")
+
+    def redacted(body: dict) -> str:
+        return str(body).replace(world.rm_sh.employee_no, "#").replace("E-NOBODY", "#")
+
+    assert redacted(outside) == redacted(unknown)
+    assert world.rm_sh.name not in str(outside)
+    assert ChannelCode.objects.count() == 0
