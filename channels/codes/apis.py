@@ -83,7 +83,8 @@ class ChannelCodeInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=services.NAME_MAX_LENGTH)
     branch = serializers.SlugRelatedField(slug_field="code", queryset=Branch.objects.all(), required=False)
     strategy = serializers.ChoiceField(choices=AssignmentStrategy.choices)
-    staff = _VisibleStaffField(slug_field="employee_no", many=True, required=False)
+    # The queryset names the model for the schema; lookups use the caller's visible staff.
+    staff = _VisibleStaffField(slug_field="employee_no", queryset=Staff.objects.none(), many=True, required=False)
     tags = serializers.SlugRelatedField(slug_field="code", queryset=Tag.objects.all(), many=True, required=False)
     welcome_text = serializers.CharField(required=False, allow_blank=True, default="", trim_whitespace=False)
     welcome_attachments = serializers.ListField(child=serializers.DictField(), required=False, default=list)
