@@ -41,7 +41,7 @@ class ScriptCategoryOutputSerializer(serializers.ModelSerializer):
 
 class ScriptCategoryInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=64)
-    sort_order = serializers.IntegerField(min_value=0, default=0)
+    sort_order = serializers.IntegerField(min_value=0, max_value=services.SORT_ORDER_MAX, default=0)
 
 
 class ScriptOutputSerializer(serializers.ModelSerializer):
@@ -72,7 +72,7 @@ class ScriptInputSerializer(serializers.Serializer):
     content = serializers.CharField(max_length=services.SCRIPT_CONTENT_MAX_LENGTH)
     link_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
     is_active = serializers.BooleanField(default=True)
-    sort_order = serializers.IntegerField(min_value=0, default=0)
+    sort_order = serializers.IntegerField(min_value=0, max_value=services.SORT_ORDER_MAX, default=0)
 
 
 class ScriptCategoryViewSet(
@@ -80,6 +80,8 @@ class ScriptCategoryViewSet(
 ):
     """Shelves of the script library. Only an empty category can be deleted."""
 
+    # Ids are numbers: anything else is no route at all (404), never a failed lookup.
+    lookup_value_regex = "[0-9]+"
     permission_classes = [ReadForStaffWriteForHq]
     serializer_class = ScriptCategoryOutputSerializer
 
@@ -100,6 +102,8 @@ class ScriptCategoryViewSet(
 class ScriptViewSet(StaffApiView, viewsets.GenericViewSet):
     """话术. Staff see active scripts; HQ admins also retired ones (in lists with ``include_inactive=true``)."""
 
+    # Ids are numbers: anything else is no route at all (404), never a failed lookup.
+    lookup_value_regex = "[0-9]+"
     permission_classes = [ReadForStaffWriteForHq]
     serializer_class = ScriptOutputSerializer
 

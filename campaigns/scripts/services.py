@@ -16,6 +16,8 @@ from scrm.org.models import Staff
 
 # What a chat accepts in one text message; longer scripts could never be sent.
 SCRIPT_CONTENT_MAX_LENGTH = 2000
+# Positions in a short list; bounded so that no number reaches the database unchecked.
+SORT_ORDER_MAX = 9999
 SCRIPT_CHANGED = ContentAuditAction.SCRIPT_CHANGED
 
 _EDITABLE_FIELDS = ("category", "title", "kind", "content", "link_url", "is_active", "sort_order")

@@ -31,7 +31,9 @@ class ScriptForm(forms.Form):
         label=gettext_lazy("Content"),
     )
     link_url = forms.URLField(max_length=500, required=False, assume_scheme="https", label=gettext_lazy("Link"))
-    sort_order = forms.IntegerField(min_value=0, initial=0, label=gettext_lazy("Sort order"))
+    sort_order = forms.IntegerField(
+        min_value=0, max_value=services.SORT_ORDER_MAX, initial=0, label=gettext_lazy("Sort order")
+    )
     is_active = forms.BooleanField(required=False, initial=True, label=gettext_lazy("Active"))
 
 

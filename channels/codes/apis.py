@@ -118,6 +118,8 @@ class ChannelCodeViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
+    # Ids are numbers: anything else is no route at all (404), never a failed lookup.
+    lookup_value_regex = "[0-9]+"
     serializer_class = ChannelCodeOutputSerializer
 
     def get_permissions(self) -> list[Any]:

@@ -69,6 +69,8 @@ class SegmentOutputSerializer(serializers.ModelSerializer):
 class SegmentViewSet(StaffApiView, viewsets.ModelViewSet):
     """Segment definitions. Reading is open to all staff; writing to HQ admins."""
 
+    # Ids are numbers: anything else is no route at all (404), never a failed lookup.
+    lookup_value_regex = "[0-9]+"
     serializer_class = SegmentOutputSerializer
     permission_classes = [IsActiveStaff]
     write_permission_classes = [IsHqAdmin]

@@ -29,6 +29,8 @@ class BranchOutputSerializer(serializers.ModelSerializer):
 
 
 class BranchViewSet(viewsets.ReadOnlyModelViewSet):
+    # Ids are numbers: anything else is no route at all (404), never a failed lookup.
+    lookup_value_regex = "[0-9]+"
     serializer_class = BranchOutputSerializer
     filterset_fields = ["level"]
 
@@ -49,6 +51,8 @@ class StaffOutputSerializer(serializers.ModelSerializer):
 
 
 class StaffViewSet(viewsets.ReadOnlyModelViewSet):
+    # Ids are numbers: anything else is no route at all (404), never a failed lookup.
+    lookup_value_regex = "[0-9]+"
     serializer_class = StaffOutputSerializer
     filterset_fields = ["role", "status"]
 

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
 from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
+from scrm.org.forms import LoginForm
 from scrm.org.models import Staff
 from scrm.org.roles import Role
 from scrm.org.scoping import data_scope_for
@@ -19,6 +20,7 @@ from scrm.org.sessions import session_release_from_sidebar
 
 class LoginView(auth_views.LoginView):
     template_name = "org/login.html"
+    authentication_form = LoginForm
     redirect_authenticated_user = True
 
     def form_valid(self, form: Any) -> HttpResponse:
