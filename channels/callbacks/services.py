@@ -33,7 +33,7 @@ from channels.callbacks.replay import nonce_claim, nonce_release
 from channels.callbacks.selectors import callback_inbox_stale_ids
 from channels.models import CallbackInbox, InboxStatus
 from channels.wecom.crypto import CallbackCrypto, CallbackDecryptError, CallbackSignatureError
-from channels.wecom.events import EventParseError, parse_event
+from channels.wecom.events import EventParseError, WeComEvent, message_type, parse_event
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class CallbackRejectedError(Exception):
 
 @dataclass(frozen=True)
 class CallbackReceipt:
-    inbox_id: int
+    inbox_id: int | None  # None: a message of a type not handled, dropped by configuration
     created: bool  # False: a redelivery of an event already in the inbox
     enqueued: bool
 
@@ -121,8 +121,10 @@ def callback_receive(
     """Verify one POSTed callback and store it in the inbox; raise CallbackRejectedError to refuse it.
 
     The checks run cheapest-to-forge last: the signature first, so that a forged request
-    can never burn a genuine nonce; then decryption, the timestamp window and the event
-    shape; the nonce is claimed last, so that a refused request changes nothing at all.
+    can never burn a genuine nonce; then decryption and the timestamp window; the nonce
+    is claimed last, so that a refused request changes nothing at all. Whatever passes
+    the signature is WeCom's and is acknowledged: a type without a handler is stored as
+    not handled (or dropped, by ``WECOM_CALLBACK_NOT_HANDLED``), never refused.
     """
     params = _require(msg_signature=msg_signature, timestamp=timestamp, nonce=nonce)
     try:
@@ -133,14 +135,29 @@ def callback_receive(
         raise CallbackRejectedError(400, f"undecryptable body: {error}") from error
     _check_age(params["timestamp"], time.time() if now is None else now)
     try:
-        event = parse_event(plaintext)
-    except EventParseError as error:
-        raise CallbackRejectedError(400, "not an event") from error
+        event: WeComEvent | None = parse_event(plaintext)
+    except EventParseError:
+        # Signed and decrypted, so it is WeCom's: acknowledged, or WeCom retries it and
+        # in time flags the callback URL, even though the product cannot read it.
+        event = None
+    handled = event is not None and handler_for(event.event, event.change_type) is not None
+    kind = message_type(event)
+    if not handled:
+        logger.info("wecom callback not handled type=%s", kind)
+        if settings.WECOM_CALLBACK_NOT_HANDLED == "drop":
+            return CallbackReceipt(inbox_id=None, created=False, enqueued=False)
 
     if not _nonce_fresh(params["nonce"], params["msg_signature"]):
         raise CallbackRejectedError(409, "nonce already used")
+    initial_status = InboxStatus.RECEIVED if handled else InboxStatus.NOT_HANDLED
     try:
-        inbox_id, created, status = _inbox_upsert(plaintext, event=event.event, change_type=event.change_type)
+        inbox_id, created, status = _inbox_upsert(
+            plaintext,
+            # A plain message has no Event: its row is named by its kind (msg:text).
+            event=event.event if event is not None and event.event else kind,
+            change_type=event.change_type if event is not None else "",
+            status=initial_status,
+        )
     except BaseException:
         # Nothing was stored: let WeCom's retry of this very request through.
         with suppress(RedisError):
@@ -171,7 +188,7 @@ def _nonce_fresh(nonce: str, msg_signature: str) -> bool:
         return True
 
 
-def _inbox_upsert(plaintext: str, *, event: str, change_type: str) -> tuple[int, bool, str]:
+def _inbox_upsert(plaintext: str, *, event: str, change_type: str, status: str) -> tuple[int, bool, str]:
     """One statement: insert the event, or count one more delivery of the same event.
 
     The digest is over the whole decrypted XML, not (sender, CreateTime): WeCom's retry
@@ -191,7 +208,7 @@ def _inbox_upsert(plaintext: str, *, event: str, change_type: str) -> tuple[int,
         event[:64],
         change_type[:64],
         plaintext,
-        InboxStatus.RECEIVED,
+        status,
         timezone.now(),
     ]
     with connection.cursor() as cursor:
@@ -247,7 +264,7 @@ def _claim(inbox_id: int) -> CallbackInbox | None:
     """Count one more attempt on a row that still needs handling; None when it is done."""
     with transaction.atomic():
         inbox = CallbackInbox.objects.select_for_update().filter(pk=inbox_id).first()
-        if inbox is None or inbox.status == InboxStatus.PROCESSED:
+        if inbox is None or inbox.status in {InboxStatus.PROCESSED, InboxStatus.NOT_HANDLED}:
             return None
         if inbox.attempts >= MAX_ATTEMPTS:
             # e.g. a handler that kills its worker every time: stop, and say so.

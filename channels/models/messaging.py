@@ -13,6 +13,8 @@ class InboxStatus(models.TextChoices):
     RECEIVED = "received", _("Received")
     PROCESSED = "processed", _("Processed")
     FAILED = "failed", _("Failed")
+    # Genuine, acknowledged, and of a type the product does not process (kept for the record).
+    NOT_HANDLED = "not_handled", _("Not handled")
 
 
 class CallbackInbox(models.Model):

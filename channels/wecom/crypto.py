@@ -166,7 +166,10 @@ class CallbackCrypto:
 
 
 def _envelope_encrypt(body: bytes | str) -> str:
-    text = body.decode("utf-8") if isinstance(body, bytes) else body
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+    except UnicodeDecodeError as exc:
+        raise CallbackDecryptError("the body is not UTF-8") from exc
     try:
         parsed: Any = xmltodict.parse(text, disable_entities=True)
     except Exception as exc:  # expat raises its own error types; any parse failure is a bad body

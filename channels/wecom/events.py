@@ -21,8 +21,11 @@ class EventParseError(ValueError):
 
 @dataclass(frozen=True)
 class WeComEvent:
+    """Any message WeCom posts. ``event`` is empty for a plain message (``msg_type`` text, image…)."""
+
     event: str
     change_type: str
+    msg_type: str
     create_time: int
     corp_id: str
     raw: dict[str, str]
@@ -79,11 +82,13 @@ def parse_event(xml: str | bytes) -> WeComEvent:
         raise EventParseError("the event has no <xml> root")
     fields = {key: "" if value is None else str(value) for key, value in root.items() if not isinstance(value, dict)}
     event = fields.get("Event") or fields.get("InfoType") or ""
-    if not event:
-        raise EventParseError("the event names neither Event nor InfoType")
+    msg_type = fields.get("MsgType", "")
+    if not event and not msg_type:
+        raise EventParseError("the message names neither Event, InfoType nor MsgType")
     base: dict[str, Any] = {
         "event": event,
         "change_type": fields.get("ChangeType", ""),
+        "msg_type": msg_type,
         "create_time": _int(fields.get("CreateTime") or fields.get("TimeStamp", "")) or 0,
         "corp_id": fields.get("ToUserName") or fields.get("AuthCorpId", ""),
         "raw": fields,
@@ -110,3 +115,12 @@ def parse_event(xml: str | bytes) -> WeComEvent:
     if event == "change_external_tag":
         return ExternalTagEvent(**base, tag_id=fields.get("Id", ""), tag_type=fields.get("TagType", ""))
     return WeComEvent(**base)
+
+
+def message_type(event: WeComEvent | None) -> str:
+    """A short label of what kind of message this is, for logs and the inbox: ``event/change`` or ``msg:text``."""
+    if event is None:
+        return "unparsed"
+    if event.event:
+        return f"{event.event}/{event.change_type}" if event.change_type else event.event
+    return f"msg:{event.msg_type}"

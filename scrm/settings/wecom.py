@@ -17,6 +17,11 @@ WECOM_CALLBACK_TOKEN: str = secret("WECOM_CALLBACK_TOKEN", dev_default=sandbox.C
 WECOM_CALLBACK_AES_KEY: str = secret("WECOM_CALLBACK_AES_KEY", dev_default=sandbox.CALLBACK_AES_KEY)
 # A callback older than this is refused; 0 turns the window off (replaying recorded traffic).
 WECOM_CALLBACK_MAX_AGE_SECONDS: int = env.int("WECOM_CALLBACK_MAX_AGE_SECONDS", default=300)
+# A genuine message of a type the product does not process (a member texting the app, an
+# event WeCom added) is always acknowledged; "store" keeps it in the inbox, "drop" does not.
+WECOM_CALLBACK_NOT_HANDLED: str = env.str("WECOM_CALLBACK_NOT_HANDLED", default="store")
+if WECOM_CALLBACK_NOT_HANDLED not in {"store", "drop"}:
+    raise ImproperlyConfigured("WECOM_CALLBACK_NOT_HANDLED must be store or drop")
 
 # Where customers' phones reach the product: links in welcome messages (e.g. {verify_link}).
 PUBLIC_BASE_URL: str = (

@@ -192,15 +192,54 @@ def test_a_body_that_is_not_xml_is_refused(client: Client) -> None:
     assert CallbackInbox.objects.count() == 0
 
 
-def test_a_message_that_is_not_an_event_is_refused_and_burns_no_nonce(client: Client) -> None:
-    nonce = fresh_nonce()
-    text = "<xml><ToUserName>x</ToUserName><MsgType>text</MsgType><Content>hi</Content></xml>"
+TEXT_MESSAGE = "<xml><ToUserName>x</ToUserName><MsgType>text</MsgType><Content>hi</Content></xml>"
 
-    response = post(client, encrypt(text, nonce=nonce))
 
-    assert (response.status_code, response.content) == (400, b"not an event")
+def test_a_genuine_message_the_product_does_not_process_is_acknowledged_and_kept(client: Client) -> None:
+    response = post(client, encrypt(TEXT_MESSAGE))
+
+    assert (response.status_code, response.content) == (200, b"")
+    inbox = CallbackInbox.objects.get()
+    assert (inbox.event, inbox.status, inbox.body) == ("msg:text", InboxStatus.NOT_HANDLED, TEXT_MESSAGE)
+
+
+def test_an_event_without_a_handler_is_acknowledged_and_never_reaches_a_worker(
+    client: Client, django_capture_on_commit_callbacks
+) -> None:
+    event = _event().replace("add_external_contact", "some_future_change")
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = post(client, encrypt(event))
+
+    assert (response.status_code, response.content) == (200, b"")
+    assert CallbackInbox.objects.get().status == InboxStatus.NOT_HANDLED
+    assert callbacks == []
+
+
+def test_a_genuine_body_that_is_not_xml_once_decrypted_is_acknowledged(client: Client) -> None:
+    response = post(client, encrypt("not xml at all"))
+
+    assert (response.status_code, response.content) == (200, b"")
+    assert CallbackInbox.objects.get().event == "unparsed"
+
+
+def test_messages_not_handled_can_be_dropped_by_configuration(client: Client, settings) -> None:
+    settings.WECOM_CALLBACK_NOT_HANDLED = "drop"
+
+    response = post(client, encrypt(TEXT_MESSAGE))
+
+    assert (response.status_code, response.content) == (200, b"")
     assert CallbackInbox.objects.count() == 0
-    assert post(client, encrypt(_event(), nonce=nonce)).status_code == 200
+
+
+def test_a_body_that_is_not_utf8_is_refused_with_the_reason(client: Client) -> None:
+    response = client.post(
+        f"{URL}?msg_signature=x&timestamp=1&nonce=2", data=b"<xml>\xff</xml>", content_type="text/xml"
+    )
+
+    assert response.status_code == 400
+    assert "UTF-8" in response.content.decode()
+    assert CallbackInbox.objects.count() == 0
 
 
 def test_missing_query_parameters_are_refused(client: Client) -> None:

@@ -23,20 +23,16 @@ def _wait_for(inbox_id: int, status: str, timeout: float = 60) -> CallbackInbox:
     raise AssertionError(f"inbox {inbox_id} is {inbox.status}, not {status}, after {timeout} s")
 
 
-def _unhandled_event() -> str:
-    # No handler is registered for change_contact: the worker marks it processed.
-    return (
-        "<xml><ToUserName>wwscrmsandbox0001</ToUserName><FromUserName>sys</FromUserName>"
-        f"<CreateTime>{int(time.time())}</CreateTime><MsgType>event</MsgType>"
-        "<Event>change_contact</Event><ChangeType>update_user</ChangeType><UserID>zhangsan</UserID></xml>"
-    )
+def _handled_event() -> str:
+    # A customer deleting a member nobody knows: handled, and the handler changes nothing.
+    return contact_event(change_type="del_follow_user", external_user_id="wmNOBODY", create_time=int(time.time()))
 
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
 def test_an_acknowledged_callback_is_processed_by_a_worker(client: Client) -> None:
     with celery_worker() as queue, task_routed(tasks.callback_process_task, queue):
-        response = post(client, encrypt(_unhandled_event()))
+        response = post(client, encrypt(_handled_event()))
         assert (response.status_code, response.content) == (200, b"")
         inbox = _wait_for(CallbackInbox.objects.get().pk, InboxStatus.PROCESSED)
 
