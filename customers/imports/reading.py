@@ -12,7 +12,9 @@ import datetime
 import io
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from itertools import islice
@@ -109,7 +111,17 @@ def _csv_encoding(stream: IO[bytes]) -> str:
 def _csv_header(stream: IO[bytes], encoding: str) -> list[str]:
     text = stream.read(_SNIFF_BYTES).decode(encoding, errors="ignore")
     stream.seek(0)
-    return next(csv.reader(io.StringIO(text)), [])
+    try:
+        return next(csv.reader(io.StringIO(text)), [])
+    except csv.Error as error:
+        raise _malformed_csv(error) from error
+
+
+def _malformed_csv(error: Exception) -> ApplicationError:
+    return ApplicationError(
+        _("The CSV file is malformed (a row with more cells than the header, or an unclosed quote): %(detail)s")
+        % {"detail": str(error).strip()}
+    )
 
 
 def _csv_line_count(stream: IO[bytes]) -> int:
@@ -142,11 +154,8 @@ def _csv_chunks(
                 frame = chunk.iloc[:, columns]
                 frame.columns = names
                 yield frame, chunk.index.to_numpy(dtype=np.int64) + 2
-    except (ParserError, ParserWarning) as error:
-        raise ApplicationError(
-            _("The CSV file is malformed (a row with more cells than the header, or an unclosed quote): %(detail)s")
-            % {"detail": str(error).strip()}
-        ) from error
+    except (ParserError, ParserWarning, csv.Error) as error:
+        raise _malformed_csv(error) from error
     finally:
         reader.close()
 
@@ -154,19 +163,49 @@ def _csv_chunks(
 # --- XLSX ---------------------------------------------------------------------------------------
 
 
-def _xlsx_workbook(stream: IO[bytes]) -> Any:
+# What a damaged workbook raises from inside openpyxl, while opening it or while its
+# sheet streams: a broken zip or deflate stream, a missing part, XML that does not parse
+# (SyntaxError is the base of ElementTree's ParseError), values of the wrong shape.
+_DAMAGED_WORKBOOK_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    InvalidFileException,
+    KeyError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    OSError,
+    EOFError,
+    SyntaxError,
+)
+
+
+@contextmanager
+def _damaged_workbook_refused() -> Iterator[None]:
     try:
-        return openpyxl.load_workbook(stream, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as error:
+        yield
+    except _DAMAGED_WORKBOOK_ERRORS as error:
         raise ApplicationError(_("The file is not a readable .xlsx workbook.")) from error
+
+
+def _xlsx_workbook(stream: IO[bytes]) -> Any:
+    with _damaged_workbook_refused():
+        return openpyxl.load_workbook(stream, read_only=True, data_only=True)
+
+
+def _first_sheet(workbook: Any) -> Any:
+    if not workbook.worksheets:
+        raise ApplicationError(_("The workbook has no sheet: the extract must be on its first sheet."))
+    return workbook.worksheets[0]
 
 
 def _xlsx_header(stream: IO[bytes]) -> tuple[list[str], int]:
     workbook = _xlsx_workbook(stream)
     try:
-        sheet = workbook.worksheets[0]
-        first = next(sheet.iter_rows(max_row=1, values_only=True), ())
-        return [cell_text(cell) for cell in first], (sheet.max_row or 1) - 1
+        sheet = _first_sheet(workbook)
+        with _damaged_workbook_refused():
+            first = next(sheet.iter_rows(max_row=1, values_only=True), ())
+            return [cell_text(cell) for cell in first], (sheet.max_row or 1) - 1
     finally:
         workbook.close()
 
@@ -198,10 +237,11 @@ def cell_text(value: object) -> str:
 def _xlsx_chunks(stream: IO[bytes], names: list[str], columns: list[int], chunk_rows: int) -> Iterator[Chunk]:
     workbook = _xlsx_workbook(stream)
     try:
-        rows = workbook.worksheets[0].iter_rows(min_row=2, values_only=True)
+        rows = _first_sheet(workbook).iter_rows(min_row=2, values_only=True)
         number = 2
         while True:
-            batch = [_xlsx_row(cells, columns) for cells in islice(rows, chunk_rows)]
+            with _damaged_workbook_refused():
+                batch = [_xlsx_row(cells, columns) for cells in islice(rows, chunk_rows)]
             if not batch:
                 return
             frame = pd.DataFrame(batch, columns=names, dtype=str)
