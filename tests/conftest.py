@@ -14,20 +14,52 @@ Beside it, one local WeCom sandbox process for the whole session (``wecom_sandbo
 ``sandbox``, reset first), shared by the product's tests and the sandbox's own.
 """
 
+import logging.config
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from customers.models import Customer
 from scrm.org.models import Branch, BranchLevel, Role, Staff
+from scrm.settings.logging import logging_config
 from tests.factories import DEMO_PASSWORD, BranchFactory, CustomerFactory, StaffFactory, UserFactory
+from tests.support.log_audit import unmasked_personal_information
 from tests.support.wecom_sandbox import CallbackReceiver, callback_receiver, running_sandbox
 from wecom_sandbox.client import SandboxControl
+
+RUN_LOG = Path(__file__).resolve().parents[1] / "var" / "log" / "test-run.log"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Log the whole run to one file through the product's own configuration.
+
+    The processes the tests start (workers, servers) inherit ``LOG_FILE`` and append to it.
+    """
+    RUN_LOG.parent.mkdir(parents=True, exist_ok=True)
+    RUN_LOG.write_text("")
+    os.environ["LOG_FILE"] = str(RUN_LOG)
+    logging.config.dictConfig(logging_config(level=settings.LOG_LEVEL, file=str(RUN_LOG)))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run if any log line of it carries a full phone or ID number."""
+    logging.shutdown()
+    findings = unmasked_personal_information(RUN_LOG)
+    if not findings:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.section("personal information in the logs", sep="=", red=True)
+        for finding in findings[:20]:
+            reporter.write_line(f"{RUN_LOG}:{finding.line_number}: unmasked {finding.kind}: {finding.masked_line}")
+        reporter.write_line(f"{len(findings)} log lines carry unmasked personal information.")
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @dataclass

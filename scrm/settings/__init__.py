@@ -7,6 +7,7 @@ variable is documented in README.md (Configuration).
 from scrm.settings.base import *  # noqa: F403
 from scrm.settings.celery import *  # noqa: F403
 from scrm.settings.csp import *  # noqa: F403
+from scrm.settings.logging import *  # noqa: F403
 from scrm.settings.pii import *  # noqa: F403
 from scrm.settings.security import *  # noqa: F403
 from scrm.settings.wecom import *  # noqa: F403

@@ -207,36 +207,6 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Logging: structured, one line per event, never PII ---------------------
-# Every handler masks phones and ID numbers (scrm.pii.log_masking), the access logs included:
-# runserver's (django.server) and gunicorn's (gunicorn.access, taken over in each worker).
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"pii": {"()": "scrm.pii.log_masking.PiiMaskingFilter"}},
-    "formatters": {
-        "kv": {"format": "ts=%(asctime)s level=%(levelname)s logger=%(name)s msg=%(message)s"},
-        "django.server": {
-            "()": "django.utils.log.ServerFormatter",
-            "format": "[{server_time}] {message}",
-            "style": "{",
-        },
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "kv", "filters": ["pii"]},
-        "django.server": {"class": "logging.StreamHandler", "formatter": "django.server", "filters": ["pii"]},
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        "axes": {"level": "WARNING"},
-        "pgserver": {"level": "WARNING"},
-        # Django's own default handlers (console when DEBUG, mail_admins) are replaced: all goes to root.
-        "django": {"handlers": [], "level": "INFO", "propagate": True},
-        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
-        "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
-    },
-}
-
 # --- Data scope ---------------------------------------------------------------
 # When true, an RM also sees unassigned customers of their own outlet (网点公共池).
 RM_SEES_OUTLET_POOL: bool = env.bool("RM_SEES_OUTLET_POOL", default=True)

@@ -10,6 +10,7 @@ from django.test import Client
 
 from scrm.pii.log_masking import PiiMaskingFilter, pii_mask_text
 from tests.conftest import World
+from tests.support.log_audit import unmasked_personal_information
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +115,20 @@ def test_a_traceback_is_masked_too(logs: io.StringIO) -> None:
 )
 def test_what_is_masked(text: str, masked: str) -> None:
     assert pii_mask_text(text) == masked
+
+
+def test_the_run_wide_log_check_finds_an_unmasked_phone_or_id_and_passes_masked_ones(tmp_path) -> None:
+    log = tmp_path / "run.log"
+    log.write_text(
+        "msg=search q=138****8000\n"
+        "msg=search q=13800138000\n"
+        "msg=reveal id=110101********1234\n"
+        "msg=reveal id=11010119900307123X\n"
+        "msg=job rows=1380013800012345\n",
+        encoding="utf-8",
+    )
+
+    findings = unmasked_personal_information(log)
+
+    assert [(finding.line_number, finding.kind) for finding in findings] == [(2, "mobile number"), (4, "ID number")]
+    assert all("13800138000" not in finding.masked_line for finding in findings)
