@@ -26,35 +26,6 @@ from customers.selectors import customer_profile
 from scrm.core.serializers import ErrorOutputSerializer
 
 
-class CustomerSearchApi(ListAPIView):
-    """Customers in the viewer's data scope matching every given filter; PII masked.
-
-    Phone and ID number match exactly through the blind index. A name matches the
-    whole name only, and only once the other filters leave at most 50,000 customers.
-    """
-
-    serializer_class = CustomerProfileOutputSerializer
-    filterset_class = CustomerSearchFilterSet
-    pagination_class = CustomerKeysetPagination
-    # Rows are identified by customer number (what the permission matrix compares).
-    lookup_field = "customer_no"
-
-    def get_queryset(self) -> QuerySet[Customer]:
-        filterset = CustomerSearchFilterSet(self.request.GET, request=self.request)
-        filters = filterset.search_filters()
-        return customer_search(user=self.request.user, filters=filters).select_related("branch", "owner")
-
-    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        # The FilterSet parses (and documents) the parameters; customer_search has applied them.
-        return queryset
-
-    @extend_schema(responses={200: CustomerProfileOutputSerializer(many=True), 400: ErrorOutputSerializer})
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        customers = self.paginate_queryset(self.get_queryset()) or []
-        profiles = [customer_profile(customer=customer, viewer=request.user) for customer in customers]
-        return self.get_paginated_response(self.get_serializer(profiles, many=True).data)
-
-
 class CodeListField(serializers.ListField):
     """Tag codes as a list, or comma-separated as in the search's query string."""
 
@@ -90,6 +61,8 @@ class CustomerSearchFiltersInputSerializer(serializers.Serializer):
     an empty object would otherwise widen a bulk action to every customer in the caller's scope.
     """
 
+    requires_a_filter = True
+
     def get_fields(self) -> dict[str, serializers.Field]:
         return {
             name: _search_parameter(search_filter)
@@ -104,6 +77,59 @@ class CustomerSearchFiltersInputSerializer(serializers.Serializer):
         values = super().to_internal_value(data)
         params = {name: ",".join(value) if isinstance(value, list) else str(value) for name, value in values.items()}
         filters = CustomerSearchFilterSet(params).search_filters()
-        if filters == CustomerSearchFilters():
+        if self.requires_a_filter and filters == CustomerSearchFilters():
             raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [_("Give at least one filter.")]})
         return filters
+
+
+class CustomerSearchBodyInputSerializer(CustomerSearchFiltersInputSerializer):
+    """The body of POST /api/customers/search/: the same filters; none means the whole scope, as in a GET."""
+
+    requires_a_filter = False
+
+
+class CustomerSearchApi(ListAPIView):
+    """Customers in the viewer's data scope matching every given filter; PII masked.
+
+    Phone and ID number match exactly through the blind index. A name matches the
+    whole name only, and only once the other filters leave at most 50,000 customers.
+    The same search is a POST with the filters as a JSON object, so that a phone or ID
+    number never travels in a URL (which proxies, browsers and access logs keep); the
+    next page of a POST is the same body posted to the ``next`` link.
+    """
+
+    serializer_class = CustomerProfileOutputSerializer
+    filterset_class = CustomerSearchFilterSet
+    pagination_class = CustomerKeysetPagination
+    # Rows are identified by customer number (what the permission matrix compares).
+    lookup_field = "customer_no"
+
+    def get_queryset(self) -> QuerySet[Customer]:
+        return customer_search(user=self.request.user, filters=self._filters()).select_related("branch", "owner")
+
+    def _filters(self) -> CustomerSearchFilters:
+        if self.request.method == "POST":
+            body = CustomerSearchBodyInputSerializer(data=self.request.data)
+            body.is_valid(raise_exception=True)
+            filters: CustomerSearchFilters = body.validated_data
+            return filters
+        return CustomerSearchFilterSet(self.request.GET, request=self.request).search_filters()
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        # The FilterSet parses (and documents) the parameters; customer_search has applied them.
+        return queryset
+
+    @extend_schema(responses={200: CustomerProfileOutputSerializer(many=True), 400: ErrorOutputSerializer})
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        customers = self.paginate_queryset(self.get_queryset()) or []
+        profiles = [customer_profile(customer=customer, viewer=request.user) for customer in customers]
+        return self.get_paginated_response(self.get_serializer(profiles, many=True).data)
+
+    @extend_schema(
+        operation_id="customers_search_by_body",
+        request=CustomerSearchBodyInputSerializer,
+        responses={200: CustomerProfileOutputSerializer(many=True), 400: ErrorOutputSerializer},
+        parameters=[],
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.get(request, *args, **kwargs)

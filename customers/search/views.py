@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views import View
@@ -40,8 +40,16 @@ class CustomerListPage(LoginRequiredMixin, View):
     rows_template_name = "customers/search/_rows.html"
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        filterset = CustomerSearchFilterSet(request.GET, request=request)
-        ordering = request.GET.get("ordering", "")
+        return self._search(request, request.GET)
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        # The form posts, so that a phone or ID number searched for never sits in a URL
+        # (proxies, browser history and access logs keep URLs); links still filter by GET.
+        return self._search(request, request.POST)
+
+    def _search(self, request: HttpRequest, data: QueryDict) -> HttpResponse:
+        filterset = CustomerSearchFilterSet(data, request=request)
+        ordering = data.get("ordering", "")
         sort = CustomerSort(ordering) if ordering in CUSTOMER_SORTS else CustomerSort.ID
         context: dict[str, Any] = {"filterset": filterset, "sorts": list(CustomerSort), "sort": sort, "rows": []}
         try:
@@ -59,6 +67,8 @@ class CustomerListPage(LoginRequiredMixin, View):
                 query = request.GET.copy()
                 query["cursor"] = page.next_cursor
                 context["next_url"] = f"{request.path}?{query.urlencode()}"
+                # A posted search's next rows are the same form posted again, with the cursor.
+                context["next_by_post"] = request.method == "POST"
         # A "load more" request gets only the next rows and the next button.
         template = self.rows_template_name if getattr(request, "htmx", False) else self.template_name
         response = render(request, template, context)

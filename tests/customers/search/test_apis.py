@@ -151,3 +151,41 @@ def test_the_schema_documents_the_filters_and_pages(world: World, client_for) ->
         "tags_any", "tags_all", "aum_band", "aum_min", "aum_max", "lifecycle_stage", "risk_level",
         "branch", "owner", "phone", "id_number", "name", "ordering", "cursor", "page_size",
     }  # fmt: skip
+
+
+def test_a_phone_or_id_search_can_travel_in_a_post_body_instead_of_the_url(world: World, client_for) -> None:
+    customer = CustomerFactory(owner=world.rm_bj, phone="13912345678", id_number="110101199003076631")
+    client = client_for("rm")
+
+    by_phone = client.post(url(), {"phone": "139 1234 5678"}, content_type="application/json")
+    by_id = client.post(url(), {"id_number": "110101199003076631"}, content_type="application/json")
+
+    assert by_phone.status_code == by_id.status_code == 200
+    assert [row["customer_no"] for row in by_phone.json()["results"]] == [customer.customer_no]
+    assert [row["customer_no"] for row in by_id.json()["results"]] == [customer.customer_no]
+
+
+def test_a_posted_search_pages_by_posting_the_same_body_to_the_next_link(world: World, client_for) -> None:
+    client = client_for("hq_admin")
+    expected = set(Customer.objects.values_list("customer_no", flat=True))
+
+    seen: list[str] = []
+    next_url: str | None = f"{url()}?page_size=3"
+    while next_url:
+        page = client.post(next_url, {}, content_type="application/json").json()
+        seen += [row["customer_no"] for row in page["results"]]
+        next_url = page["next"]
+
+    assert len(seen) == len(set(seen))
+    assert set(seen) == expected
+
+
+def test_a_posted_search_refuses_an_unknown_filter_and_keeps_scope(world: World, client_for) -> None:
+    CustomerFactory(owner=world.rm_sh, phone="13700001111")
+
+    typo = client_for("rm").post(url(), {"phon": "13700001111"}, content_type="application/json")
+    theirs = client_for("rm").post(url(), {"phone": "13700001111"}, content_type="application/json")
+
+    assert typo.status_code == 400
+    assert "phon" in typo.json()["extra"]["fields"]
+    assert theirs.json()["results"] == []

@@ -91,3 +91,35 @@ def test_strangers_are_sent_to_sign_in(world: World) -> None:
     response = Client().get(page_url())
 
     assert response.status_code == 302
+
+
+def test_the_search_form_posts_so_a_phone_never_sits_in_a_url(world: World, client_for) -> None:
+    CustomerFactory(owner=world.rm_bj, phone="13800138000")
+    client = client_for("rm")
+
+    form = client.get(page_url()).content.decode()
+    found = client.post(page_url(), {"phone": "13800138000"})
+
+    assert 'method="post"' in form
+    assert 'name="csrfmiddlewaretoken"' in form
+    assert len(listed(found.content.decode())) == 1
+
+
+def test_load_more_of_a_posted_search_posts_the_form_again(world: World, client_for) -> None:
+    CustomerFactory.create_batch(120, owner=world.rm_bj)
+    client = client_for("rm")
+
+    first = client.post(page_url(), {"ordering": "-aum", "owner": world.rm_bj.employee_no})
+    html = first.content.decode()
+    seen = listed(html)
+    while found := re.search(r'hx-post="([^"]+)"', html):
+        assert 'hx-include="#customer-search"' in html
+        more = client.post(
+            found.group(1).replace("&amp;", "&"),
+            {"ordering": "-aum", "owner": world.rm_bj.employee_no},
+            headers={"HX-Request": "true"},
+        )
+        html = more.content.decode()
+        seen += listed(html)
+
+    assert len(seen) == len(set(seen)) == 123
