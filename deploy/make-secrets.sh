@@ -7,6 +7,8 @@ rand() { python3 -c "import secrets; print(secrets.token_urlsafe($1))"; }
 [[ -f secret_key ]] || rand 50 > secret_key
 [[ -f pii_blind_index_key ]] || rand 32 > pii_blind_index_key
 [[ -f pii_encryption_keys ]] || python3 -c "import base64, os, datetime; print(f'k{datetime.date.today():%Y%m%d}:' + base64.b64encode(os.urandom(32)).decode())" > pii_encryption_keys
+[[ -f audit_chain_keys ]] || python3 -c "import base64, os, datetime; print(f'a{datetime.date.today():%Y%m%d}:' + base64.b64encode(os.urandom(32)).decode())" > audit_chain_keys
+[[ -f audit_signing_key ]] || python3 -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())" > audit_signing_key
 [[ -f postgres_password ]] || rand 24 > postgres_password
 [[ -f database_url ]] || echo "postgres://scrm:$(cat postgres_password)@postgres:5432/scrm" > database_url
 echo "secrets written to $(pwd)"

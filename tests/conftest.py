@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.test import Client
+from django.db import connection
+from django.test import Client, override_settings
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from customers.models import Customer
@@ -60,6 +61,29 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             reporter.write_line(f"{RUN_LOG}:{finding.line_number}: unmasked {finding.kind}: {finding.masked_line}")
         reporter.write_line(f"{len(findings)} log lines carry unmasked personal information.")
     session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker) -> None:
+    """Transactional tests empty every table with TRUNCATE after each test, the audit table too.
+
+    So the audit table's TRUNCATE trigger is off in the test database only;
+    ``tests/scrm/test_audit.py`` switches it on inside its own transaction to prove it.
+    """
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_no_truncate")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_digests_apart(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Signed audit digests of the run go to a folder of its own, never the checkout's var/."""
+    location = tmp_path_factory.mktemp("audit-digests")
+    storages = {
+        **settings.STORAGES,
+        "audit_digests": {**settings.STORAGES["audit_digests"], "OPTIONS": {"location": str(location)}},
+    }
+    with override_settings(STORAGES=storages):
+        yield
 
 
 @dataclass

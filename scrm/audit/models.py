@@ -22,9 +22,11 @@ class AuditAction(models.TextChoices):
 class AuditEvent(models.Model):
     """One regulated action. Never updated or deleted: a database trigger refuses it.
 
-    ``hash`` is SHA-256 over this row's content and the previous row's hash, so
-    altering or removing any row breaks the chain at that row
-    (``manage.py verify_audit_log``). Rows carry no PII: masked values at most.
+    ``hash`` is an HMAC (under the key ``key_id`` names, ``scrm.audit.chain``) over this
+    row's content and the previous row's hash, so altering or removing any row breaks the
+    chain at that row (``manage.py verify_audit_log``); signed digests exported outside
+    the database catch even a rewrite by a holder of the key. Rows carry no PII: masked
+    values at most.
     """
 
     sequence = models.PositiveBigIntegerField(unique=True)
@@ -41,6 +43,8 @@ class AuditEvent(models.Model):
     ip_address = models.GenericIPAddressField(null=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Which AUDIT_CHAIN_KEYS entry keyed the hash; empty for rows from before keys (plain SHA-256).
+    key_id = models.CharField(max_length=16, blank=True, default="")
 
     class Meta:
         verbose_name = _("audit event")

@@ -1,15 +1,18 @@
 """Writing the audit trail. Call ``audit_record`` inside the transaction of the change it records."""
 
+import json
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.files.base import ContentFile
 from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from scrm.audit.actions import audit_action_is_registered
-from scrm.audit.chain import GENESIS_HASH, event_hash
+from scrm.audit.chain import GENESIS_HASH, chain_keys, digest_sign, event_hash
 from scrm.audit.models import AuditEvent
+from scrm.audit.selectors import audit_digest_last_sequence, audit_digest_storage
 
 # Serialises appends so each row sees its true predecessor; held to the end of the
 # caller's transaction, so the chain order is the commit order.
@@ -62,5 +65,33 @@ def audit_record(
         last = AuditEvent.objects.order_by("-sequence").values("sequence", "hash").first()
         sequence = last["sequence"] + 1 if last else 1
         prev_hash = last["hash"] if last else GENESIS_HASH
-        digest = event_hash(sequence=sequence, prev_hash=prev_hash, **fields)
-        return AuditEvent.objects.create(sequence=sequence, prev_hash=prev_hash, hash=digest, **fields)
+        keys = chain_keys()
+        digest = event_hash(sequence=sequence, prev_hash=prev_hash, key=keys.keys[keys.current_id], **fields)
+        return AuditEvent.objects.create(
+            sequence=sequence, prev_hash=prev_hash, hash=digest, key_id=keys.current_id, **fields
+        )
+
+
+def audit_digest_export() -> str | None:
+    """Sign the hashes of the rows since the last exported digest and store them outside the database.
+
+    One file per export, named by its last sequence number, so a retried export writes the
+    same file or nothing; returns the file's name, or None when no row is new.
+    """
+    since = audit_digest_last_sequence()
+    rows = list(
+        AuditEvent.objects.filter(sequence__gt=since).order_by("sequence").values_list("sequence", "hash")[:100_000]
+    )
+    if not rows:
+        return None
+    statement = {
+        "first_sequence": rows[0][0],
+        "last_sequence": rows[-1][0],
+        "exported_at": timezone.now().isoformat(timespec="seconds"),
+        "hashes": [[sequence, digest] for sequence, digest in rows],
+    }
+    name = f"audit-digest-{rows[-1][0]:012d}.json"
+    storage = audit_digest_storage()
+    if not storage.exists(name):
+        storage.save(name, ContentFile(json.dumps(digest_sign(statement), indent=1).encode()))
+    return name

@@ -1,6 +1,7 @@
 """Core Django settings: apps, database, cache, auth, i18n, static files, API."""
 
 from pathlib import Path
+from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
@@ -162,8 +163,15 @@ STATICFILES_DIRS = [
     ("vendor/htmx", BASE_DIR / "node_modules/htmx.org/dist"),
     ("vendor/echarts", BASE_DIR / "node_modules/echarts/dist"),
 ]
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Signed audit digests (scrm.audit.chain), outside the database by design; production may
+    # point this alias at any django-storages backend (an object store with retention lock
+    # is the strongest anchor).
+    "audit_digests": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": env.str("AUDIT_DIGEST_LOCATION", default=str(VAR_DIR / "audit-digests"))},
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if IS_PRODUCTION

@@ -85,6 +85,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=30),
         "options": {"queue": Queue.DISPATCH},
     },
+    # Hourly: a rewrite of the table is caught against a signed copy at most an hour old.
+    "audit-export-digest-hourly": {
+        "task": "audit.export_digest",
+        "schedule": crontab(minute=5),
+        "options": {"queue": Queue.BULK},
+    },
     "audit-verify-chain-nightly": {
         "task": "audit.verify_chain",
         "schedule": crontab(hour=2, minute=30),

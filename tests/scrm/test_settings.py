@@ -18,6 +18,8 @@ PRODUCTION_ENV = {
     "REDIS_URL": "redis://redis.internal:6379/0",
     "PII_ENCRYPTION_KEYS": "k2026:" + base64.b64encode(b"p" * 32).decode(),
     "PII_BLIND_INDEX_KEY": "a-long-random-blind-index-key",
+    "AUDIT_CHAIN_KEYS": "a2026:" + base64.b64encode(b"a" * 32).decode(),
+    "AUDIT_SIGNING_KEY": base64.b64encode(b"s" * 32).decode(),
     "PUBLIC_BASE_URL": "https://scrm.bank.example",
     "WECOM_CORP_ID": "ww0bank000000001",
     "WECOM_AGENT_ID": "1000005",

@@ -6,7 +6,7 @@ from scrm.audit.selectors import audit_chain_verify
 
 
 class Command(BaseCommand):
-    help = "Verify the audit trail's hash chain; exit non-zero naming the first broken row."
+    help = "Verify the audit trail's keyed chain and signed digests; exit non-zero naming the first broken row."
 
     def handle(self, *args: Any, **options: Any) -> None:
         result = audit_chain_verify()
@@ -15,4 +15,8 @@ class Command(BaseCommand):
                 f"audit log broken at row {result.broken_sequence}: {result.reason} "
                 f"({result.checked} rows verified before it)"
             )
-        self.stdout.write(self.style.SUCCESS(f"audit log intact: {result.checked} rows verified"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"audit log intact: {result.checked} rows verified, {result.digests_checked} signed digests match"
+            )
+        )
