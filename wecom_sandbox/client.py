@@ -117,10 +117,12 @@ class SandboxControl:
         times: int = 1,
         mode: str = "error",
         seconds: float | None = None,
+        after: int = 0,
     ) -> dict[str, Any]:
         """The next ``times`` calls to ``api`` ("*" for any) answer ``errcode`` without effect, or,
-        with ``mode="apply_then_hang"``, take effect and then hold the answer ``seconds``."""
-        body: dict[str, Any] = {"api": api, "times": times, "mode": mode}
+        with ``mode="apply_then_hang"``, take effect and then hold the answer ``seconds``;
+        ``after`` lets that many calls through untouched first."""
+        body: dict[str, Any] = {"api": api, "times": times, "mode": mode, "after": after}
         if errcode is not None:
             body["errcode"] = errcode
         if seconds is not None:

@@ -251,12 +251,17 @@ def add_fault(ctx: Ctx) -> dict[str, Any]:
         raise ControlError("an error fault needs an errcode")
     if times < 1:
         raise ControlError("times must be at least 1")
+    after = int(ctx.body.get("after", 0))
+    if after < 0:
+        raise ControlError("after must not be negative")
     fault = {
         "api": api_name,
         "mode": mode,
         "errcode": int(ctx.body.get("errcode") or 0),
         "seconds": float(ctx.body.get("seconds", 6.0)),
         "times": times,
+        # Calls to let through untouched before the fault starts (to hit the middle of a batch).
+        "after": after,
     }
     with ctx.state.mutate() as data:
         data["faults"].append(fault)

@@ -210,6 +210,10 @@ class RequestHandler(BaseHTTPRequestHandler):
             faults = state.data["faults"]
             for fault in faults:
                 if fault["api"] in (api_name, "*") and fault["times"] > 0:
+                    if fault.get("after", 0) > 0:
+                        with state.mutate():
+                            fault["after"] -= 1
+                        continue
                     with state.mutate():
                         fault["times"] -= 1
                         state.data["faults"] = [f for f in faults if f["times"] > 0]

@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 def _lease() -> timedelta:
     """How long a claimed call may stay in flight before it counts as abandoned."""
-    return timedelta(seconds=settings.WECOM_HTTP_TIMEOUT_SECONDS * (settings.WECOM_RETRY_ATTEMPTS + 2) + 30)
+    return timedelta(seconds=settings.WECOM_OUTBOX_LEASE_SECONDS)
 
 
 def _retry_delay(attempts: int) -> timedelta:

@@ -30,6 +30,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from redis.exceptions import RedisError
 from wechatpy.enterprise import WeChatClient
 from wechatpy.session.redisstorage import RedisStorage
 
@@ -95,7 +96,11 @@ class _WeChatClient(WeChatClient):
         params = dict(kwargs.pop("params", None) or {})
         refreshed = False
         for attempt in range(settings.WECOM_RETRY_ATTEMPTS + 1):
-            token = self.access_token
+            try:
+                token = self.access_token
+            except RedisError as error:
+                # The token is shared through Redis; without it nothing was sent: try later.
+                raise WeComBusyError(api, None, f"token store unavailable: {error.__class__.__name__}") from error
             try:
                 result = self._send(api, method, params={**params, "access_token": token}, **kwargs)
             except WeComAuthError as error:
@@ -114,7 +119,12 @@ class _WeChatClient(WeChatClient):
 
     def _send(self, api: str, method: str, *, params: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         """One HTTP exchange with WeCom, its answer checked."""
-        if not ratelimit.take(self.corp_id, api, max_wait=settings.WECOM_RETRY_BACKOFF_SECONDS * 4):
+        try:
+            allowed = ratelimit.take(self.corp_id, api, max_wait=settings.WECOM_RETRY_BACKOFF_SECONDS * 4)
+        except RedisError as error:
+            # Before the request left: a Redis outage is "nothing happened", not an unknown outcome.
+            raise WeComBusyError(api, None, f"rate budget unavailable: {error.__class__.__name__}") from error
+        if not allowed:
             raise WeComRateLimitedError(api, None, "local rate budget spent")
         data = kwargs.pop("data", None)
         try:

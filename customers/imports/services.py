@@ -5,7 +5,8 @@ sealing and ``COPY``-ing each chunk into TEMP tables — commits progress after 
 chunk, so the progress bar moves. Everything the import writes to customer data —
 the upsert, its timeline events, the job's outcome and its audit event — is one
 transaction at the end: a crash before it leaves no trace but a RUNNING job, which
-the task's retry restarts from scratch.
+the task's retry restarts from scratch — or, when the worker itself died and its task
+message is stranded with it, the minute's sweep (``import_job_sweep``).
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from functools import partial
 
 from django.core.files import File
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -148,6 +150,32 @@ def _run_unlock(job_id: int) -> None:
     except DatabaseError:
         # Only after a failed run: the lock is the session's, and goes when the session does.
         logger.warning("import run lock not released job_id=%s", job_id)
+
+
+def import_job_sweep(*, queued_for: timedelta = timedelta(minutes=5)) -> list[int]:
+    """Hand to a worker again every job whose task was lost; the ids of those re-enqueued.
+
+    A RUNNING job whose run lock nobody holds has no live worker: its worker was killed
+    and its task message is stranded with the dead consumer until the broker's visibility
+    timeout (an hour). A job still QUEUED after ``queued_for`` may have lost its message
+    (a Redis restart, a producer that died after the commit). Enqueueing a job that is
+    merely slow is harmless: the run lock and the finished check turn the extra task away.
+    """
+    from customers.imports import tasks  # the tasks module imports this one
+
+    candidates = ImportJob.objects.filter(
+        Q(status=JobStatus.RUNNING) | Q(status=JobStatus.QUEUED, created_at__lt=timezone.now() - queued_for)
+    ).order_by("id")
+    orphaned = []
+    for job_id in candidates.values_list("id", flat=True):
+        with _run_lock(job_id) as free:
+            if free:
+                orphaned.append(job_id)
+    for job_id in orphaned:
+        tasks.import_run_task.delay(job_id)
+    if orphaned:
+        logger.info("import sweep re-enqueued count=%s", len(orphaned))
+    return orphaned
 
 
 def _job_claim(*, job_id: int) -> ImportJob | None:

@@ -5,7 +5,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import InterfaceError, OperationalError
 from django.utils.translation import gettext as _
 
-from customers.imports.services import import_job_fail, import_job_run
+from customers.imports.services import import_job_fail, import_job_run, import_job_sweep
 
 # A lost connection or a restarting database: the next attempt starts the job afresh.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
@@ -33,3 +33,9 @@ def import_run_task(self: Task, job_id: int) -> None:
     except Exception:
         import_job_fail(job_id=job_id, message=_("The import stopped on an unexpected error; nothing was imported."))
         raise
+
+
+@shared_task(name="customers.import_sweep", soft_time_limit=50, time_limit=60)
+def import_sweep_task() -> int:
+    """Beat, every minute: re-enqueue jobs whose worker died or whose task message was lost."""
+    return len(import_job_sweep())

@@ -140,6 +140,8 @@ class TagRuleRunRange(models.Model):
     run = models.ForeignKey(TagRuleRun, on_delete=models.CASCADE, related_name="ranges")
     start_id = models.BigIntegerField()
     end_id = models.BigIntegerField()
+    # When a task last began evaluating it: set, not done and not row-locked means its worker died.
+    started_at = models.DateTimeField(null=True)
     done_at = models.DateTimeField(null=True)
     tags_added = models.PositiveBigIntegerField(default=0)
     tags_removed = models.PositiveBigIntegerField(default=0)

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from customers.events import CustomerTagsChanged
@@ -391,8 +391,12 @@ def tag_rule_range_evaluate(*, range_id: int) -> None:
 
     The range is claimed with a conditional UPDATE in the same transaction as the
     writes: a retried or duplicate task finds it done and does nothing; a task that
-    dies mid-way rolls back and leaves the range to its retry.
+    dies mid-way rolls back and leaves the range to its retry, or, when the worker
+    itself died, to the minute's sweep (``tag_rule_run_sweep``).
     """
+    # Committed on its own, before the claim: the sweep tells a range whose worker died
+    # (started, not done, not locked) from one whose task is still waiting in the queue.
+    TagRuleRunRange.objects.filter(pk=range_id, done_at__isnull=True).update(started_at=timezone.now())
     with transaction.atomic():
         claimed = TagRuleRunRange.objects.filter(pk=range_id, done_at__isnull=True).update(done_at=timezone.now())
         if claimed != 1:
@@ -428,6 +432,35 @@ def tag_rule_range_evaluate(*, range_id: int) -> None:
             tags_removed=F("tags_removed") + removed,
         )
         _finish_run_if_complete(run_id=run.pk, rule_tag_ids=rule_tag_ids)
+
+
+def tag_rule_run_sweep(*, queued_for: datetime.timedelta = datetime.timedelta(hours=1)) -> list[int]:
+    """Hand to a worker again every range of a running run whose task was lost; their ids.
+
+    A range being evaluated is row-locked by its claim until it commits, so a range that
+    was started, is not done and is not locked lost its worker (killed mid-way: the
+    writes rolled back, the task message is stranded with the dead consumer until the
+    broker's visibility timeout). A range never started an hour after its run began may
+    have lost its message (a Redis restart). A duplicate task finds the range done.
+    """
+    from customers.tagging import tasks  # the tasks module imports this one
+
+    with transaction.atomic():
+        orphaned = list(
+            TagRuleRunRange.objects.select_for_update(skip_locked=True, of=("self",))
+            .filter(run__status=JobStatus.RUNNING, done_at__isnull=True)
+            .filter(
+                Q(started_at__isnull=False)
+                | Q(started_at__isnull=True, run__created_at__lt=timezone.now() - queued_for)
+            )
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+    for range_id in orphaned:
+        tasks.tag_rule_range_evaluate_task.delay(range_id)
+    if orphaned:
+        logger.info("tag rule sweep re-enqueued count=%s", len(orphaned))
+    return orphaned
 
 
 def _finish_run_if_complete(*, run_id: int, rule_tag_ids: list[int]) -> None:

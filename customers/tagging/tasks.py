@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from customers.tagging.services import tag_rule_range_evaluate, tag_rule_run_start
+from customers.tagging.services import tag_rule_range_evaluate, tag_rule_run_start, tag_rule_run_sweep
 
 
 @shared_task(
@@ -22,3 +22,9 @@ def tag_rule_range_evaluate_task(range_id: int) -> None:
 def tag_rules_run_all_task() -> int:
     """Nightly (and on demand): re-evaluate every active rule over all customers."""
     return tag_rule_run_start().pk
+
+
+@shared_task(name="customers.tag_rule_run_sweep", soft_time_limit=50, time_limit=60)
+def tag_rule_run_sweep_task() -> int:
+    """Beat, every minute: re-enqueue ranges whose worker died or whose task message was lost."""
+    return len(tag_rule_run_sweep())

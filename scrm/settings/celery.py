@@ -60,6 +60,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=1, minute=0),
         "options": {"queue": Queue.BULK},
     },
+    # A worker killed mid-task strands its message until the visibility timeout: these
+    # hand the work to a live worker within a minute (the tasks are idempotent).
+    "import-sweep": {
+        "task": "customers.import_sweep",
+        "schedule": 60.0,
+        "options": {"queue": Queue.BULK},
+    },
+    "tag-rule-run-sweep": {
+        "task": "customers.tag_rule_run_sweep",
+        "schedule": 60.0,
+        "options": {"queue": Queue.BULK},
+    },
     "wecom-outbox-sweep": {
         "task": "channels.outbox_sweep",
         "schedule": 60.0,

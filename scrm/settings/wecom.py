@@ -47,6 +47,12 @@ WECOM_RATE_LIMIT_PER_MINUTE: int = env.int("WECOM_RATE_LIMIT_PER_MINUTE", defaul
 # Rate-limited (45009) and busy (-1) answers are retried this many times, backing off.
 WECOM_RETRY_ATTEMPTS: int = env.int("WECOM_RETRY_ATTEMPTS", default=4)
 WECOM_RETRY_BACKOFF_SECONDS: float = env.float("WECOM_RETRY_BACKOFF_SECONDS", default=0.5)
+# How long a claimed outbox call may stay in flight before it counts as abandoned (its
+# worker died) and is verified with WeCom: by default the longest a send can take, plus
+# a margin for the token lock. Must exceed that, or a live send would be verified early.
+WECOM_OUTBOX_LEASE_SECONDS: float = env.float(
+    "WECOM_OUTBOX_LEASE_SECONDS", default=WECOM_HTTP_TIMEOUT_SECONDS * (WECOM_RETRY_ATTEMPTS + 2) + 30
+)
 # Identity verification H5 (客户认证): attempts per contact and per client address per hour.
 WECOM_VERIFY_ATTEMPTS_PER_HOUR: int = env.int("WECOM_VERIFY_ATTEMPTS_PER_HOUR", default=5)
 # Per-API overrides of the above, e.g. "externalcontact/send_welcome_msg=3000,externalcontact/get=6000".

@@ -1,6 +1,7 @@
 """A real Celery worker process on a queue of its own, against the test database and media root."""
 
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -15,13 +16,8 @@ from django.db import connection
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@contextmanager
-def celery_worker(**extra_env: str) -> Iterator[str]:
-    """Start a worker consuming a fresh queue (no other worker can take the test's task); yield the queue.
-
-    ``extra_env`` adds settings the worker needs, e.g. ``WECOM_API_BASE_URL`` of a test's sandbox.
-    """
-    queue = f"test-{uuid.uuid4().hex[:8]}"
+def worker_start(queue: str, **extra_env: str) -> subprocess.Popen[bytes]:
+    """A worker process (in a process group of its own) consuming ``queue``, against the test database."""
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -32,18 +28,48 @@ def celery_worker(**extra_env: str) -> Iterator[str]:
         "CELERY_ROUTE_EVERYTHING_TO": queue,
         **extra_env,
     }
-    worker = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "scrm", "worker", "-Q", queue, "-c", "1", "--pool", "solo"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
+
+
+def worker_kill(worker: subprocess.Popen[bytes]) -> None:
+    """kill -9 the worker's whole process group: no shutdown, no ack, no cleanup."""
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait(timeout=10)
+
+
+def worker_stop(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is None:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker_kill(worker)
+
+
+def queue_new() -> str:
+    """A fresh queue name: no other worker can take the test's tasks."""
+    return f"test-{uuid.uuid4().hex[:8]}"
+
+
+@contextmanager
+def celery_worker(**extra_env: str) -> Iterator[str]:
+    """Start a worker consuming a fresh queue (no other worker can take the test's task); yield the queue.
+
+    ``extra_env`` adds settings the worker needs, e.g. ``WECOM_API_BASE_URL`` of a test's sandbox.
+    """
+    queue = queue_new()
+    worker = worker_start(queue, **extra_env)
     try:
         yield queue
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
+        worker_stop(worker)
 
 
 @contextmanager
