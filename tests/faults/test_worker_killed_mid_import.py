@@ -4,13 +4,11 @@ import time
 from pathlib import Path
 
 import pytest
-from django.core.files import File
 
-from customers.imports.services import import_job_create
 from customers.imports.tasks import import_run_task, import_sweep_task
-from customers.models import Customer, ImportJob, ImportKind, ImportMode, JobStatus, TimelineEvent, TimelineKind
+from customers.models import Customer, ImportJob, JobStatus, TimelineEvent, TimelineKind
 from tests.conftest import World
-from tests.customers.imports.extracts import csv_write, customer_row
+from tests.customers.imports.extracts import csv_write, customer_row, job_uploaded
 from tests.faults.support import held, lock_waiters, sweep_until, wait_until
 from tests.support.celery_worker import queue_new, worker_kill, worker_start, worker_stop
 
@@ -24,16 +22,7 @@ def test_a_job_whose_worker_was_killed_in_its_final_transaction_is_run_again_by_
 ) -> None:
     owner = world.rm_bj.employee_no
     path = csv_write(tmp_path / "extract.csv", [customer_row(n, owner=owner) for n in range(1, ROWS + 1)])
-    with path.open("rb") as handle:
-        job = import_job_create(
-            file=File(handle),
-            original_name=path.name,
-            kind=ImportKind.CUSTOMERS,
-            mode=ImportMode.VALID_ROWS,
-            dry_run=False,
-            actor=world.hq_admin,
-            enqueue=False,
-        )
+    job = job_uploaded(path, actor=world.hq_admin)
     queue = queue_new()
 
     # The upsert waits behind another session's lock, so the kill lands inside the

@@ -4,11 +4,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from django.core.files import File
 
-from customers.imports.services import import_job_create, import_job_run
+from customers.imports.services import import_job_run
 from customers.models import ImportJob, ImportKind, ImportMode
 from tests.conftest import World
+from tests.customers.imports.extracts import job_uploaded
 
 
 @pytest.fixture(autouse=True)
@@ -32,16 +32,7 @@ def run_import(world: World) -> ImportRunner:
         mode: ImportMode = ImportMode.VALID_ROWS,
         dry_run: bool = False,
     ) -> ImportJob:
-        with path.open("rb") as handle:
-            job = import_job_create(
-                file=File(handle),
-                original_name=path.name,
-                kind=kind,
-                mode=mode,
-                dry_run=dry_run,
-                actor=world.hq_admin,
-                enqueue=False,
-            )
+        job = job_uploaded(path, actor=world.hq_admin, kind=kind, mode=mode, dry_run=dry_run)
         import_job_run(job_id=job.pk)
         job.refresh_from_db()
         return job

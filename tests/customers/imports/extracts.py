@@ -6,8 +6,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import openpyxl
+from django.core.files import File
 
 from customers.identity import id_number_check_digit
+from customers.imports.services import import_job_create
+from customers.models import ImportJob, ImportKind, ImportMode
+from scrm.org.models import Staff
 
 CUSTOMER_HEADER = (
     "customer_no",
@@ -124,3 +128,24 @@ def error_lines(report: bytes) -> list[list[str]]:
     """The error report's rows (header included), decoded as Excel would: UTF-8 with a BOM."""
     assert report.startswith("\ufeff".encode())
     return list(csv.reader(report.decode("utf-8-sig").splitlines()))
+
+
+def job_uploaded(
+    path: Path,
+    *,
+    actor: Staff,
+    kind: ImportKind = ImportKind.CUSTOMERS,
+    mode: ImportMode = ImportMode.VALID_ROWS,
+    dry_run: bool = False,
+) -> ImportJob:
+    """The file uploaded as ``actor``'s import job, not yet run (the test runs or enqueues it)."""
+    with path.open("rb") as handle:
+        return import_job_create(
+            file=File(handle),
+            original_name=path.name,
+            kind=kind,
+            mode=mode,
+            dry_run=dry_run,
+            actor=actor,
+            enqueue=False,
+        )

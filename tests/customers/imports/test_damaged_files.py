@@ -10,14 +10,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.core.files import File
 from django.utils import translation
 
-from customers.imports.services import import_job_create, import_job_run
-from customers.models import Customer, ImportJob, ImportKind, ImportMode, JobStatus
+from customers.imports.services import import_job_run
+from customers.models import Customer, ImportJob, JobStatus
 from scrm.core.exceptions import ApplicationError
 from tests.conftest import World
-from tests.customers.imports.extracts import CUSTOMER_HEADER, customer_row, xlsx_write
+from tests.customers.imports.extracts import CUSTOMER_HEADER, customer_row, job_uploaded, xlsx_write
 
 pytestmark = pytest.mark.django_db
 
@@ -31,16 +30,7 @@ def in_english() -> Iterator[None]:
 
 
 def _upload(world: World, path: Path) -> ImportJob:
-    with path.open("rb") as handle:
-        return import_job_create(
-            file=File(handle),
-            original_name=path.name,
-            kind=ImportKind.CUSTOMERS,
-            mode=ImportMode.VALID_ROWS,
-            dry_run=False,
-            actor=world.hq_admin,
-            enqueue=False,
-        )
+    return job_uploaded(path, actor=world.hq_admin)
 
 
 def _workbook(world: World, path: Path, rows: int = 3) -> Path:

@@ -38,6 +38,7 @@ from tests.customers.imports.extracts import (
     customer_row,
     error_lines,
     holding_row,
+    job_uploaded,
     xlsx_write,
 )
 
@@ -446,16 +447,7 @@ def test_holdings_are_upserted_by_customer_and_product(world: World, run_import:
 
 
 def _upload(world: World, path: Path, kind: ImportKind = ImportKind.CUSTOMERS) -> ImportJob:
-    with path.open("rb") as handle:
-        return import_job_create(
-            file=File(handle),
-            original_name=path.name,
-            kind=kind,
-            mode=ImportMode.VALID_ROWS,
-            dry_run=False,
-            actor=world.hq_admin,
-            enqueue=False,
-        )
+    return job_uploaded(path, actor=world.hq_admin, kind=kind)
 
 
 def test_a_header_without_required_columns_is_refused_at_upload_naming_them(

@@ -3,13 +3,11 @@
 from pathlib import Path
 
 import pytest
-from django.core.files import File
 
-from customers.imports.services import import_job_create
 from customers.imports.tasks import import_run_task
-from customers.models import Customer, ImportKind, ImportMode, JobStatus, TimelineEvent, TimelineKind
+from customers.models import Customer, ImportMode, JobStatus, TimelineEvent, TimelineKind
 from tests.conftest import World
-from tests.customers.imports.extracts import csv_write, customer_row
+from tests.customers.imports.extracts import csv_write, customer_row, job_uploaded
 from tests.support.celery_worker import celery_worker
 
 
@@ -18,16 +16,7 @@ from tests.support.celery_worker import celery_worker
 def test_a_worker_process_runs_an_import_to_completion(world: World, tmp_path: Path) -> None:
     owner = world.rm_bj.employee_no
     path = csv_write(tmp_path / "extract.csv", [customer_row(n, owner=owner) for n in range(1, 101)])
-    with path.open("rb") as handle:
-        job = import_job_create(
-            file=File(handle),
-            original_name=path.name,
-            kind=ImportKind.CUSTOMERS,
-            mode=ImportMode.ALL_OR_NOTHING,
-            dry_run=False,
-            actor=world.hq_admin,
-            enqueue=False,
-        )
+    job = job_uploaded(path, actor=world.hq_admin, mode=ImportMode.ALL_OR_NOTHING)
 
     with celery_worker() as queue:
         result = import_run_task.apply_async(args=[job.pk], queue=queue)
