@@ -106,7 +106,8 @@ def _check_age(timestamp: str, now: float) -> None:
         sent_at = int(timestamp)
     except ValueError as error:
         raise CallbackRejectedError(400, "timestamp is not a number") from error
-    if max_age > 0 and abs(now - sent_at) > max_age:
+    # Compared as numbers, not subtracted: a timestamp of hundreds of digits overflows a float.
+    if max_age > 0 and not now - max_age <= sent_at <= now + max_age:
         raise CallbackRejectedError(400, f"timestamp outside the {max_age} s window")
 
 
@@ -195,6 +196,8 @@ def _inbox_upsert(plaintext: str, *, event: str, change_type: str, status: str) 
     carries the same plaintext, while two distinct events in the same second do not.
     """
     digest = hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
+    # PostgreSQL text cannot hold NUL; the digest stays that of what WeCom sent.
+    body = plaintext.replace("\x00", "\ufffd")
     table = connection.ops.quote_name(CallbackInbox._meta.db_table)
     sql = (
         f"INSERT INTO {table} "  # noqa: S608 - the table name is the model's, every value a parameter
@@ -207,7 +210,7 @@ def _inbox_upsert(plaintext: str, *, event: str, change_type: str, status: str) 
         digest,
         event[:64],
         change_type[:64],
-        plaintext,
+        body,
         status,
         timezone.now(),
     ]

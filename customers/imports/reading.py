@@ -26,7 +26,7 @@ import openpyxl
 import pandas as pd
 from django.utils.translation import gettext as _
 from openpyxl.utils.exceptions import InvalidFileException
-from pandas.errors import ParserError, ParserWarning
+from pandas.errors import EmptyDataError, ParserError, ParserWarning
 
 from customers.imports.contract import CHUNK_ROWS, FileFormat
 from customers.imports.validation import Rows
@@ -136,28 +136,36 @@ def _csv_line_count(stream: IO[bytes]) -> int:
 def _csv_chunks(
     stream: IO[bytes], encoding: str, names: list[str], columns: list[int], chunk_rows: int
 ) -> Iterator[Chunk]:
-    reader = pd.read_csv(
-        stream,
-        encoding=encoding,
-        header=0,
-        index_col=False,
-        dtype=str,
-        na_filter=False,
-        skip_blank_lines=False,
-        chunksize=chunk_rows,
-    )
+    reader = None
     try:
         # A row with more cells than the header would be silently cut short: refuse it.
         with warnings.catch_warnings():
             warnings.simplefilter("error", ParserWarning)
+            # Opening the reader already parses the header: it fails the same ways a chunk does.
+            reader = pd.read_csv(
+                stream,
+                encoding=encoding,
+                header=0,
+                index_col=False,
+                dtype=str,
+                na_filter=False,
+                skip_blank_lines=False,
+                chunksize=chunk_rows,
+            )
             for chunk in reader:
                 frame = chunk.iloc[:, columns]
                 frame.columns = names
                 yield frame, chunk.index.to_numpy(dtype=np.int64) + 2
-    except (ParserError, ParserWarning, csv.Error) as error:
+    except UnicodeDecodeError as error:
+        # The encoding is sniffed from the start of the file; a later byte may still not fit it.
+        raise ApplicationError(
+            _("The CSV file is neither UTF-8 nor GBK text throughout: save it as UTF-8 and upload it again.")
+        ) from error
+    except (ParserError, ParserWarning, EmptyDataError, csv.Error) as error:
         raise _malformed_csv(error) from error
     finally:
-        reader.close()
+        if reader is not None:
+            reader.close()
 
 
 # --- XLSX ---------------------------------------------------------------------------------------

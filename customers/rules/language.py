@@ -25,9 +25,12 @@ from enum import StrEnum
 from typing import Any
 
 from customers.models import Gender, LifecycleStage, ProductType, RiskLevel
+from scrm.core.text import HIDDEN_CHARACTERS
 
 MAX_DEPTH = 8
 MAX_CONDITIONS = 100
+# Bounds of a decimal value: fewer than this many digits before the point, at most this many after.
+DECIMAL_DIGITS = 18
 
 
 class RuleError(ValueError):
@@ -69,11 +72,13 @@ class FieldSpec:
     description: str
     choices: tuple[str, ...] = ()
     minimum: int | None = None
+    maximum: int = 100_000
 
 
 FIELDS: dict[str, FieldSpec] = {
     "aum": FieldSpec(FieldType.DECIMAL, "Assets under management, CNY"),
-    "age": FieldSpec(FieldType.INTEGER, "Age in whole years", minimum=0),
+    # Bounded so that "born N years ago" stays a date.
+    "age": FieldSpec(FieldType.INTEGER, "Age in whole years", minimum=0, maximum=150),
     "gender": FieldSpec(FieldType.CHOICE, "Gender", tuple(Gender.values)),
     "lifecycle_stage": FieldSpec(FieldType.CHOICE, "Lifecycle stage", tuple(LifecycleStage.values)),
     "risk_level": FieldSpec(FieldType.CHOICE, "Risk tolerance level", tuple(RiskLevel.values)),
@@ -152,7 +157,7 @@ def _parse_condition(node: dict[str, Any], *, path: str) -> Condition:
     if unknown_keys:
         raise RuleError(f"unknown key(s) {', '.join(sorted(unknown_keys))}", path)
     field = node.get("field")
-    if field not in FIELDS:
+    if not isinstance(field, str) or field not in FIELDS:
         raise RuleError(f"unknown field {field!r}; known fields: {', '.join(sorted(FIELDS))}", _join(path, "field"))
     spec = FIELDS[field]
     op = node.get("op")
@@ -193,19 +198,26 @@ def _scalar(spec: FieldSpec, raw: Any, *, path: str) -> Any:
             if isinstance(raw, bool) or not isinstance(raw, int | float | str):
                 raise RuleError("expected a number", path)
             try:
-                value = Decimal(str(raw))
+                # An int converts exactly; str() of one beyond 4300 digits would raise.
+                value = Decimal(raw) if isinstance(raw, int) else Decimal(str(raw))
             except InvalidOperation as error:
                 raise RuleError(f"{raw!r} is not a number", path) from error
             if not value.is_finite():
                 raise RuleError("expected a finite number", path)
+            # PostgreSQL's numeric refuses an exponent in the hundreds of thousands; no
+            # amount comes near these bounds.
+            if value and value.adjusted() >= DECIMAL_DIGITS:
+                raise RuleError("is implausibly large", path)
+            if value.normalize().as_tuple().exponent < -DECIMAL_DIGITS:  # type: ignore[operator]
+                raise RuleError(f"may have at most {DECIMAL_DIGITS} decimal places", path)
             return value
         case FieldType.INTEGER | FieldType.MATURITY:
             if isinstance(raw, bool) or not isinstance(raw, int):
                 raise RuleError("expected a whole number", path)
             if spec.minimum is not None and raw < spec.minimum:
                 raise RuleError(f"must be at least {spec.minimum}", path)
-            if raw > 100_000:
-                raise RuleError("is implausibly large", path)
+            if raw > spec.maximum:
+                raise RuleError(f"must be at most {spec.maximum}", path)
             return raw
         case FieldType.CHOICE | FieldType.PRODUCT_TYPE:
             choices = spec.choices or tuple(ProductType.values)
@@ -217,7 +229,8 @@ def _scalar(spec: FieldSpec, raw: Any, *, path: str) -> Any:
                 raise RuleError("expected true or false", path)
             return raw
         case FieldType.BRANCH | FieldType.TAG:
-            if not isinstance(raw, str) or not raw.strip() or len(raw) > 64:
+            # No code holds a control character, and PostgreSQL text cannot hold NUL.
+            if not isinstance(raw, str) or not raw.strip() or len(raw) > 64 or HIDDEN_CHARACTERS.search(raw):
                 raise RuleError("expected a code (1–64 characters)", path)
             return raw.strip()
     raise AssertionError(spec.type)  # pragma: no cover - every FieldType is matched

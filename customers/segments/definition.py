@@ -29,6 +29,7 @@ from customers.models import CustomerTag, Tag
 from customers.rules import RuleError, SqlCondition
 from customers.tagging.rules import rule_compile
 from scrm.core.exceptions import ApplicationError
+from scrm.core.text import HIDDEN_CHARACTERS
 
 TAG_KEYS = ("tags_any", "tags_all", "tags_none")
 DEFINITION_KEYS = (*TAG_KEYS, "rule")
@@ -109,7 +110,9 @@ def _clean_shape(raw: Any) -> SegmentDefinition:
 def _clean_codes(raw: Any, *, field: str) -> tuple[str, ...]:
     if raw is None:
         return ()
-    if not isinstance(raw, list) or not all(isinstance(code, str) and code.strip() for code in raw):
+    if not isinstance(raw, list) or not all(
+        isinstance(code, str) and code.strip() and not HIDDEN_CHARACTERS.search(code) for code in raw
+    ):
         raise ApplicationError(_("%(field)s must be a list of tag codes.") % {"field": field}, {"field": field})
     codes = tuple(sorted({code.strip() for code in raw}))
     if len(codes) > MAX_TAGS_PER_LIST:

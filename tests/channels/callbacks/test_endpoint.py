@@ -164,6 +164,15 @@ def test_a_stale_timestamp_is_refused(client: Client, settings) -> None:
     assert CallbackInbox.objects.count() == 0
 
 
+def test_a_timestamp_too_long_for_a_float_is_refused_as_outside_the_window(client: Client, settings) -> None:
+    settings.WECOM_CALLBACK_MAX_AGE_SECONDS = 300
+
+    response = post(client, encrypt(_event(), timestamp=int("9" * 400)))
+
+    assert (response.status_code, response.content) == (400, b"timestamp outside the 300 s window")
+    assert CallbackInbox.objects.count() == 0
+
+
 def test_a_replayed_request_is_a_conflict_and_stores_no_second_row(client: Client) -> None:
     callback = encrypt(_event())
     assert post(client, callback).status_code == 200
@@ -221,6 +230,14 @@ def test_a_genuine_body_that_is_not_xml_once_decrypted_is_acknowledged(client: C
 
     assert (response.status_code, response.content) == (200, b"")
     assert CallbackInbox.objects.get().event == "unparsed"
+
+
+def test_a_genuine_body_holding_nul_is_acknowledged_and_kept_with_the_nul_replaced(client: Client) -> None:
+    """PostgreSQL text cannot hold NUL: the stored body shows U+FFFD where WeCom's plaintext had it."""
+    response = post(client, encrypt("<xml><MsgType>text</MsgType><Content>a\x00b</Content></xml>"))
+
+    assert (response.status_code, response.content) == (200, b"")
+    assert CallbackInbox.objects.get().body == "<xml><MsgType>text</MsgType><Content>a\ufffdb</Content></xml>"
 
 
 def test_messages_not_handled_can_be_dropped_by_configuration(client: Client, settings) -> None:

@@ -144,3 +144,29 @@ def test_a_bare_cr_inside_a_record_never_crashes_the_job(world: World, tmp_path:
     if job.status == JobStatus.FAILED:
         assert job.message.startswith("The CSV file is malformed")
     assert Customer.objects.filter(customer_no=customer_row(1, owner="", branch="")["customer_no"]).count() == 0
+
+
+def test_a_csv_that_changes_encoding_after_its_start_fails_the_job_with_the_reason(
+    world: World, tmp_path: Path
+) -> None:
+    """The encoding is sniffed from the first 64 KiB: a GBK record further down is not UTF-8."""
+    owner, branch = world.rm_bj.employee_no, world.bj_hd_1.code
+    records = [customer_row(serial, owner=owner, branch=branch) for serial in range(1, 801)]
+    lines = [",".join(CUSTOMER_HEADER)] + [",".join(record[column] for column in CUSTOMER_HEADER) for record in records]
+    head = ("\n".join(lines) + "\n").encode()
+    assert len(head) > 64 * 1024
+    path = tmp_path / "extract.csv"
+    path.write_bytes(head + ",".join(records[0][column] for column in CUSTOMER_HEADER).encode("gbk") + b"\n")
+
+    message = _refused(world, path)
+
+    assert message == "The CSV file is neither UTF-8 nor GBK text throughout: save it as UTF-8 and upload it again."
+    assert not Customer.objects.filter(customer_no=records[0]["customer_no"]).exists()
+
+
+def test_an_unclosed_quote_in_the_first_record_fails_the_job_with_the_reason(world: World, tmp_path: Path) -> None:
+    """pandas parses the first rows as soon as its reader opens: that too is the malformed-CSV refusal."""
+    path = tmp_path / "extract.csv"
+    path.write_bytes((",".join(CUSTOMER_HEADER) + '\n"K0001,张三\n').encode())
+
+    assert _refused(world, path).startswith("The CSV file is malformed")
