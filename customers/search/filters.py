@@ -12,6 +12,7 @@ from typing import Any
 import django_filters
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
+from django_filters.fields import BaseCSVField
 from rest_framework.exceptions import ValidationError
 
 from customers.models import AumBand, Customer, LifecycleStage, RiskLevel
@@ -20,8 +21,16 @@ from customers.search.selectors import CustomerSearchFilters
 _HAS_DIGIT = RegexValidator(r"\d", _("Enter a phone number."))
 
 
+class CodeListFormField(BaseCSVField):
+    def prepare_value(self, value: Any) -> Any:
+        # The form shows the codes as they were typed, not as a Python list.
+        return ",".join(value) if isinstance(value, list | tuple) else value
+
+
 class CodeListFilter(django_filters.BaseInFilter, django_filters.CharFilter):
     """Comma-separated codes: ``?tags_any=vip,pension``."""
+
+    base_field_class = CodeListFormField
 
 
 class CustomerSearchFilterSet(django_filters.FilterSet):

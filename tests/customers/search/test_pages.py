@@ -123,3 +123,11 @@ def test_load_more_of_a_posted_search_posts_the_form_again(world: World, client_
         seen += listed(html)
 
     assert len(seen) == len(set(seen)) == 123
+
+
+def test_tag_codes_are_shown_back_as_typed(world: World, tags, client_for) -> None:
+    searched = client_for("rm").post(page_url(), {"tags_any": "vip,pension", "tags_all": ""})
+
+    assertContains(searched, 'value="vip,pension"')
+    assertNotContains(searched, "[]")
+    assertNotContains(searched, "[&#x27;")
