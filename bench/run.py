@@ -51,8 +51,10 @@ def _configure_environment() -> None:
     from scrm.embedded import ensure_services
 
     services = ensure_services(ROOT / "var")
-    base, _, query = services.database_url.partition("?")
-    admin_url = services.database_url
+    # The bench seeds, vacuums and analyzes, which takes the owner's rights; speed does not
+    # depend on the role, so every section runs as the owner.
+    base, _, query = services.database_owner_url.partition("?")
+    admin_url = services.database_owner_url
     os.environ["DATABASE_URL"] = base.rsplit("/", 1)[0] + "/scrm_bench" + (f"?{query}" if query else "")
     os.environ.setdefault("REDIS_URL", services.redis_url)
     import psycopg

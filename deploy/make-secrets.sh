@@ -10,5 +10,9 @@ rand() { python3 -c "import secrets; print(secrets.token_urlsafe($1))"; }
 [[ -f audit_chain_keys ]] || python3 -c "import base64, os, datetime; print(f'a{datetime.date.today():%Y%m%d}:' + base64.b64encode(os.urandom(32)).decode())" > audit_chain_keys
 [[ -f audit_signing_key ]] || python3 -c "import base64, os; print(base64.b64encode(os.urandom(32)).decode())" > audit_signing_key
 [[ -f postgres_password ]] || rand 24 > postgres_password
-[[ -f database_url ]] || echo "postgres://scrm:$(cat postgres_password)@postgres:5432/scrm" > database_url
+[[ -f database_owner_password ]] || rand 24 > database_owner_password
+[[ -f database_app_password ]] || rand 24 > database_app_password
+# The application's role, and the owner's (for the migrate service only).
+[[ -f database_url ]] || echo "postgres://scrm_app:$(cat database_app_password)@postgres:5432/scrm" > database_url
+[[ -f database_owner_url ]] || echo "postgres://scrm_owner:$(cat database_owner_password)@postgres:5432/scrm" > database_owner_url
 echo "secrets written to $(pwd)"

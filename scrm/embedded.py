@@ -7,6 +7,11 @@ data under ``var/``. Start-or-reuse is guarded by a file lock, so the web server
 workers, beat and pytest may all import settings at once. The services keep
 running until ``python -m scrm.embedded down`` (``make stop``).
 
+PostgreSQL is set up as production should be: the database and its tables belong to an
+owner role that runs migrations, and the application connects as a second role that is
+not a superuser and holds only the privileges ``migrate`` grants it
+(:mod:`scrm.core.database_roles`).
+
 Production never imports this module: it sets the URLs in the environment.
 """
 
@@ -27,15 +32,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
 DATABASE_NAME = "scrm"
+# Owns the schema and runs migrations; may create databases (the test and bench ones).
+OWNER_ROLE = "scrm_owner"
+# What the web, workers and beat connect as: data privileges only.
+APPLICATION_ROLE = "scrm_app"
 
 
 @dataclass(frozen=True)
 class EmbeddedServices:
     database_url: str
+    database_owner_url: str
     redis_url: str
 
 
@@ -43,9 +54,9 @@ def ensure_services(var_dir: Path) -> EmbeddedServices:
     """Start the embedded services if needed and return their URLs."""
     var_dir.mkdir(parents=True, exist_ok=True)
     with _exclusive_lock(var_dir / ".embedded.lock"):
-        database_url = _ensure_postgres(var_dir / "postgres")
+        database_url, database_owner_url = _ensure_postgres(var_dir / "postgres")
         redis_url = _ensure_redis(var_dir / "redis")
-    return EmbeddedServices(database_url=database_url, redis_url=redis_url)
+    return EmbeddedServices(database_url=database_url, database_owner_url=database_owner_url, redis_url=redis_url)
 
 
 def stop_services(var_dir: Path) -> None:
@@ -85,7 +96,8 @@ def _import_pgserver() -> ModuleType:
     return pgserver
 
 
-def _ensure_postgres(pgdata: Path) -> str:
+def _ensure_postgres(pgdata: Path) -> tuple[str, str]:
+    """Start (or reuse) the server and return the application's and the owner's URLs."""
     pgserver = _import_pgserver()
     first_start = not (pgdata / "PG_VERSION").exists()
     with warnings.catch_warnings():
@@ -96,11 +108,81 @@ def _ensure_postgres(pgdata: Path) -> str:
         server.psql(statements)
         _restart_postgres(pgdata)
         server = pgserver.get_server(pgdata, cleanup_mode=None)
-    # DATABASE_NAME is a module constant, not input.
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")  # noqa: S608
-    if "(1 row)" not in exists:
-        server.psql(f"CREATE DATABASE {DATABASE_NAME};")
-    return server.get_uri(DATABASE_NAME)
+    postmaster = server.get_postmaster_info()
+    _ensure_roles_and_database(postmaster)
+    return (
+        str(postmaster.get_uri(user=APPLICATION_ROLE, database=DATABASE_NAME)),
+        str(postmaster.get_uri(user=OWNER_ROLE, database=DATABASE_NAME)),
+    )
+
+
+def _ensure_roles_and_database(postmaster: Any) -> None:
+    import psycopg
+    from psycopg import sql
+
+    def superuser_url(database: str) -> str:
+        return str(postmaster.get_uri(user="postgres", database=database))
+
+    with psycopg.connect(superuser_url("postgres"), autocommit=True) as admin:
+        for role, attributes in ((OWNER_ROLE, "CREATEDB"), (APPLICATION_ROLE, "NOCREATEDB")):
+            if not admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role]).fetchone():
+                admin.execute(
+                    sql.SQL("CREATE ROLE {} LOGIN NOSUPERUSER NOCREATEROLE NOREPLICATION " + attributes).format(
+                        sql.Identifier(role)
+                    )
+                )
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone():
+            admin.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(DATABASE_NAME), sql.Identifier(OWNER_ROLE))
+            )
+        foreign = admin.execute(
+            "SELECT datname FROM pg_database d JOIN pg_roles r ON r.oid = d.datdba "
+            "WHERE NOT datistemplate AND datname <> 'postgres' AND r.rolname <> %s",
+            [OWNER_ROLE],
+        ).fetchall()
+    for (database,) in foreign:
+        _adopt_database(superuser_url(database), database)
+
+
+# Objects made before the two roles existed belong to the bootstrap superuser, whose
+# objects cannot be reassigned wholesale; each table, view, sequence and function moves.
+_ADOPT_OBJECTS = """
+DO $$
+DECLARE
+    target record;
+BEGIN
+    FOR target IN
+        SELECT format('ALTER TABLE %I OWNER TO {owner}', c.relname) AS statement
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+        UNION ALL
+        SELECT format('ALTER SEQUENCE %I OWNER TO {owner}', c.relname)
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind = 'S'
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype IN ('a', 'i'))
+        UNION ALL
+        SELECT format('ALTER FUNCTION %s OWNER TO {owner}', p.oid::regprocedure)
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = 'public'
+    LOOP
+        EXECUTE target.statement;
+    END LOOP;
+END
+$$;
+"""
+
+
+def _adopt_database(database_url: str, database: str) -> None:
+    """Give a database made by an older embedded set-up (everything owned by the superuser) to the owner."""
+    import psycopg
+    from psycopg import sql
+
+    logger.info("embedded PostgreSQL: handing database %s to %s", database, OWNER_ROLE)
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        admin.execute(
+            sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(database), sql.Identifier(OWNER_ROLE))
+        )
+        admin.execute(sql.SQL(_ADOPT_OBJECTS).format(owner=sql.Identifier(OWNER_ROLE)))
 
 
 def _restart_postgres(pgdata: Path) -> None:
@@ -199,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     services = ensure_services(args.var_dir)
     print(f"DATABASE_URL={services.database_url}")
+    print(f"DATABASE_OWNER_URL={services.database_owner_url}")
     print(f"REDIS_URL={services.redis_url}")
     return 0
 

@@ -22,11 +22,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.test import Client, override_settings
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from customers.models import Customer
+from scrm.core.database_roles import CREDENTIALS, connection_credentials_swap
 from scrm.org.models import Branch, BranchLevel, Role, Staff
 from scrm.settings.logging import logging_config
 from tests.factories import DEMO_PASSWORD, BranchFactory, CustomerFactory, StaffFactory, UserFactory
@@ -64,14 +65,32 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup: None, django_db_blocker) -> None:
-    """Transactional tests empty every table with TRUNCATE after each test, the audit table too.
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> dict[str, object]:
+    """The test database is created and migrated by the owner role, as ``migrate`` does in production.
 
-    So the audit table's TRUNCATE trigger is off in the test database only;
-    ``tests/scrm/test_audit.py`` switches it on inside its own transaction to prove it.
+    Returns the application's credentials, which the tests then connect with.
+    """
+    if settings.DATABASE_OWNER is None:
+        return {key: connection.settings_dict[key] for key in CREDENTIALS}
+    return connection_credentials_swap(DEFAULT_DB_ALIAS, settings.DATABASE_OWNER)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    django_db_setup: None, django_db_blocker, django_db_modify_db_settings: dict[str, object]
+) -> Iterator[None]:
+    """Then every test connects as the application role, with the application's privileges only.
+
+    Transactional tests empty every table after each test with ``flush``, which runs as the
+    owner, the audit table too: so the audit table's TRUNCATE trigger is off in the test
+    database only; ``tests/scrm/test_audit.py`` switches it on in a transaction of its own.
     """
     with django_db_blocker.unblock(), connection.cursor() as cursor:
         cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_no_truncate")
+    owner = connection_credentials_swap(DEFAULT_DB_ALIAS, django_db_modify_db_settings)
+    yield
+    # pytest-django drops the test database after this, which only its owner may do.
+    connection_credentials_swap(DEFAULT_DB_ALIAS, owner)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -47,6 +47,30 @@ def test_app_services_run_in_production_mode_with_secrets_from_files() -> None:
     assert environment["PII_ENCRYPTION_KEYS_FILE"].startswith("/run/secrets/")
 
 
+def test_only_the_migrate_service_holds_the_database_owner_s_credentials() -> None:
+    services = compose()["services"]
+    app_services = [name for name, service in services.items() if service.get("image") == "scrm:latest"]
+
+    holders = [name for name in app_services if "DATABASE_OWNER_URL_FILE" in services[name]["environment"]]
+    assert holders == ["migrate"]
+    assert [name for name in app_services if "database_owner_url" in services[name]["secrets"]] == ["migrate"]
+    assert all(services[name]["environment"]["DATABASE_URL_FILE"] for name in app_services)
+
+
+def test_postgres_starts_with_an_owner_and_an_application_role_neither_a_superuser() -> None:
+    postgres = compose()["services"]["postgres"]
+    init = ROOT / "deploy" / "postgres" / "init-roles.sh"
+    script = init.read_text()
+    secrets = (ROOT / "deploy" / "make-secrets.sh").read_text()
+
+    assert f"./deploy/postgres/{init.name}:/docker-entrypoint-initdb.d/10-scrm-roles.sh:ro" in postgres["volumes"]
+    assert "CREATE ROLE scrm_owner LOGIN NOSUPERUSER" in script
+    assert "CREATE ROLE scrm_app LOGIN NOSUPERUSER" in script
+    assert "CREATE DATABASE scrm OWNER scrm_owner" in script
+    assert "postgres://scrm_app:" in secrets
+    assert "postgres://scrm_owner:" in secrets
+
+
 def dockerignore_patterns() -> list[str]:
     lines = (ROOT / ".dockerignore").read_text().splitlines()
     return [line.strip().rstrip("/") for line in lines if line.strip() and not line.lstrip().startswith("#")]

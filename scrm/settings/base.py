@@ -15,7 +15,10 @@ ALLOWED_HOSTS: list[str] = env.list("ALLOWED_HOSTS", default=[] if IS_PRODUCTION
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # --- Backing services: the environment, or the embedded pair under var/ -----
+# DATABASE_URL is what the application connects as. DATABASE_OWNER_URL, given only to
+# the process that migrates, is the role that owns the schema (scrm.core.database_roles).
 _database_url = from_env_or_file("DATABASE_URL")
+_database_owner_url = from_env_or_file("DATABASE_OWNER_URL")
 _redis_url = from_env_or_file("REDIS_URL")
 if not (_database_url and _redis_url):
     if IS_PRODUCTION:
@@ -25,14 +28,29 @@ if not (_database_url and _redis_url):
     from scrm.embedded import ensure_services
 
     _embedded = ensure_services(VAR_DIR)
-    _database_url = _database_url or _embedded.database_url
+    if not _database_url:
+        _database_url, _database_owner_url = _embedded.database_url, _embedded.database_owner_url
     _redis_url = _redis_url or _embedded.redis_url
 
+
+def _connection_settings(url: str) -> dict[str, Any]:
+    config: dict[str, Any] = env.db_url_config(url)
+    # A Unix-socket URL (postgresql://user@/db?host=/path) carries the socket dir as an option.
+    if not config["HOST"] and "host" in config["OPTIONS"]:
+        config["HOST"] = config["OPTIONS"].pop("host")
+    return config
+
+
 REDIS_URL = _redis_url
-DATABASES = {"default": env.db_url_config(_database_url)}
-# A Unix-socket URL (postgresql://user@/db?host=/path) carries the socket dir as an option.
-if not DATABASES["default"]["HOST"] and "host" in DATABASES["default"]["OPTIONS"]:
-    DATABASES["default"]["HOST"] = DATABASES["default"]["OPTIONS"].pop("host")
+DATABASES = {"default": _connection_settings(_database_url)}
+# How migrate (and flush) connect instead, and the role they grant the application's privileges to.
+DATABASE_OWNER: dict[str, Any] | None = None
+DATABASE_APPLICATION_ROLE: str | None = None
+if _database_owner_url:
+    _owner = _connection_settings(_database_owner_url)
+    DATABASE_OWNER = {key: _owner[key] for key in ("USER", "PASSWORD", "HOST", "PORT")}
+    if DATABASE_OWNER["USER"] != DATABASES["default"]["USER"]:
+        DATABASE_APPLICATION_ROLE = DATABASES["default"]["USER"]
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Parallel test runs (several checkouts, helpers) each get their own test database.

@@ -3,12 +3,13 @@
 import base64
 import json
 
+import psycopg
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import DatabaseError, connection, models, transaction
+from django.db import DatabaseError, models, transaction
 
 from campaigns.audit import ContentAuditAction
 from channels.audit import ChannelAuditAction
@@ -19,6 +20,7 @@ from scrm.audit.models import AuditAction, AuditEvent
 from scrm.audit.selectors import audit_chain_verify, audit_digest_storage
 from scrm.audit.services import audit_digest_export, audit_record
 from tests.conftest import World
+from tests.support.database_roles import owner_session
 
 pytestmark = pytest.mark.django_db
 
@@ -41,12 +43,17 @@ def record_three(world: World) -> list[AuditEvent]:
     ]
 
 
+# Rewriting the trail takes the owner's rights, in a session of its own that sees only
+# committed rows: the tests that tamper are transactional.
+tampering = pytest.mark.django_db(transaction=True)
+
+
 def tamper(sql: str, params: list[object]) -> None:
     """What a DBA with owner rights could do: switch the guard off, edit, switch it back."""
-    with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_append_only")
-        cursor.execute(sql, params)
-        cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_append_only")
+    with owner_session() as owner, owner.transaction():
+        owner.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER audit_append_only")
+        owner.execute(sql, params)
+        owner.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_append_only")
 
 
 def test_events_form_a_chain(world: World) -> None:
@@ -59,17 +66,31 @@ def test_events_form_a_chain(world: World) -> None:
     assert audit_chain_verify().checked == 3
 
 
-def test_the_database_refuses_updates_and_deletes(world: World) -> None:
+def test_the_application_may_not_update_or_delete_the_trail(world: World) -> None:
     event = record_three(world)[0]
 
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+    with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
         AuditEvent.objects.filter(pk=event.pk).update(action=AuditAction.LOGOUT)
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+    with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
         AuditEvent.objects.filter(pk=event.pk).delete()
 
     assert AuditEvent.objects.get(pk=event.pk).action == AuditAction.LOGIN
 
 
+@tampering
+def test_the_database_refuses_updates_and_deletes_even_by_the_owner(world: World) -> None:
+    event = record_three(world)[0]
+
+    with owner_session() as owner:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+            owner.execute("UPDATE audit_auditevent SET action = 'logout' WHERE id = %s", [event.pk])
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+            owner.execute("DELETE FROM audit_auditevent WHERE id = %s", [event.pk])
+
+    assert AuditEvent.objects.get(pk=event.pk).action == AuditAction.LOGIN
+
+
+@tampering
 def test_an_altered_row_is_named_by_the_verifier(world: World) -> None:
     record_three(world)
     tamper("UPDATE audit_auditevent SET data = %s WHERE sequence = 2", ['{"rows": 1}'])
@@ -82,6 +103,7 @@ def test_an_altered_row_is_named_by_the_verifier(world: World) -> None:
         call_command("verify_audit_log")
 
 
+@tampering
 def test_a_removed_row_is_named_by_the_verifier(world: World) -> None:
     record_three(world)
     tamper("DELETE FROM audit_auditevent WHERE sequence = %s", [2])
@@ -91,6 +113,7 @@ def test_a_removed_row_is_named_by_the_verifier(world: World) -> None:
     assert (result.broken_sequence, result.reason) == (2, "row 2 is missing")
 
 
+@tampering
 def test_a_rehashed_row_still_breaks_the_link_to_its_successor(world: World) -> None:
     """Forging one row's hash is not enough: the next row points at the old hash."""
     record_three(world)
@@ -169,14 +192,15 @@ def rewrite_row(sequence: int, *, data: dict, key: bytes | None) -> None:
         prev_hash = digest
 
 
+@tampering
 def test_the_database_refuses_truncate(world: World) -> None:
+    """Even for the owner, who may empty tables: the statement trigger refuses."""
     record_three(world)
-    with connection.cursor() as cursor:
+    with owner_session() as owner, owner.transaction(force_rollback=True):
         # Off in the test database only, so that transactional tests can be flushed (conftest).
-        cursor.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_no_truncate")
-
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("TRUNCATE audit_auditevent")
+        owner.execute("ALTER TABLE audit_auditevent ENABLE TRIGGER audit_no_truncate")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege, match="append-only"):
+            owner.execute("TRUNCATE audit_auditevent")
 
     assert AuditEvent.objects.count() == 3
 
@@ -190,6 +214,7 @@ def test_each_row_is_keyed_and_names_its_key(world: World) -> None:
     assert first.hash != event_hash(prev_hash=GENESIS_HASH, key=None, **fields)
 
 
+@tampering
 def test_a_rewrite_without_the_key_is_named_even_when_every_later_hash_was_recomputed(world: World) -> None:
     record_three(world)
     rewrite_row(2, data={"rows": 1}, key=b"a guessed key, not the chain key!")
@@ -199,6 +224,7 @@ def test_a_rewrite_without_the_key_is_named_even_when_every_later_hash_was_recom
     assert (result.broken_sequence, result.reason) == (2, "content does not match its hash")
 
 
+@tampering
 def test_a_keyless_rewrite_after_keyed_rows_is_a_downgrade(world: World) -> None:
     record_three(world)
     tamper("UPDATE audit_auditevent SET key_id = '' WHERE sequence >= 2", [])
@@ -209,6 +235,7 @@ def test_a_keyless_rewrite_after_keyed_rows_is_a_downgrade(world: World) -> None
     assert (result.broken_sequence, result.reason) == (2, "has no chain key after keyed rows (downgraded)")
 
 
+@tampering
 def test_a_rewrite_by_a_holder_of_the_chain_key_is_caught_by_the_signed_digest(world: World) -> None:
     record_three(world)
     assert audit_digest_export() == "audit-digest-000000000003.json"
