@@ -22,7 +22,7 @@ from typing import Any
 from wecom_sandbox import errors as e
 from wecom_sandbox.callbacks import PendingEvent
 from wecom_sandbox.errors import ControlError, WeComError
-from wecom_sandbox.state import SandboxState, china_day, random_id
+from wecom_sandbox.state import SandboxState, china_day, china_month, china_month_of_day, random_id
 
 ATTACHMENT_TYPES = {"image", "link", "miniprogram", "video", "file"}
 MAX_ATTACHMENTS = 9
@@ -876,6 +876,31 @@ def get_group_msg_result(call: Call) -> dict[str, Any]:
     return {"check_status": 1, "detail_list": [_result_out(r) for r in msg["results"]]}
 
 
+@api("externalcontact/remind_groupmsg_send")
+def remind_groupmsg_send(call: Call) -> dict[str, Any]:
+    """Notify the members who have not sent yet again; WeCom allows three reminders per message in 24 hours."""
+    msg = _groupmsg(call)
+    now = call.state.now_int()
+    recent = [r for r in msg.setdefault("reminders", []) if r["at"] > now - 86400]
+    if len(recent) >= int(call.data["config"]["groupmsg_remind_limit"]):
+        raise WeComError(e.API_FREQ_OUT_OF_LIMIT, "a group message may be reminded 3 times in 24 hours")
+    # Who the reminder reached: members with the task still unsent and not cancelled.
+    pending = [u for u, task in sorted(msg["tasks"].items()) if task["status"] == 0 and not task.get("cancelled")]
+    msg["reminders"].append({"at": now, "userids": pending})
+    return {}
+
+
+@api("externalcontact/cancel_groupmsg_send")
+def cancel_groupmsg_send(call: Call) -> dict[str, Any]:
+    """Stop the message for the members who have not sent it; what was sent stays sent."""
+    msg = _groupmsg(call)
+    for task in msg["tasks"].values():
+        if task["status"] == 0:
+            task["cancelled"] = True
+    msg["cancelled_at"] = call.state.now_int()
+    return {}
+
+
 def confirm_groupmsg(state: SandboxState, msgid: str, userid: str) -> dict[str, Any]:
     """The RM confirms a mass-send task in the client: each of its recipients gets a status.
 
@@ -885,9 +910,13 @@ def confirm_groupmsg(state: SandboxState, msgid: str, userid: str) -> dict[str, 
     msg = data["groupmsgs"].get(msgid)
     if msg is None or userid not in msg["tasks"]:
         raise ControlError(f"no task of {userid} in {msgid}", status=404)
+    if msg["tasks"][userid].get("cancelled"):
+        raise ControlError(f"the company stopped {msgid}: {userid} can no longer send it", status=409)
     now = state.now_int()
     today = china_day(now)
     quota = int(data["config"]["groupmsg_daily_quota"])
+    monthly_quota = int(data["config"]["groupmsg_monthly_quota"])
+    month = china_month(now)
     counts = {"1": 0, "2": 0, "3": 0}
     for result in msg["results"]:
         if result["userid"] != userid or result["status"] != 0:
@@ -898,7 +927,8 @@ def confirm_groupmsg(state: SandboxState, msgid: str, userid: str) -> dict[str, 
             result["status"] = 2
         else:
             days = data["groupmsg_received"].setdefault(result["external_userid"], [])
-            if days.count(today) >= quota:
+            this_month = sum(1 for day in days if china_month_of_day(day) == month)
+            if days.count(today) >= quota or (monthly_quota and this_month >= monthly_quota):
                 result["status"] = 3
             else:
                 result["status"] = 1

@@ -182,6 +182,18 @@ class SandboxControl:
         """The RM confirms a mass-send task; recipients get status 1 sent, 2 not a friend, 3 quota used."""
         return self._simulate("confirm_groupmsg", msgid=msgid, userid=userid)
 
+    def ignore_groupmsg(self, *, msgid: str, userid: str) -> dict[str, Any]:
+        """The RM leaves the task unsent (the sandbox page stops offering it)."""
+        return self._simulate("ignore_groupmsg", msgid=msgid, userid=userid)
+
+    def publish_moment(self, *, moment_id: str, userid: str) -> dict[str, Any]:
+        """The RM publishes a moments task in the client; it reaches the customers it is visible to."""
+        return self._simulate("publish_moment", moment_id=moment_id, userid=userid)
+
+    def member_tasks(self, userid: str) -> dict[str, Any]:
+        """The group messages and moments the member still has to send."""
+        return dict(self._get("tasks", {"userid": userid}))
+
     def transfer_outcome(
         self, *, external_userid: str, accept: bool = True, limit_exceeded: bool = False, deliver: bool = True
     ) -> dict[str, Any]:

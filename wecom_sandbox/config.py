@@ -30,6 +30,9 @@ CALLBACK_ATTEMPTS = 3
 WELCOME_CODE_TTL_SECONDS = 20
 OAUTH_CODE_TTL_SECONDS = 300
 GROUPMSG_DAILY_QUOTA = 1
+# The older documented rule (4 per customer per month); 0 leaves only the daily quota (WECOM.md §1).
+GROUPMSG_MONTHLY_QUOTA = 0
+GROUPMSG_REMIND_LIMIT = 3
 CORP_TAG_LIMIT = 3000
 CONTACT_WAY_USER_LIMIT = 100
 
@@ -88,6 +91,8 @@ class Tunables:
     welcome_code_ttl: int = WELCOME_CODE_TTL_SECONDS
     oauth_code_ttl: int = OAUTH_CODE_TTL_SECONDS
     groupmsg_daily_quota: int = GROUPMSG_DAILY_QUOTA
+    groupmsg_monthly_quota: int = GROUPMSG_MONTHLY_QUOTA
+    groupmsg_remind_limit: int = GROUPMSG_REMIND_LIMIT
     corp_tag_limit: int = CORP_TAG_LIMIT
     contact_way_user_limit: int = CONTACT_WAY_USER_LIMIT
 

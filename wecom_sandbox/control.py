@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wecom_sandbox import api as wecom
+from wecom_sandbox import moments
 from wecom_sandbox.callbacks import CallbackSender, PendingEvent, RawXml, event_xml
 from wecom_sandbox.errors import ControlError
 from wecom_sandbox.state import SandboxState, random_id
@@ -31,6 +32,8 @@ TUNABLE_KEYS = {
     "welcome_code_ttl": int,
     "oauth_code_ttl": int,
     "groupmsg_daily_quota": int,
+    "groupmsg_monthly_quota": int,
+    "groupmsg_remind_limit": int,
     "corp_tag_limit": int,
     "contact_way_user_limit": int,
 }
@@ -490,6 +493,60 @@ def confirm_groupmsg(ctx: Ctx) -> dict[str, Any]:
     msgid, userid = str(ctx.need("msgid")), str(ctx.need("userid"))
     with ctx.state.mutate():
         return wecom.confirm_groupmsg(ctx.state, msgid, userid)
+
+
+@route("POST", "simulate/ignore_groupmsg")
+def ignore_groupmsg(ctx: Ctx) -> dict[str, Any]:
+    """The member leaves the task unsent: nothing changes in WeCom, the sandbox page stops offering it."""
+    msgid, userid = str(ctx.need("msgid")), str(ctx.need("userid"))
+    with ctx.state.mutate() as data:
+        msg = data["groupmsgs"].get(msgid)
+        if msg is None or userid not in msg["tasks"]:
+            raise ControlError(f"no task of {userid} in {msgid}", status=404)
+        msg["tasks"][userid]["ignored"] = True
+        return {"msgid": msgid, "userid": userid, "ignored": True}
+
+
+@route("POST", "simulate/publish_moment")
+def publish_moment(ctx: Ctx) -> dict[str, Any]:
+    moment_id, userid = str(ctx.need("moment_id")), str(ctx.need("userid"))
+    with ctx.state.mutate():
+        return moments.publish_moment(ctx.state, moment_id, userid)
+
+
+@route("GET", "tasks")
+def member_tasks(ctx: Ctx) -> dict[str, Any]:
+    """What a member has to confirm in the client: group messages and moments not yet sent."""
+    userid = str(ctx.query.get("userid") or "")
+    if not userid:
+        raise ControlError("userid is required")
+    with ctx.state.lock:
+        return _copy(pending_tasks(ctx.state, userid))
+
+
+def pending_tasks(state: SandboxState, userid: str) -> dict[str, Any]:
+    data = state.data
+    groupmsgs = [
+        {
+            "msgid": m["msgid"],
+            "create_time": m["create_time"],
+            "chat_type": m["chat_type"],
+            "text": m["text"],
+            "attachments": m["attachments"],
+            "recipients": sum(1 for r in m["results"] if r["userid"] == userid),
+        }
+        for m in sorted(data["groupmsgs"].values(), key=lambda m: m["create_time"])
+        if (task := m["tasks"].get(userid))
+        and task["status"] == 0
+        and not task.get("cancelled")
+        and not task.get("ignored")
+    ]
+    moment_tasks = [
+        {key: m[key] for key in ("moment_id", "create_time", "text", "attachments")}
+        for m in sorted(data["moments"].values(), key=lambda m: m["create_time"])
+        if (task := m["tasks"].get(userid)) and task["publish_status"] == 0 and not task.get("cancelled")
+    ]
+    return {"userid": userid, "groupmsgs": groupmsgs, "moments": moment_tasks}
 
 
 @route("POST", "simulate/transfer_outcome")

@@ -12,6 +12,7 @@ from typing import Any
 
 import segno
 
+from wecom_sandbox.control import pending_tasks
 from wecom_sandbox.state import SandboxState
 
 _STYLE = """
@@ -51,6 +52,13 @@ def index(state: SandboxState) -> str:
         messages = list(reversed(data["deliveries"][-20:]))
         users = len(data["users"])
         contacts = len(data["contacts"])
+        waiting = {userid: pending_tasks(state, userid) for userid in sorted(data["users"])}
+    member_links = " · ".join(
+        f'<a href="/sandbox/member/{escape(userid)}">{escape(userid)}</a>'
+        f" ({len(tasks['groupmsgs'])} 群发 · {len(tasks['moments'])} 朋友圈)"
+        for userid, tasks in waiting.items()
+        if tasks["groupmsgs"] or tasks["moments"]
+    )
     rows = "".join(
         "<tr>"
         f"<td><code>{escape(w['config_id'])}</code></td><td>{escape(w['state'])}</td>"
@@ -77,6 +85,8 @@ def index(state: SandboxState) -> str:
         "<h1>企业微信沙箱 WeCom sandbox</h1>"
         f'<p class="muted">corp <code>{escape(state.corp.corp_id)}</code> · {users} 成员 staff · '
         f"{contacts} 客户 customers · 回调地址 callback URL <code>{escape(state.config['callback_url'])}</code></p>"
+        "<h2>成员待发任务 members' tasks to send</h2>"
+        f"<p>{member_links or '<span class=muted>无 none</span>'}</p>"
         "<h2>「联系我」 contact ways</h2>"
         "<table><tr><th>config_id</th><th>state</th><th>备注 remark</th><th>成员 staff</th><th></th></tr>"
         f"{rows or '<tr><td colspan=5 class=muted>无 none</td></tr>'}</table>"
@@ -125,3 +135,65 @@ def scan_form(state: SandboxState, config_id: str, *, outcome: dict[str, Any] | 
         '<p><a href="/sandbox/">← 沙箱首页 sandbox index</a></p>'
     )
     return _page("扫码添加 Scan as a customer", body)
+
+
+def _attachments_text(attachments: list[dict[str, Any]]) -> str:
+    return "、".join(escape(str(a.get("msgtype", ""))) for a in attachments)
+
+
+def member_notice(action: str, outcome: dict[str, Any]) -> str:
+    if action == "confirm":
+        return (
+            f"已发送 sent: {outcome['sent']} · 非好友 not a friend: {outcome['not_friend']}"
+            f" · 超限 quota: {outcome['quota']}"
+        )
+    if action == "ignore":
+        return "已忽略 ignored"
+    return f"已发表 published: {outcome['reached']} 位客户可见 customers reached"
+
+
+def member_tasks(state: SandboxState, userid: str, *, notice: str = "", error: str = "") -> str:
+    """A member's pending 群发 and 朋友圈 tasks, as the WeCom client would show them."""
+    with state.lock:
+        user = state.data["users"].get(userid)
+        tasks = pending_tasks(state, userid)
+    if user is None:
+        return _page("未找到 not found", f"<h1>没有成员 no member {escape(userid)}</h1>")
+    status = f'<p class="ok">{escape(notice)}</p>' if notice else ""
+    status += f'<p class="bad">失败 failed: {escape(error)}</p>' if error else ""
+
+    def form(field: str, value: str, action: str, label: str) -> str:
+        return (
+            f'<form method="post" style="display:inline"><input type="hidden" name="{field}" value="{escape(value)}">'
+            f'<input type="hidden" name="action" value="{action}"><button>{label}</button></form> '
+        )
+
+    groupmsg_rows = "".join(
+        "<tr>"
+        f"<td><code>{escape(m['msgid'])}</code></td>"
+        f"<td>{'客户群 groups' if m['chat_type'] == 'group' else '客户 customers'} × {m['recipients']}</td>"
+        f"<td>{escape(m['text'])} <span class=muted>{_attachments_text(m['attachments'])}</span></td>"
+        f"<td>{form('msgid', m['msgid'], 'confirm', '确认发送 Send')}"
+        f"{form('msgid', m['msgid'], 'ignore', '忽略 Ignore')}</td>"
+        "</tr>"
+        for m in tasks["groupmsgs"]
+    )
+    moment_rows = "".join(
+        "<tr>"
+        f"<td><code>{escape(m['moment_id'])}</code></td>"
+        f"<td>{escape(m['text'])} <span class=muted>{_attachments_text(m['attachments'])}</span></td>"
+        f"<td>{form('moment_id', m['moment_id'], 'publish', '发表 Publish')}</td>"
+        "</tr>"
+        for m in tasks["moments"]
+    )
+    body = (
+        f"<h1>{escape(user.get('name') or userid)} 的待发任务 tasks to send</h1>{status}"
+        "<h2>群发助手 mass messages</h2>"
+        "<table><tr><th>msgid</th><th>发送给 to</th><th>内容 content</th><th></th></tr>"
+        f"{groupmsg_rows or '<tr><td colspan=4 class=muted>无 none</td></tr>'}</table>"
+        "<h2>朋友圈 moments</h2>"
+        "<table><tr><th>moment_id</th><th>内容 content</th><th></th></tr>"
+        f"{moment_rows or '<tr><td colspan=3 class=muted>无 none</td></tr>'}</table>"
+        '<p><a href="/sandbox/">← 沙箱首页 sandbox index</a></p>'
+    )
+    return _page("待发任务 tasks to send", body)

@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 _CALLBACK_ACTION = re.compile(r"^callbacks/(\d+)/(redeliver|replay)$")
 _QR = re.compile(r"^qr/([0-9A-Za-z_-]+)\.svg$")
 _SCAN = re.compile(r"^scan/([0-9A-Za-z_-]+)$")
+_MEMBER = re.compile(r"^member/([0-9A-Za-z_.@-]+)$")
 _MAX_BODY = 20 * 1024 * 1024
 _HIDDEN_QUERY = {"access_token"}
 _MASKED_QUERY = {"corpsecret"}
@@ -250,6 +251,9 @@ class RequestHandler(BaseHTTPRequestHandler):
             if match := _SCAN.match(path):
                 self._scan_page(method, match.group(1), raw)
                 return
+            if match := _MEMBER.match(path):
+                self._member_page(method, match.group(1), raw)
+                return
             body = json.loads(raw.decode("utf-8")) if raw.strip() else {}
             if not isinstance(body, dict):
                 raise ControlError("the body is a JSON object")
@@ -273,6 +277,25 @@ class RequestHandler(BaseHTTPRequestHandler):
         except Exception as exc:
             logger.exception("control %s /sandbox/%s failed", method, path)
             self._json(500, {"error": f"sandbox error: {type(exc).__name__}"}, cors=True)
+
+    def _member_page(self, method: str, userid: str, raw: bytes) -> None:
+        """The member's view of the WeCom client: tasks to confirm, ignore or publish."""
+        server = self.server
+        notice = error = ""
+        if method == "POST":
+            form = {k: v[-1] for k, v in parse_qs(raw.decode("utf-8"), keep_blank_values=True).items()}
+            body = {"userid": userid, "msgid": form.get("msgid"), "moment_id": form.get("moment_id")}
+            action = {"confirm": "simulate/confirm_groupmsg", "ignore": "simulate/ignore_groupmsg"}.get(
+                form.get("action", ""), "simulate/publish_moment"
+            )
+            ctx = control.Ctx(state=server.state, sender=server.sender, body=body, query={})
+            try:
+                outcome = control.ROUTES[("POST", action)](ctx)
+                notice = pages.member_notice(form.get("action", ""), outcome)
+            except ControlError as exc:
+                error = exc.message
+        html = pages.member_tasks(server.state, userid, notice=notice, error=error)
+        self._send(200, html.encode(), "text/html; charset=utf-8", cors=True)
 
     def _scan_page(self, method: str, config_id: str, raw: bytes) -> None:
         server = self.server

@@ -8,6 +8,7 @@ window and "one group message a day" can be tested without waiting.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import secrets
@@ -38,6 +39,16 @@ def china_day(timestamp: float) -> int:
     return int((timestamp + CHINA_UTC_OFFSET_SECONDS) // 86400)
 
 
+def china_month_of_day(day: int) -> tuple[int, int]:
+    """(year, month) of a China day number as :func:`china_day` counts them."""
+    date = datetime.date(1970, 1, 1) + datetime.timedelta(days=day)
+    return date.year, date.month
+
+
+def china_month(timestamp: float) -> tuple[int, int]:
+    return china_month_of_day(china_day(timestamp))
+
+
 def _empty(tunables: Tunables) -> dict[str, Any]:
     return {
         "config": asdict(tunables),
@@ -55,6 +66,8 @@ def _empty(tunables: Tunables) -> dict[str, Any]:
         "welcome_messages": [],
         "groupmsgs": {},  # msgid -> group message with tasks and per-customer results
         "groupmsg_received": {},  # external_userid -> [china day, ...] of group messages received
+        "moment_jobs": {},  # jobid -> the asynchronous creation of a moment task
+        "moments": {},  # moment_id -> moment task with each member's publish status
         "transfers": [],  # every transfer request, newest last
         "groupchats": {},  # chat_id -> group chat
         "oauth_codes": {},  # code -> {userid, expires_at}
@@ -90,7 +103,10 @@ class SandboxState:
         self.rate_windows: dict[str, deque[float]] = {}
         self._directory_mtime: float | None = None
         if path is not None and path.exists():
-            self.data.update(json.loads(path.read_text(encoding="utf-8")))
+            snapshot = json.loads(path.read_text(encoding="utf-8"))
+            # A snapshot from an older sandbox lacks newer settings: they take their defaults.
+            snapshot["config"] = {**self.data["config"], **snapshot.get("config", {})}
+            self.data.update(snapshot)
         self.reload_directory_if_changed()
 
     # --- time ----------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Mass sends (群发): a task is created, the RM confirms it, each customer gets a status."""
 
 import pytest
+import requests
 
 from tests.wecom_sandbox.conftest import WeCom, contact_way
+from wecom_sandbox.client import SandboxControlError
 
 
 @pytest.fixture
@@ -103,3 +105,71 @@ def test_the_group_message_list_shows_the_task_in_its_time_range(sandbox, wecom,
 def test_invalid_mass_sends_are_refused(sandbox, wecom, customers, body, errcode):
     assert wecom.post("externalcontact/add_msg_template", body)["errcode"] == errcode
     assert sandbox.state()["groupmsgs"] == {}
+
+
+def test_reminders_reach_members_who_have_not_sent_three_times_a_day(sandbox, wecom, customers):
+    answer = _send(wecom, customers)
+
+    answers = [wecom.post("externalcontact/remind_groupmsg_send", {"msgid": answer["msgid"]}) for _ in range(4)]
+
+    assert [a["errcode"] for a in answers] == [0, 0, 0, 45009]
+    [msg] = sandbox.state()["groupmsgs"].values()
+    assert [r["userids"] for r in msg["reminders"]] == [["rm_li"]] * 3
+    sandbox.advance_clock(86401)
+    wecom = WeCom(sandbox.api_base_url, sandbox.access_token())
+    assert wecom.post("externalcontact/remind_groupmsg_send", {"msgid": answer["msgid"]})["errcode"] == 0
+
+
+def test_a_stopped_message_can_no_longer_be_sent_and_its_recipients_stay_unsent(sandbox, wecom, customers):
+    answer = _send(wecom, customers)
+
+    assert wecom.post("externalcontact/cancel_groupmsg_send", {"msgid": answer["msgid"]})["errcode"] == 0
+
+    with pytest.raises(SandboxControlError, match="stopped"):
+        sandbox.confirm_groupmsg(msgid=answer["msgid"], userid="rm_li")
+    results = wecom.post("externalcontact/get_groupmsg_send_result", {"msgid": answer["msgid"], "userid": "rm_li"})
+    assert {r["status"] for r in results["send_list"]} == {0}
+    assert sandbox.member_tasks("rm_li")["groupmsgs"] == []
+    assert sandbox.deliveries(kind="groupmsg") == []
+    assert wecom.post("externalcontact/cancel_groupmsg_send", {"msgid": "msgnothing"})["errcode"] == 41047
+
+
+def test_a_monthly_quota_can_be_configured_beside_the_daily_one(sandbox, wecom, customers):
+    sandbox.configure(groupmsg_daily_quota=5, groupmsg_monthly_quota=2)
+    statuses = []
+    for _ in range(3):
+        answer = _send(wecom, customers[:1])
+        sandbox.confirm_groupmsg(msgid=answer["msgid"], userid="rm_li")
+        [row] = wecom.post("externalcontact/get_groupmsg_send_result", {"msgid": answer["msgid"], "userid": "rm_li"})[
+            "send_list"
+        ]
+        statuses.append(row["status"])
+
+    assert statuses == [1, 1, 3]
+
+
+def test_the_member_sees_pending_tasks_and_may_ignore_one(sandbox, wecom, customers):
+    first = _send(wecom, customers, "第一条")
+    second = _send(wecom, customers[:1], "第二条")
+
+    pending = sandbox.member_tasks("rm_li")["groupmsgs"]
+    sandbox.ignore_groupmsg(msgid=first["msgid"], userid="rm_li")
+
+    assert [(t["msgid"], t["recipients"]) for t in pending] == [(first["msgid"], 3), (second["msgid"], 1)]
+    assert [t["msgid"] for t in sandbox.member_tasks("rm_li")["groupmsgs"]] == [second["msgid"]]
+    results = wecom.post("externalcontact/get_groupmsg_send_result", {"msgid": first["msgid"], "userid": "rm_li"})
+    assert {r["status"] for r in results["send_list"]} == {0}
+
+
+def test_the_member_page_confirms_a_task_as_the_rm_would_in_the_client(sandbox, wecom, customers):
+    answer = _send(wecom, customers, "四月基金定投")
+    page = requests.get(f"{sandbox.base_url}/sandbox/member/rm_li", timeout=10)
+
+    confirmed = requests.post(
+        f"{sandbox.base_url}/sandbox/member/rm_li", data={"msgid": answer["msgid"], "action": "confirm"}, timeout=10
+    )
+
+    assert "四月基金定投" in page.text
+    assert "已发送 sent: 3" in confirmed.text
+    assert "四月基金定投" not in confirmed.text.split("群发助手")[1].split("朋友圈")[0]
+    assert len(sandbox.deliveries(kind="groupmsg")) == 3
