@@ -140,6 +140,100 @@ def _verify_add_corp_tags(gateway: WeComGateway, payload: Payload) -> Result | N
     return None
 
 
+# How far before a call's first attempt a verification looks for what it created: the
+# payload's ``not_before`` is set when the call is planned, and clocks differ a little.
+VERIFY_CLOCK_SLACK_SECONDS = 300
+
+
+def _window(payload: Payload) -> tuple[int, int]:
+    return int(payload["not_before"]) - VERIFY_CLOCK_SLACK_SECONDS, int(time.time()) + VERIFY_CLOCK_SLACK_SECONDS
+
+
+def _same_content(found: dict[str, Any], payload: Payload) -> bool:
+    """WeCom lists a message's text and attachments as they were posted."""
+    text = (found.get("text") or {}).get("content", "")
+    return bool(text == payload.get("text", "") and found.get("attachments", []) == payload.get("attachments", []))
+
+
+def _add_msg_template(gateway: WeComGateway, payload: Payload) -> Result:
+    return gateway.add_msg_template(
+        chat_type=payload["chat_type"],
+        sender=payload["sender"],
+        external_userids=payload.get("external_userids", []),
+        text=payload.get("text", ""),
+        attachments=payload.get("attachments", []),
+    )
+
+
+def _verify_add_msg_template(gateway: WeComGateway, payload: Payload) -> Result | None:
+    """The sender's message of the window with this content and, for customers, exactly these recipients.
+
+    Content alone is not enough: the chunks of one campaign variant share their content and
+    differ only in their recipients.
+    """
+    start, end = _window(payload)
+    wanted = set(payload.get("external_userids", []))
+    for found in gateway.group_msgs(
+        creator=payload["sender"], start_time=start, end_time=end, chat_type=payload["chat_type"]
+    ):
+        if not _same_content(found, payload):
+            continue
+        if payload["chat_type"] == "group":
+            return {"msgid": found["msgid"], "fail_list": [], "verified": True}
+        results = gateway.group_msg_send_result(msgid=found["msgid"], userid=payload["sender"])
+        recipients = {row["external_userid"] for row in results}
+        # The chunks of a send are disjoint, so a message of this content whose recipients are
+        # all in this chunk is this chunk's; the rest of the chunk was WeCom's fail_list.
+        if recipients and recipients <= wanted:
+            return {"msgid": found["msgid"], "fail_list": sorted(wanted - recipients), "verified": True}
+    return None
+
+
+def _remind_group_msg(gateway: WeComGateway, payload: Payload) -> Result:
+    gateway.remind_group_msg(payload["msgid"])
+    return {"reminded": True}
+
+
+def _cancel_group_msg(gateway: WeComGateway, payload: Payload) -> Result:
+    gateway.cancel_group_msg(payload["msgid"])
+    return {"cancelled": True}
+
+
+def _add_moment_task(gateway: WeComGateway, payload: Payload) -> Result:
+    jobid = gateway.add_moment_task(
+        text=payload.get("text", ""),
+        attachments=payload.get("attachments", []),
+        userids=payload["userids"],
+        tag_ids=payload.get("tag_ids", []),
+    )
+    return {"jobid": jobid}
+
+
+def _verify_add_moment_task(gateway: WeComGateway, payload: Payload) -> Result | None:
+    """A company moment of the window with this content: its id stands in for the lost jobid."""
+    start, end = _window(payload)
+    for found in gateway.moments(start_time=start, end_time=end):
+        text = (found.get("text") or {}).get("content", "")
+        if text == payload.get("text", "") and _moment_media(found) == _moment_media(payload):
+            return {"moment_id": found["moment_id"], "verified": True}
+    return None
+
+
+def _moment_media(moment: dict[str, Any]) -> list[str]:
+    """The media ids of a moment as posted (attachments) or as WeCom lists it (image, video, link)."""
+    if "attachments" in moment:
+        return [a[a["msgtype"]].get("media_id", "") for a in moment["attachments"] if a.get("msgtype") != "link"]
+    media = [image["media_id"] for image in moment.get("image", [])]
+    if moment.get("video"):
+        media.append(moment["video"]["media_id"])
+    return media
+
+
+def _cancel_moment_task(gateway: WeComGateway, payload: Payload) -> Result:
+    gateway.cancel_moment_task(payload["moment_id"])
+    return {"cancelled": True}
+
+
 OPERATIONS: dict[str, Operation] = {
     "add_corp_tags": Operation(perform=_add_corp_tags, verify=_verify_add_corp_tags),
     # A welcome code is single-use: WeCom answers a second send with 41051.
@@ -153,4 +247,11 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "transfer_customers": Operation(perform=_transfer, verify=_verify_transfer),
     "remark": Operation(perform=_remark, verify=lambda _gateway, _payload: None),
+    # 群发 and 朋友圈: creating a task twice would ask the RM to send twice, so an unknown
+    # outcome is looked up first. Reminding or stopping again is harmless.
+    "add_msg_template": Operation(perform=_add_msg_template, verify=_verify_add_msg_template),
+    "remind_groupmsg_send": Operation(perform=_remind_group_msg, verify=lambda _gateway, _payload: None),
+    "cancel_groupmsg_send": Operation(perform=_cancel_group_msg, verify=lambda _gateway, _payload: None),
+    "add_moment_task": Operation(perform=_add_moment_task, verify=_verify_add_moment_task),
+    "cancel_moment_task": Operation(perform=_cancel_moment_task, verify=lambda _gateway, _payload: None),
 }

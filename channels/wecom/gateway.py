@@ -360,10 +360,53 @@ class WeComGateway:
 
     # --- mass messages (群发) ---------------------------------------------------------
 
-    def add_msg_template(self, template: dict[str, Any]) -> dict[str, Any]:
-        return self._post("externalcontact/add_msg_template", template)
+    def add_msg_template(
+        self,
+        *,
+        chat_type: str,
+        sender: str,
+        external_userids: list[str],
+        text: str,
+        attachments: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        """A mass-send task for ``sender`` to confirm in the client: ``{"msgid", "fail_list"}``.
+
+        ``chat_type`` "single" goes to the given customers (≤ 10,000 a call); "group" to the
+        sender's own customer groups (``external_userids`` empty).
+        """
+        template: dict[str, Any] = {"chat_type": chat_type, "sender": sender, "attachments": attachments}
+        if text:
+            template["text"] = {"content": text}
+        if external_userids:
+            template["external_userid"] = external_userids
+        answer = self._post("externalcontact/add_msg_template", template)
+        return {"msgid": answer["msgid"], "fail_list": list(answer.get("fail_list", []))}
+
+    def group_msgs(
+        self, *, creator: str, start_time: int, end_time: int, chat_type: str = "single"
+    ) -> Iterator[dict[str, Any]]:
+        """The company's mass sends by ``creator`` created in the window (≤ one month)."""
+        return self._paged(
+            "externalcontact/get_groupmsg_list_v2",
+            {
+                "chat_type": chat_type,
+                "start_time": start_time,
+                "end_time": end_time,
+                "creator": creator,
+                "filter_type": 0,
+                "limit": 100,
+            },
+            items_key="group_msg_list",
+        )
+
+    def group_msg_tasks(self, msgid: str) -> list[dict[str, Any]]:
+        """Each member's task of the message: status 0 not sent, 2 sent."""
+        return list(
+            self._paged("externalcontact/get_groupmsg_task", {"msgid": msgid, "limit": 1000}, items_key="task_list")
+        )
 
     def group_msg_send_result(self, *, msgid: str, userid: str) -> list[dict[str, Any]]:
+        """Per recipient: status 0 not sent, 1 sent, 2 not a friend, 3 over the receive quota."""
         return list(
             self._paged(
                 "externalcontact/get_groupmsg_send_result",
@@ -371,6 +414,57 @@ class WeComGateway:
                 items_key="send_list",
             )
         )
+
+    def remind_group_msg(self, msgid: str) -> None:
+        self._post("externalcontact/remind_groupmsg_send", {"msgid": msgid})
+
+    def cancel_group_msg(self, msgid: str) -> None:
+        self._post("externalcontact/cancel_groupmsg_send", {"msgid": msgid})
+
+    # --- moments (客户朋友圈) ------------------------------------------------------------
+
+    def add_moment_task(
+        self, *, text: str, attachments: list[dict[str, Any]], userids: list[str], tag_ids: list[str]
+    ) -> str:
+        """Create a moments task for ``userids`` to publish; WeCom creates it behind the returned jobid."""
+        task: dict[str, Any] = {"attachments": attachments, "visible_range": {"sender_list": {"user_list": userids}}}
+        if text:
+            task["text"] = {"content": text}
+        if tag_ids:
+            task["visible_range"]["external_contact_list"] = {"tag_list": tag_ids}
+        return str(self._post("externalcontact/add_moment_task", task)["jobid"])
+
+    def moment_task_result(self, jobid: str) -> dict[str, Any]:
+        """``{"status": 1 | 2 | 3, "result": {"moment_id", ...}}``; the result is there once status is 3."""
+        return self._get("externalcontact/get_moment_task_result", jobid=jobid)
+
+    def moments(self, *, start_time: int, end_time: int) -> Iterator[dict[str, Any]]:
+        """The company-created moments of the window (≤ 30 days)."""
+        return self._paged(
+            "externalcontact/get_moment_list",
+            {"start_time": start_time, "end_time": end_time, "filter_type": 0, "limit": 100},
+            items_key="moment_list",
+        )
+
+    def moment_tasks(self, moment_id: str) -> list[dict[str, Any]]:
+        """Each member's publish status: 0 not published, 1 published."""
+        return list(
+            self._paged(
+                "externalcontact/get_moment_task", {"moment_id": moment_id, "limit": 1000}, items_key="task_list"
+            )
+        )
+
+    def moment_send_result(self, *, moment_id: str, userid: str) -> list[str]:
+        """The customers the member's published moment reached."""
+        rows = self._paged(
+            "externalcontact/get_moment_send_result",
+            {"moment_id": moment_id, "userid": userid, "limit": 5000},
+            items_key="customer_list",
+        )
+        return [row["external_userid"] for row in rows]
+
+    def cancel_moment_task(self, moment_id: str) -> None:
+        self._post("externalcontact/cancel_moment_task", {"moment_id": moment_id})
 
     # --- JS-SDK ------------------------------------------------------------------------
 
