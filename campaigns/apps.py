@@ -7,7 +7,8 @@ class CampaignsConfig(AppConfig):
     name = "campaigns"
 
     def ready(self) -> None:
-        from campaigns.audit import ContentAuditAction
+        from campaigns.audit import CampaignAuditAction, ContentAuditAction
         from scrm.audit.actions import audit_actions_register
 
         audit_actions_register(ContentAuditAction)
+        audit_actions_register(CampaignAuditAction)

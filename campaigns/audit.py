@@ -6,3 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 class ContentAuditAction(models.TextChoices):
     SCRIPT_CHANGED = "content.script_changed", _("Script changed")
+
+
+class CampaignAuditAction(models.TextChoices):
+    CREATED = "campaign.created", _("Campaign created")
+    EDITED = "campaign.edited", _("Campaign edited")
+    STATUS_CHANGED = "campaign.status_changed", _("Campaign status changed")
