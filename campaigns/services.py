@@ -189,9 +189,14 @@ def _require_builder(actor: Staff) -> None:
         raise ApplicationError(_("Only head office and branch managers build campaigns."))
 
 
-def _locked(campaign_id: int, actor: Staff) -> Campaign:
-    """The campaign, row-locked, if the actor may see it; otherwise it does not exist for them (404)."""
-    campaign = Campaign.objects.visible_to(actor.user).select_for_update().filter(pk=campaign_id).first()
+def _locked(campaign_id: int, actor: Staff, *, to_review: bool = False) -> Campaign:
+    """The campaign, row-locked, if the actor may manage it (or review it); otherwise 404.
+
+    A campaign the actor may only read (a branch manager's view of head office's) does
+    not exist for changing, so one answer covers unknown and not yours.
+    """
+    campaigns = Campaign.objects.visible_to(actor.user) if to_review else Campaign.objects.manageable_by(actor.user)
+    campaign = campaigns.select_for_update(of=("self",)).filter(pk=campaign_id).first()
     if campaign is None:
         raise Http404(_("No such campaign."))
     return campaign
@@ -315,7 +320,7 @@ def campaign_submit(*, actor: Staff, campaign_id: int, request: HttpRequest | No
 def _reviewing(actor: Staff, campaign_id: int) -> Campaign:
     if actor.role != Role.COMPLIANCE:
         raise ApplicationError(_("Only compliance reviews campaigns."))
-    campaign = _locked(campaign_id, actor)
+    campaign = _locked(campaign_id, actor, to_review=True)
     if actor.pk in (campaign.created_by_id, campaign.submitted_by_id):
         raise ApplicationError(_("A campaign is reviewed by someone other than its author."))
     return campaign

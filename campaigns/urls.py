@@ -1,5 +1,14 @@
+"""Campaign API routes, mounted at /api/campaigns/: the script library, then campaigns themselves."""
+
 from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from campaigns import apis
+
+router = SimpleRouter()
+router.register("", apis.CampaignViewSet, basename="campaign")
 
 urlpatterns = [
     path("", include("campaigns.scripts.urls")),
+    *router.urls,
 ]

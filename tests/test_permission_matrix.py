@@ -17,9 +17,11 @@ from django.urls.exceptions import NoReverseMatch
 from rest_framework.generics import GenericAPIView
 from rest_framework.views import APIView
 
+from campaigns.services import campaign_create
 from channels.models import AssignmentStrategy, ChannelCode
 from scrm.org.permissions import IsActiveStaff
 from scrm.org.scoping import ScopedQuerySet
+from tests.campaigns.factories import SegmentFactory, campaign_draft
 from tests.conftest import World
 
 ROLES = ["hq_admin", "branch_manager", "rm", "compliance"]
@@ -112,7 +114,7 @@ def all_rows(client: Client, url: str) -> list[dict[str, Any]] | None:
 
 @pytest.fixture
 def channel_world(world: World) -> World:
-    """The world with a channel code in each of two branches, so code lists have rows to scope."""
+    """The world with channel codes and campaigns in two branches, so their lists have rows to scope."""
     for branch, state in ((world.bj_hd_1, "chmatrixbj"), (world.sh_pd_1, "chmatrixsh")):
         ChannelCode.objects.create(
             name=f"{branch.name}海报",
@@ -121,6 +123,10 @@ def channel_world(world: World) -> World:
             state=state,
             created_by=world.hq_admin,
         )
+    # Campaigns of head office and of a branch, so campaign lists have rows to scope.
+    segment = SegmentFactory(created_by=world.hq_admin)
+    campaign_create(actor=world.hq_admin, draft=campaign_draft(segment, name="总行活动"))
+    campaign_create(actor=world.branch_manager_bj, draft=campaign_draft(segment, name="北京分行活动"))
     return world
 
 

@@ -7,6 +7,8 @@ revision it approved, so an edit after approval can never be dispatched unreview
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Self
+
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
@@ -14,7 +16,11 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import ProductType, Segment
 from scrm.org.models import Branch, Staff
-from scrm.org.scoping import ScopedQuerySet
+from scrm.org.roles import Role
+from scrm.org.scoping import DataScope, ScopedQuerySet, data_scope_for
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 HOLDOUT_PERCENT_MAX = 50
 VARIANT_LABELS = ("A", "B", "C", "D")
@@ -57,10 +63,39 @@ class Recurrence(models.TextChoices):
 
 
 class CampaignQuerySet(ScopedQuerySet):
-    """HQ and compliance see every campaign; a branch manager those of their subtree."""
+    """Who sees a campaign: HQ and compliance every one; others those that reach them.
+
+    A branch manager sees their subtree's campaigns and head office's (and their own
+    branch's ancestors'); an RM the campaigns of their outlet's ancestors. Changing one is
+    narrower: :meth:`manageable_by`.
+    """
 
     scope_branch_field = "owner_branch"
-    scope_rm_sees = "own_branch"
+
+    def scope_condition(self, scope: DataScope) -> Q | None:
+        if scope.is_bank_wide:
+            return None
+        reaches_me = Q(owner_branch__path__in=_ancestor_paths(scope.branch_path))
+        if scope.role == Role.BRANCH_MANAGER:
+            return reaches_me | Q(owner_branch__path__startswith=scope.branch_path)
+        if scope.role == Role.RM:
+            return reaches_me
+        return Q(pk__in=[])
+
+    def manageable_by(self, user: AbstractBaseUser | AnonymousUser | None) -> Self:
+        """Campaigns the user may build, edit, schedule or cancel: HQ admins all, a branch manager their subtree's."""
+        scope = data_scope_for(user)
+        if scope is None or scope.role not in (Role.HQ_ADMIN, Role.BRANCH_MANAGER):
+            return self.none()
+        if scope.role == Role.HQ_ADMIN:
+            return self
+        return self.filter(owner_branch__path__startswith=scope.branch_path)
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    """The branch's own path and each ancestor's (materialised path: every step is a prefix)."""
+    step = Branch.steplen
+    return [path[:end] for end in range(step, len(path) + 1, step)]
 
 
 class Campaign(models.Model):

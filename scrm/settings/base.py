@@ -230,6 +230,8 @@ SPECTACULAR_SETTINGS = {
         "ImportKindEnum": "customers.models.ImportKind",
         "TimelineKindEnum": "customers.models.TimelineKind",
         "JobStatusEnum": "customers.models.JobStatus",
+        "CampaignKindEnum": "campaigns.models.CampaignKind",
+        "CampaignStatusEnum": "campaigns.models.CampaignStatus",
     },
 }
 

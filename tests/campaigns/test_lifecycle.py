@@ -224,13 +224,19 @@ def test_a_branch_manager_builds_for_their_own_subtree_only(world: World, segmen
     assert list(mine.branches.all()) == [world.bj_hd]
 
 
-def test_a_campaign_outside_the_actor_s_subtree_does_not_exist_for_them(world: World, segment) -> None:
+def test_a_branch_sees_head_office_s_campaigns_but_changes_only_its_own(world: World, segment) -> None:
     head_office = built(world, segment)
-    other_manager = StaffFactory(user=UserFactory(username="bm_sh"), role="branch_manager", branch=world.sh)
+    beijing = campaign_create(actor=world.branch_manager_bj, draft=campaign_draft(segment, name="北京分行活动"))
+    shanghai_manager = StaffFactory(user=UserFactory(username="bm_sh"), role="branch_manager", branch=world.sh)
 
     with pytest.raises(Http404):
-        campaign_submit(actor=other_manager, campaign_id=head_office.pk)
+        campaign_submit(actor=shanghai_manager, campaign_id=head_office.pk)
+    with pytest.raises(Http404):
+        campaign_cancel(actor=shanghai_manager, campaign_id=beijing.pk)
     with pytest.raises(ApplicationError, match="只有总行管理员"):
         campaign_create(actor=world.rm_bj, draft=campaign_draft(segment))
-    assert list(Campaign.objects.visible_to(other_manager.user)) == []
-    assert list(Campaign.objects.visible_to(world.compliance.user)) == [head_office]
+    assert list(Campaign.objects.visible_to(shanghai_manager.user)) == [head_office]
+    assert set(Campaign.objects.visible_to(world.rm_bj.user)) == {head_office, beijing}
+    assert list(Campaign.objects.visible_to(world.rm_sh.user)) == [head_office]
+    assert set(Campaign.objects.visible_to(world.compliance.user)) == {head_office, beijing}
+    assert list(Campaign.objects.manageable_by(world.branch_manager_bj.user)) == [beijing]

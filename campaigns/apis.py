@@ -1,0 +1,224 @@
+"""Campaign API: head office and branch managers build and schedule, compliance reviews.
+
+Every member of staff may read the campaigns that reach them; each change is a service
+call, so the status rules and the audit are the same as on the pages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from campaigns import selectors, services
+from campaigns.models import Campaign, CampaignKind, CampaignPurpose, CampaignStatus, Recurrence, ScheduleKind
+from campaigns.models.campaign import HOLDOUT_PERCENT_MAX, VARIANT_LABELS
+from customers.models import ProductType
+from scrm.org.api_base import StaffApiView
+from scrm.org.permissions import IsActiveStaff, role_required
+from scrm.org.roles import Role
+
+BuildsCampaigns = role_required(Role.HQ_ADMIN, Role.BRANCH_MANAGER)
+ReviewsCampaigns = role_required(Role.COMPLIANCE)
+
+
+class VariantSerializer(serializers.Serializer):
+    # The metaclass takes declared fields out of the class, so this does not shadow Field.label.
+    label = serializers.ChoiceField(choices=VARIANT_LABELS)  # type: ignore[assignment]
+    weight = serializers.IntegerField(min_value=1, max_value=100, help_text="Share of the audience, in percent.")
+    text = serializers.CharField(max_length=services.MESSAGE_TEXT_MAX_BYTES, allow_blank=True)
+
+
+class NamedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class CampaignOutputSerializer(serializers.ModelSerializer):
+    segment = NamedSerializer()
+    owner_branch = NamedSerializer()
+    branch_ids = serializers.SerializerMethodField()
+    variants = VariantSerializer(many=True)
+    status_label = serializers.CharField(source="get_status_display")
+    created_by = serializers.CharField(source="created_by.name")
+    reviewed_by = serializers.CharField(source="reviewed_by.name", default=None)
+
+    class Meta:
+        model = Campaign
+        fields = [
+            "id",
+            "name",
+            "purpose",
+            "kind",
+            "status",
+            "status_label",
+            "segment",
+            "owner_branch",
+            "branch_ids",
+            "schedule_kind",
+            "start_at",
+            "recurrence",
+            "recurrence_until",
+            "holdout_percent",
+            "target_product_types",
+            "attribution_days",
+            "result_days",
+            "variants",
+            "revision",
+            "approved_revision",
+            "review_note",
+            "created_by",
+            "reviewed_by",
+            "submitted_at",
+            "reviewed_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_branch_ids(self, campaign: Campaign) -> list[int]:
+        return sorted(branch.pk for branch in campaign.branches.all())
+
+
+class CampaignInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=services.NAME_MAX_LENGTH)
+    purpose = serializers.ChoiceField(choices=CampaignPurpose.choices)
+    kind = serializers.ChoiceField(choices=CampaignKind.choices)
+    segment_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    branch_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), max_length=100, default=list
+    )
+    schedule_kind = serializers.ChoiceField(choices=ScheduleKind.choices, default=ScheduleKind.NOW)
+    start_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    recurrence = serializers.ChoiceField(choices=Recurrence.choices, required=False, allow_blank=True, default="")
+    recurrence_until = serializers.DateField(required=False, allow_null=True, default=None)
+    holdout_percent = serializers.IntegerField(min_value=0, max_value=HOLDOUT_PERCENT_MAX, default=0)
+    target_product_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=ProductType.choices), max_length=len(ProductType.choices), default=list
+    )
+    attribution_days = serializers.IntegerField(min_value=1, max_value=services.ATTRIBUTION_DAYS_MAX, default=30)
+    result_days = serializers.IntegerField(min_value=1, max_value=services.RESULT_DAYS_MAX, default=7)
+    variants = VariantSerializer(many=True)
+
+    def validate_variants(self, variants: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if len(variants) > len(VARIANT_LABELS):
+            raise serializers.ValidationError(_("A campaign has one to four variants."))
+        return variants
+
+    def draft(self) -> services.CampaignDraft:
+        data = dict(self.validated_data)
+        variants = [services.VariantDraft(**variant) for variant in data.pop("variants")]
+        return services.CampaignDraft(variants=variants, **data)
+
+
+class ReviewNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(max_length=services.REVIEW_NOTE_MAX_LENGTH, allow_blank=True, default="")
+
+
+class RejectionSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=services.REVIEW_NOTE_MAX_LENGTH)
+
+
+class CancellationSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=services.REVIEW_NOTE_MAX_LENGTH, allow_blank=True, default="")
+
+
+class CampaignViewSet(StaffApiView, viewsets.GenericViewSet):
+    """营销活动: draft → in review → approved or rejected → scheduled → dispatching → sent → completed."""
+
+    # Ids are numbers: anything else is no route at all (404), never a failed lookup.
+    lookup_value_regex = "[0-9]+"
+    serializer_class = CampaignOutputSerializer
+
+    def get_permissions(self) -> list[Any]:
+        if self.action in ("approve", "reject"):
+            return [ReviewsCampaigns()]
+        if self.action in ("create", "update", "submit", "schedule", "cancel"):
+            return [BuildsCampaigns()]
+        return [IsActiveStaff()]
+
+    def get_queryset(self) -> Any:
+        params = self.request.GET
+        return selectors.campaigns_list(
+            user=self.request.user, status=params.get("status", ""), query=params.get("q", "")
+        )
+
+    def _answer(self, campaign_id: int, *, code: int = status.HTTP_200_OK) -> Response:
+        try:
+            campaign = selectors.campaign_get(user=self.request.user, campaign_id=campaign_id)
+        except Campaign.DoesNotExist as error:
+            raise NotFound from error
+        return Response(CampaignOutputSerializer(campaign).data, status=code)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=CampaignStatus.values, description="Only this status."),
+            OpenApiParameter("q", OpenApiTypes.STR, description="Words in the name."),
+        ]
+    )
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(CampaignOutputSerializer(page, many=True).data)
+
+    def retrieve(self, request: Request, pk: str) -> Response:
+        return self._answer(int(pk))
+
+    @extend_schema(request=CampaignInputSerializer, responses={201: CampaignOutputSerializer})
+    def create(self, request: Request) -> Response:
+        data = CampaignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        campaign = services.campaign_create(actor=self.staff, draft=data.draft(), request=request)
+        return self._answer(campaign.pk, code=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=CampaignInputSerializer,
+        responses={200: CampaignOutputSerializer},
+        description="A new revision. Under review it returns to draft; approved or scheduled, to review.",
+    )
+    def update(self, request: Request, pk: str) -> Response:
+        data = CampaignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.campaign_update(actor=self.staff, campaign_id=int(pk), draft=data.draft(), request=request)
+        return self._answer(int(pk))
+
+    @extend_schema(request=None, responses={200: CampaignOutputSerializer})
+    @action(detail=True, methods=["post"])
+    def submit(self, request: Request, pk: str) -> Response:
+        services.campaign_submit(actor=self.staff, campaign_id=int(pk), request=request)
+        return self._answer(int(pk))
+
+    @extend_schema(request=ReviewNoteSerializer, responses={200: CampaignOutputSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request: Request, pk: str) -> Response:
+        data = ReviewNoteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.campaign_approve(actor=self.staff, campaign_id=int(pk), request=request, **data.validated_data)
+        return self._answer(int(pk))
+
+    @extend_schema(request=RejectionSerializer, responses={200: CampaignOutputSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request: Request, pk: str) -> Response:
+        data = RejectionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.campaign_reject(actor=self.staff, campaign_id=int(pk), request=request, **data.validated_data)
+        return self._answer(int(pk))
+
+    @extend_schema(request=None, responses={200: CampaignOutputSerializer})
+    @action(detail=True, methods=["post"])
+    def schedule(self, request: Request, pk: str) -> Response:
+        services.campaign_schedule(actor=self.staff, campaign_id=int(pk), request=request)
+        return self._answer(int(pk))
+
+    @extend_schema(request=CancellationSerializer, responses={200: CampaignOutputSerializer})
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str) -> Response:
+        data = CancellationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.campaign_cancel(actor=self.staff, campaign_id=int(pk), request=request, **data.validated_data)
+        return self._answer(int(pk))
