@@ -1,5 +1,11 @@
-"""The campaigns app's models: the script library (话术) and campaigns with their variants."""
+"""The campaigns app's models: the script library (话术), campaigns with their variants and audiences."""
 
+from campaigns.models.audience import (
+    CampaignOccurrence,
+    CampaignRecipient,
+    ExclusionReason,
+    OccurrenceStatus,
+)
 from campaigns.models.campaign import (
     Campaign,
     CampaignKind,
@@ -15,10 +21,14 @@ from campaigns.models.scripts import Script, ScriptCategory, ScriptKind
 __all__ = [
     "Campaign",
     "CampaignKind",
+    "CampaignOccurrence",
     "CampaignPurpose",
     "CampaignQuerySet",
+    "CampaignRecipient",
     "CampaignStatus",
     "CampaignVariant",
+    "ExclusionReason",
+    "OccurrenceStatus",
     "Recurrence",
     "ScheduleKind",
     "Script",

@@ -46,6 +46,17 @@ def segment_members(
     return _apply(Customer.objects.visible_to(user), compiled)
 
 
+def segment_members_bank_wide(*, segment: Segment, on: datetime.date | None = None) -> QuerySet[Customer]:
+    """Every customer of the bank who matches the segment, whoever looks.
+
+    For system work that applies a scope of its own — a campaign's audience is limited to
+    the campaign's subtree, not to what its author happens to see today. Never hand it to
+    a page or an API.
+    """
+    compiled = segment_definition_compile(segment.definition, on=on or timezone.localdate())
+    return _apply(Customer.objects.all(), compiled)
+
+
 def _apply(customers: QuerySet[Customer], compiled: CompiledDefinition) -> QuerySet[Customer]:
     definition, ids = compiled.definition, compiled.tag_ids
     conditions: list[Any] = tag_conditions(

@@ -6,6 +6,7 @@ variable is documented in README.md (Configuration).
 
 from scrm.settings.audit import *  # noqa: F403
 from scrm.settings.base import *  # noqa: F403
+from scrm.settings.campaigns import *  # noqa: F403
 from scrm.settings.celery import *  # noqa: F403
 from scrm.settings.csp import *  # noqa: F403
 from scrm.settings.logging import *  # noqa: F403

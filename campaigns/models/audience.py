@@ -1,0 +1,99 @@
+"""A campaign's audience, frozen when an occurrence is planned: one row per customer it reached or held out.
+
+The recipient rows are the campaign's memory of whom it touched: the frequency cap and
+WeCom's receive quota count them, results land on them, and conversions are attributed
+to them. The customers left out are counted by reason on the occurrence.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.models.campaign import Campaign
+from customers.models import Customer
+from scrm.org.models import Staff
+
+
+class ExclusionReason(models.TextChoices):
+    """Why a segment member is not sent to, in the order the reasons are checked."""
+
+    OUT_OF_SCOPE = "out_of_scope", _("Outside the campaign's branches")
+    NO_CONSENT = "no_consent", _("No marketing consent")
+    NO_RELATION = "no_relation", _("No WeCom relation")
+    CAPPED = "capped", _("Marketing frequency cap reached")
+    QUOTA = "quota", _("WeCom receive quota reached")
+    HOLDOUT = "holdout", _("Holdout (control group)")
+
+
+class OccurrenceStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    DISPATCHING = "dispatching", _("Dispatching")
+    DISPATCHED = "dispatched", _("Dispatched")
+
+
+class CampaignOccurrence(models.Model):
+    """One sending of a campaign: the only one, or one date of a recurring campaign."""
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="occurrences")
+    sequence = models.PositiveIntegerField()
+    scheduled_for = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=OccurrenceStatus.choices, default=OccurrenceStatus.PLANNED)
+    planned_at = models.DateTimeField(auto_now_add=True)
+    segment_size = models.PositiveIntegerField(default=0)
+    recipient_count = models.PositiveIntegerField(default=0)
+    # ExclusionReason value → how many segment members it left out (holdout included).
+    exclusions = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("campaign occurrence")
+        verbose_name_plural = _("campaign occurrences")
+        ordering = ["campaign", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "sequence"], name="campaigns_occurrence_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}#{self.sequence}"
+
+
+class CampaignRecipient(models.Model):
+    """One customer of one occurrence: sent to (with variant and sender) or held out."""
+
+    occurrence = models.ForeignKey(CampaignOccurrence, on_delete=models.CASCADE, related_name="recipients")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    # Empty for the holdout, which is never sent to.
+    variant = models.CharField(max_length=1, blank=True)
+    holdout = models.BooleanField(default=False)
+    sender = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    external_userid = models.CharField(max_length=64, blank=True)
+    # Copied from the campaign and the plan, so the cap and quota count with one index.
+    marketing = models.BooleanField()
+    planned_on = models.DateField()
+    # WeCom's per-recipient outcome once known: 0 unsent, 1 sent, 2 not a friend, 3 over quota.
+    send_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    msgid = models.CharField(max_length=64, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("campaign recipient")
+        verbose_name_plural = _("campaign recipients")
+        constraints = [
+            models.UniqueConstraint(fields=["occurrence", "customer"], name="campaigns_recipient_unique"),
+            models.CheckConstraint(
+                condition=Q(holdout=True, variant="", sender__isnull=True)
+                | Q(holdout=False, sender__isnull=False) & ~Q(variant="") & ~Q(external_userid=""),
+                name="campaigns_recipient_sent_or_held_out",
+            ),
+        ]
+        indexes = [
+            # The frequency cap and the receive quota: a customer's touches by date.
+            models.Index(
+                fields=["customer", "planned_on"], condition=Q(holdout=False), name="campaigns_recipient_touches"
+            ),
+            models.Index(fields=["occurrence", "sender", "variant"], name="campaigns_recipient_chunks"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.occurrence_id}:{self.customer_id}"
