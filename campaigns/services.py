@@ -389,3 +389,23 @@ def campaign_dispatch_begin(campaign_id: int) -> Campaign | None:
         return None
     _move(campaign, S.DISPATCHING, actor=None)
     return campaign
+
+
+@transaction.atomic
+def campaign_dispatch_finish(campaign_id: int, *, more_to_come: bool) -> Campaign | None:
+    """Every WeCom task of the occurrence is answered: sent, or scheduled again for a recurring campaign."""
+    campaign = Campaign.objects.select_for_update().filter(pk=campaign_id, status=S.DISPATCHING).first()
+    if campaign is None:
+        return None
+    _move(campaign, S.SCHEDULED if more_to_come else S.SENT, actor=None)
+    return campaign
+
+
+@transaction.atomic
+def campaign_complete(campaign_id: int) -> Campaign | None:
+    """The result window is over: the results are final."""
+    campaign = Campaign.objects.select_for_update().filter(pk=campaign_id, status=S.SENT).first()
+    if campaign is None:
+        return None
+    _move(campaign, S.COMPLETED, actor=None)
+    return campaign

@@ -20,5 +20,6 @@ app.autodiscover_tasks(
         "channels.contacts",
         "channels.groups",
         "channels.transfers",
+        "campaigns.dispatch",
     ]
 )

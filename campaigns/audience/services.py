@@ -1,6 +1,6 @@
 """Planning an occurrence: freeze its audience and hand WeCom its tasks, in one transaction.
 
-Claiming the campaign (scheduled → dispatching), writing one recipient row per customer
+With the dispatcher's claim of the campaign (scheduled → dispatching), writing one recipient row per customer
 sent to or held out, counting the rest by reason, and recording one outbox call per
 sender, variant and chunk of ≤ 10,000 customers all commit together or not at all: a
 worker that dies half-way leaves the campaign scheduled, and the next attempt plans it
@@ -14,13 +14,12 @@ import datetime
 import time
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.utils import timezone
 
 from campaigns.audience.sql import AudienceRules, classified_sql
 from campaigns.models import Campaign, CampaignKind, CampaignOccurrence, CampaignPurpose, CampaignRecipient
 from campaigns.models.audience import ExclusionReason
-from campaigns.services import campaign_dispatch_begin
 from channels.outbox.services import outbox_submit_many
 from customers.segments.selectors import segment_members_bank_wide
 from scrm.org.models import Staff
@@ -129,25 +128,19 @@ def _submit_chunks(occurrence: CampaignOccurrence) -> int:
     return len(payloads)
 
 
-@transaction.atomic
-def occurrence_dispatch(campaign_id: int, *, sequence: int = 1) -> CampaignOccurrence | None:
-    """Claim a due campaign and plan its occurrence; None when there is nothing to dispatch.
+def occurrence_plan(campaign: Campaign, *, sequence: int, scheduled_for: datetime.datetime) -> CampaignOccurrence:
+    """Freeze the audience of the campaign's occurrence ``sequence`` and submit its chunks; once only.
 
-    Safe to run twice and concurrently: the claim locks the campaign, only a scheduled
-    campaign approved as it stands is claimed, and an occurrence is planned once.
+    Runs inside the dispatcher's transaction, the campaign row locked and claimed.
     """
-    campaign = campaign_dispatch_begin(campaign_id)
-    if campaign is None:
-        return None
     if campaign.kind != CampaignKind.CUSTOMERS:
         raise NotImplementedError(f"dispatching a {campaign.kind} campaign")
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [PLANNING_LOCK])
-    now = timezone.now()
     occurrence, created = CampaignOccurrence.objects.get_or_create(
-        campaign=campaign, sequence=sequence, defaults={"scheduled_for": campaign.start_at or now}
+        campaign=campaign, sequence=sequence, defaults={"scheduled_for": scheduled_for}
     )
     if created:
-        _freeze_audience(occurrence, audience_rules(campaign, planned_on=timezone.localdate(now)))
+        _freeze_audience(occurrence, audience_rules(campaign, planned_on=timezone.localdate()))
         _submit_chunks(occurrence)
     return occurrence

@@ -28,8 +28,9 @@ class ExclusionReason(models.TextChoices):
 
 
 class OccurrenceStatus(models.TextChoices):
+    # Audience frozen, WeCom's tasks submitted to the outbox.
     PLANNED = "planned", _("Planned")
-    DISPATCHING = "dispatching", _("Dispatching")
+    # Every task has its final answer from WeCom; RMs confirm from here on.
     DISPATCHED = "dispatched", _("Dispatched")
 
 
@@ -41,6 +42,10 @@ class CampaignOccurrence(models.Model):
     scheduled_for = models.DateTimeField()
     status = models.CharField(max_length=16, choices=OccurrenceStatus.choices, default=OccurrenceStatus.PLANNED)
     planned_at = models.DateTimeField(auto_now_add=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    # WeCom tasks: created, and refused for good (the outbox's final failures).
+    tasks_created = models.PositiveIntegerField(default=0)
+    tasks_failed = models.PositiveIntegerField(default=0)
     segment_size = models.PositiveIntegerField(default=0)
     recipient_count = models.PositiveIntegerField(default=0)
     # ExclusionReason value → how many segment members it left out (holdout included).

@@ -26,6 +26,9 @@ CELERY_TASK_ROUTES: tuple[str | dict[str, dict[str, str]], ...] = (
         # ...while callbacks race WeCom's 20 s welcome-code window.
         "channels.callback_*": {"queue": Queue.REALTIME},
         "channels.*": {"queue": Queue.DISPATCH},
+        # Planning a campaign writes up to millions of rows; its WeCom calls go through the
+        # outbox, whose sends run on dispatch.
+        "campaigns.*": {"queue": Queue.BULK},
     },
 )
 # An isolated worker (a test's, a one-off's) may keep everything it enqueues to itself.
@@ -96,6 +99,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "channels.tags_mirror_all",
         "schedule": crontab(hour=3, minute=30),
         "options": {"queue": Queue.DISPATCH},
+    },
+    "campaigns-dispatch-due": {
+        "task": "campaigns.dispatch_due",
+        "schedule": 60.0,
+        "options": {"queue": Queue.BULK},
+    },
+    "campaigns-reconcile-sweep": {
+        "task": "campaigns.reconcile_sweep",
+        "schedule": 60.0,
+        "options": {"queue": Queue.BULK},
+    },
+    "campaigns-results-poll": {
+        "task": "campaigns.results_poll",
+        "schedule": 600.0,
+        "options": {"queue": Queue.BULK},
     },
     # Hourly: a rewrite of the table is caught against a signed copy at most an hour old.
     "audit-export-digest-hourly": {

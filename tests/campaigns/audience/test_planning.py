@@ -11,7 +11,8 @@ import random
 import pytest
 from django.utils import timezone
 
-from campaigns.audience.services import occurrence_dispatch
+from campaigns.audience.services import occurrence_plan
+from campaigns.dispatch.services import campaign_dispatch
 from campaigns.models import Campaign, CampaignOccurrence, CampaignRecipient, CampaignStatus
 from campaigns.services import (
     VariantDraft,
@@ -166,7 +167,7 @@ def test_the_frozen_audience_equals_an_independent_evaluation(
     )
     expected = oracle(campaign, target_tag)
 
-    occurrence = occurrence_dispatch(campaign.pk)
+    occurrence = campaign_dispatch(campaign.pk)
 
     assert occurrence is not None
     rows = {
@@ -195,8 +196,8 @@ def test_each_sender_and_variant_gets_its_chunks_once(world: World, target_tag, 
     segment = SegmentFactory(created_by=world.hq_admin, definition={"tags_any": ["spring_target"]})
     campaign = scheduled(world, segment, variants=[VariantDraft("A", 60, "甲"), VariantDraft("B", 40, "乙")])
 
-    occurrence = occurrence_dispatch(campaign.pk)
-    again = occurrence_dispatch(campaign.pk)
+    occurrence = campaign_dispatch(campaign.pk)
+    again = campaign_dispatch(campaign.pk)
 
     calls = OutboundCall.objects.filter(operation="add_msg_template")
     recipients = CampaignRecipient.objects.filter(occurrence=occurrence, holdout=False)
@@ -230,11 +231,10 @@ def test_the_same_customer_keeps_their_variant_and_holdout_group_in_the_next_occ
         holdout_percent=30,
         variants=[VariantDraft("A", 50, "甲"), VariantDraft("B", 50, "乙")],
     )
-    first = occurrence_dispatch(campaign.pk)
-    Campaign.objects.filter(pk=campaign.pk).update(status=CampaignStatus.SCHEDULED)
+    first = campaign_dispatch(campaign.pk)
     CampaignRecipient.objects.update(planned_on=timezone.localdate() - datetime.timedelta(days=1))
 
-    second = occurrence_dispatch(campaign.pk, sequence=2)
+    second = occurrence_plan(Campaign.objects.get(pk=campaign.pk), sequence=2, scheduled_for=timezone.now())
 
     def groups(occurrence):
         return dict(CampaignRecipient.objects.filter(occurrence=occurrence).values_list("customer_id", "variant"))
@@ -248,6 +248,6 @@ def test_nothing_unapproved_is_planned_whatever_calls_the_dispatch(world: World,
     segment = SegmentFactory(created_by=world.hq_admin, definition={"tags_any": ["spring_target"]})
     campaign = campaign_create(actor=world.hq_admin, draft=campaign_draft(segment))
 
-    assert occurrence_dispatch(campaign.pk) is None
+    assert campaign_dispatch(campaign.pk) is None
     assert not CampaignOccurrence.objects.exists()
     assert not OutboundCall.objects.exists()

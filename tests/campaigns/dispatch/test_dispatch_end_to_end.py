@@ -1,0 +1,169 @@
+"""A campaign from schedule to per-recipient delivery, against the WeCom sandbox over HTTP."""
+
+import datetime
+from collections.abc import Iterator
+
+import pytest
+from django.test import override_settings
+from django.utils import timezone
+
+from campaigns.dispatch.services import (
+    campaign_dispatch,
+    campaigns_complete_due,
+    campaigns_due_ids,
+    occurrence_reconcile,
+    occurrence_results_fetch,
+)
+from campaigns.models import Campaign, CampaignOccurrence, CampaignRecipient, CampaignStatus, OccurrenceStatus
+from campaigns.services import VariantDraft, campaign_approve, campaign_create, campaign_schedule, campaign_submit
+from channels.models import OutboundCall, OutboxStatus
+from channels.outbox.services import outbox_execute
+from customers.models import Customer
+from scrm.core.redis import redis_client
+from tests.campaigns.factories import SegmentFactory, campaign_draft
+from tests.conftest import World
+from tests.factories import ExternalContactFactory, FollowRelationFactory
+from wecom_sandbox.client import SandboxControl
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def corp(sandbox: SandboxControl, world: World) -> Iterator[SandboxControl]:
+    """The world's RMs and customers in the sandbox, related as in the product's database."""
+    for key in redis_client().scan_iter("wecom:*"):
+        redis_client().delete(key)
+    rms = [world.rm_bj, world.rm_bj2, world.rm_sh]
+    Customer.objects.update(marketing_consent=True)
+    sandbox.upsert_directory(users=[{"userid": rm.wecom_userid, "name": rm.name, "department": [1]} for rm in rms])
+    for rm, customers in (
+        (world.rm_bj, world.customers_rm_bj),
+        (world.rm_bj2, world.customers_rm_bj2),
+        (world.rm_sh, world.customers_rm_sh),
+    ):
+        ids = sandbox.seed_contacts(
+            [{"name": f"客户{c.pk}", "follow": [{"userid": rm.wecom_userid}]} for c in customers]
+        )
+        for customer, external_userid in zip(customers, ids, strict=True):
+            contact = ExternalContactFactory(customer=customer, external_userid=external_userid)
+            FollowRelationFactory(contact=contact, staff=rm)
+    with override_settings(
+        WECOM_API_BASE_URL=sandbox.api_base_url, WECOM_RETRY_BACKOFF_SECONDS=0.01, WECOM_HTTP_TIMEOUT_SECONDS=1.0
+    ):
+        yield sandbox
+
+
+def scheduled(world: World, **changes) -> Campaign:
+    everyone = {"tags_any": [], "tags_all": [], "tags_none": [], "rule": {"field": "aum", "op": "gte", "value": 0}}
+    segment = SegmentFactory(created_by=world.hq_admin, definition=everyone)
+    campaign = campaign_create(actor=world.hq_admin, draft=campaign_draft(segment, **changes))
+    campaign_submit(actor=world.hq_admin, campaign_id=campaign.pk)
+    campaign_approve(actor=world.compliance, campaign_id=campaign.pk)
+    return campaign_schedule(actor=world.hq_admin, campaign_id=campaign.pk)
+
+
+def send_outbox() -> None:
+    for call in OutboundCall.objects.filter(finished_at__isnull=True):
+        outbox_execute(call.pk)
+
+
+def test_a_campaign_reaches_each_customer_after_their_rm_confirms(world: World, corp: SandboxControl) -> None:
+    campaign = scheduled(world, variants=[VariantDraft("A", 50, "甲文案"), VariantDraft("B", 50, "乙文案")])
+    # The customer removed the RM in WeCom; the product has not heard yet, so it still plans them.
+    gone = world.customers_rm_sh[0]
+    corp.customer_deletes_staff(
+        userid=world.rm_sh.wecom_userid, external_userid=gone.wecom_contacts.get().external_userid, deliver=False
+    )
+
+    assert campaigns_due_ids() == [campaign.pk]
+    occurrence = campaign_dispatch(campaign.pk)
+    assert occurrence is not None
+    send_outbox()
+    occurrence_reconcile(occurrence.pk)
+    occurrence.refresh_from_db()
+    campaign.refresh_from_db()
+
+    # 9 owned customers with a relation (the pool customer has none): one task per RM and variant.
+    assert occurrence.recipient_count == 9
+    assert occurrence.exclusions["no_relation"] == 1
+    assert occurrence.status == OccurrenceStatus.DISPATCHED
+    assert campaign.status == CampaignStatus.SENT
+    assert occurrence.tasks_created == OutboundCall.objects.filter(status=OutboxStatus.SUCCEEDED).count()
+    assert not CampaignRecipient.objects.filter(occurrence=occurrence, holdout=False, msgid="").exists()
+
+    for rm in (world.rm_bj, world.rm_bj2, world.rm_sh):
+        for task in corp.member_tasks(rm.wecom_userid)["groupmsgs"]:
+            corp.confirm_groupmsg(msgid=task["msgid"], userid=rm.wecom_userid)
+    changed = occurrence_results_fetch(occurrence.pk)
+    again = occurrence_results_fetch(occurrence.pk)
+
+    statuses = dict(CampaignRecipient.objects.filter(occurrence=occurrence).values_list("customer_id", "send_status"))
+    assert statuses.pop(gone.pk) == 2  # WeCom's fail_list: not a friend
+    assert set(statuses.values()) == {1}
+    assert (changed, again) == (8, 0)  # the fail_list recipient was settled when the task was created
+    texts = {d["text"] for d in corp.deliveries(kind="groupmsg")}
+    assert texts <= {"甲文案", "乙文案"}
+    assert len(corp.deliveries(kind="groupmsg")) == 8
+
+
+def test_dispatching_twice_plans_once_and_creates_each_wecom_task_once(world: World, corp: SandboxControl) -> None:
+    campaign = scheduled(world)
+
+    first = campaign_dispatch(campaign.pk)
+    second = campaign_dispatch(campaign.pk)
+    send_outbox()
+    send_outbox()
+
+    assert first is not None
+    assert second is None
+    assert CampaignOccurrence.objects.count() == 1
+    assert len(corp.state()["groupmsgs"]) == 3  # one per RM
+    assert len(corp.calls("externalcontact/add_msg_template")) == 3
+
+
+def test_a_timed_campaign_waits_for_its_time(world: World, corp: SandboxControl) -> None:
+    start = timezone.now() + datetime.timedelta(hours=2)
+    campaign = scheduled(world, schedule_kind="at", start_at=start)
+
+    assert campaigns_due_ids() == []
+    assert campaign_dispatch(campaign.pk) is None
+    assert campaign_dispatch(campaign.pk, now=start + datetime.timedelta(seconds=1)) is not None
+
+
+def test_a_recurring_campaign_returns_to_scheduled_until_its_last_date(world: World, corp: SandboxControl) -> None:
+    start = timezone.now() + datetime.timedelta(minutes=5)
+    campaign = scheduled(
+        world,
+        purpose="service",
+        schedule_kind="recurring",
+        start_at=start,
+        recurrence="daily",
+        recurrence_until=timezone.localdate(start + datetime.timedelta(days=1)),
+    )
+
+    first = campaign_dispatch(campaign.pk, now=start)
+    send_outbox()
+    occurrence_reconcile(first.pk)
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.SCHEDULED
+    assert campaign_dispatch(campaign.pk, now=start + datetime.timedelta(hours=1)) is None
+
+    second = campaign_dispatch(campaign.pk, now=start + datetime.timedelta(days=1))
+    send_outbox()
+    occurrence_reconcile(second.pk)
+    campaign.refresh_from_db()
+
+    assert second.sequence == 2
+    assert campaign.status == CampaignStatus.SENT
+
+
+def test_a_sent_campaign_completes_when_its_result_window_closes(world: World, corp: SandboxControl) -> None:
+    campaign = scheduled(world, result_days=3)
+    occurrence = campaign_dispatch(campaign.pk)
+    send_outbox()
+    occurrence_reconcile(occurrence.pk)
+
+    assert campaigns_complete_due() == []
+    assert campaigns_complete_due(now=timezone.now() + datetime.timedelta(days=4)) == [campaign.pk]
+    campaign.refresh_from_db()
+    assert campaign.status == CampaignStatus.COMPLETED
