@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from campaigns import selectors, services
+from campaigns.audience.selectors import audience_preview
 from campaigns.models import Campaign, CampaignKind, CampaignPurpose, CampaignStatus, Recurrence, ScheduleKind
 from campaigns.models.campaign import HOLDOUT_PERCENT_MAX, VARIANT_LABELS
 from customers.models import ProductType
@@ -27,6 +28,7 @@ from scrm.org.roles import Role
 
 BuildsCampaigns = role_required(Role.HQ_ADMIN, Role.BRANCH_MANAGER)
 ReviewsCampaigns = role_required(Role.COMPLIANCE)
+SeesAudiences = role_required(Role.HQ_ADMIN, Role.BRANCH_MANAGER, Role.COMPLIANCE)
 
 
 class VariantSerializer(serializers.Serializer):
@@ -117,6 +119,16 @@ class CampaignInputSerializer(serializers.Serializer):
         return services.CampaignDraft(variants=variants, **data)
 
 
+class AudiencePreviewSerializer(serializers.Serializer):
+    segment_size = serializers.IntegerField(help_text="Members of the segment today.")
+    recipients = serializers.IntegerField(help_text="Would be sent to now.")
+    exclusions = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Left out, by reason: out_of_scope, no_consent, no_relation, capped, quota, holdout.",
+    )
+    by_variant = serializers.DictField(child=serializers.IntegerField(), help_text="Recipients per variant.")
+
+
 class ReviewNoteSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=services.REVIEW_NOTE_MAX_LENGTH, allow_blank=True, default="")
 
@@ -139,6 +151,8 @@ class CampaignViewSet(StaffApiView, viewsets.GenericViewSet):
     def get_permissions(self) -> list[Any]:
         if self.action in ("approve", "reject"):
             return [ReviewsCampaigns()]
+        if self.action == "audience":
+            return [SeesAudiences()]
         if self.action in ("create", "update", "submit", "schedule", "cancel"):
             return [BuildsCampaigns()]
         return [IsActiveStaff()]
@@ -168,6 +182,16 @@ class CampaignViewSet(StaffApiView, viewsets.GenericViewSet):
 
     def retrieve(self, request: Request, pk: str) -> Response:
         return self._answer(int(pk))
+
+    @extend_schema(responses={200: AudiencePreviewSerializer})
+    @action(detail=True, methods=["get"])
+    def audience(self, request: Request, pk: str) -> Response:
+        """The audience as dispatch would resolve it now: recipients by variant, the rest by reason."""
+        try:
+            campaign = selectors.campaign_get(user=request.user, campaign_id=int(pk))
+        except Campaign.DoesNotExist as error:
+            raise NotFound from error
+        return Response(AudiencePreviewSerializer(audience_preview(campaign)).data)
 
     @extend_schema(request=CampaignInputSerializer, responses={201: CampaignOutputSerializer})
     def create(self, request: Request) -> Response:

@@ -251,3 +251,25 @@ def test_nothing_unapproved_is_planned_whatever_calls_the_dispatch(world: World,
     assert campaign_dispatch(campaign.pk) is None
     assert not CampaignOccurrence.objects.exists()
     assert not OutboundCall.objects.exists()
+
+
+def test_the_builder_s_preview_counts_what_dispatch_then_freezes(world: World, target_tag, client_for) -> None:
+    random_bank(world, target_tag, random.Random(5))
+    segment = SegmentFactory(created_by=world.hq_admin, definition={"tags_any": ["spring_target"]})
+    campaign = scheduled(
+        world, segment, holdout_percent=10, variants=[VariantDraft("A", 70, "甲"), VariantDraft("B", 30, "乙")]
+    )
+
+    preview = client_for("hq_admin").get(f"/api/campaigns/{campaign.pk}/audience/")
+    written_before = CampaignRecipient.objects.filter(occurrence__campaign=campaign).count()
+    occurrence = campaign_dispatch(campaign.pk)
+
+    body = preview.json()
+    assert preview.status_code == 200
+    assert written_before == 0
+    assert body["exclusions"] == occurrence.exclusions
+    assert body["recipients"] == occurrence.recipient_count
+    assert body["segment_size"] == occurrence.segment_size
+    frozen = CampaignRecipient.objects.filter(occurrence=occurrence, holdout=False)
+    assert body["by_variant"] == {v: frozen.filter(variant=v).count() for v in ("A", "B")}
+    assert client_for("rm").get(f"/api/campaigns/{campaign.pk}/audience/").status_code == 403
