@@ -19,7 +19,17 @@ from rest_framework.response import Response
 
 from campaigns import selectors, services
 from campaigns.audience.selectors import audience_preview
-from campaigns.models import Campaign, CampaignKind, CampaignPurpose, CampaignStatus, Recurrence, ScheduleKind
+from campaigns.dispatch.selectors import campaign_progress, rm_open_tasks, task_text
+from campaigns.dispatch.services import campaign_remind, campaign_stop
+from campaigns.models import (
+    Campaign,
+    CampaignKind,
+    CampaignPurpose,
+    CampaignStatus,
+    CampaignTask,
+    Recurrence,
+    ScheduleKind,
+)
 from campaigns.models.campaign import HOLDOUT_PERCENT_MAX, VARIANT_LABELS
 from customers.models import ProductType
 from scrm.org.api_base import StaffApiView
@@ -129,6 +139,35 @@ class AudiencePreviewSerializer(serializers.Serializer):
     by_variant = serializers.DictField(child=serializers.IntegerField(), help_text="Recipients per variant.")
 
 
+class SenderProgressSerializer(serializers.Serializer):
+    sender_id = serializers.IntegerField()
+    sender_name = serializers.CharField()
+    tasks = serializers.IntegerField(help_text="WeCom tasks created for this RM.")
+    confirmed = serializers.IntegerField(help_text="Tasks the RM has sent in WeCom.")
+    recipients = serializers.IntegerField()
+    sent = serializers.IntegerField()
+    not_friend = serializers.IntegerField()
+    over_quota = serializers.IntegerField()
+
+
+class RemindedSerializer(serializers.Serializer):
+    reminded = serializers.IntegerField(help_text="Tasks reminded now (WeCom allows three per task a day).")
+
+
+class TaskOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    msgid = serializers.CharField()
+    campaign_id = serializers.IntegerField(source="occurrence.campaign_id")
+    campaign_name = serializers.CharField(source="occurrence.campaign.name")
+    variant = serializers.CharField()
+    text = serializers.SerializerMethodField()
+    recipient_count = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+
+    def get_text(self, task: CampaignTask) -> str:
+        return task_text(task)
+
+
 class ReviewNoteSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=services.REVIEW_NOTE_MAX_LENGTH, allow_blank=True, default="")
 
@@ -151,9 +190,9 @@ class CampaignViewSet(StaffApiView, viewsets.GenericViewSet):
     def get_permissions(self) -> list[Any]:
         if self.action in ("approve", "reject"):
             return [ReviewsCampaigns()]
-        if self.action == "audience":
+        if self.action in ("audience", "progress"):
             return [SeesAudiences()]
-        if self.action in ("create", "update", "submit", "schedule", "cancel"):
+        if self.action in ("create", "update", "submit", "schedule", "cancel", "remind"):
             return [BuildsCampaigns()]
         return [IsActiveStaff()]
 
@@ -244,5 +283,38 @@ class CampaignViewSet(StaffApiView, viewsets.GenericViewSet):
     def cancel(self, request: Request, pk: str) -> Response:
         data = CancellationSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.campaign_cancel(actor=self.staff, campaign_id=int(pk), request=request, **data.validated_data)
+        campaign_stop(actor=self.staff, campaign_id=int(pk), request=request, **data.validated_data)
         return self._answer(int(pk))
+
+    @extend_schema(request=None, responses={200: RemindedSerializer})
+    @action(detail=True, methods=["post"])
+    def remind(self, request: Request, pk: str) -> Response:
+        """Remind the RMs who have not sent their WeCom task yet."""
+        return Response({"reminded": campaign_remind(actor=self.staff, campaign_id=int(pk), request=request)})
+
+    @extend_schema(responses={200: SenderProgressSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def progress(self, request: Request, pk: str) -> Response:
+        """Per RM: tasks created and confirmed, and each recipient's outcome as WeCom reports it."""
+        try:
+            campaign = selectors.campaign_get(user=request.user, campaign_id=int(pk))
+        except Campaign.DoesNotExist as error:
+            raise NotFound from error
+        return Response(SenderProgressSerializer(campaign_progress(campaign=campaign), many=True).data)
+
+
+class CampaignTaskViewSet(StaffApiView, viewsets.GenericViewSet):
+    """The caller's own mass-send tasks still to confirm in WeCom (an RM's to-do list)."""
+
+    serializer_class = TaskOutputSerializer
+    # For the schema, which inspects the view without a signed-in caller.
+    queryset = CampaignTask.objects.none()
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return rm_open_tasks(staff=self.staff)
+
+    def list(self, request: Request) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(TaskOutputSerializer(page, many=True).data)

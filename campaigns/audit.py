@@ -12,3 +12,4 @@ class CampaignAuditAction(models.TextChoices):
     CREATED = "campaign.created", _("Campaign created")
     EDITED = "campaign.edited", _("Campaign edited")
     STATUS_CHANGED = "campaign.status_changed", _("Campaign status changed")
+    REMINDED = "campaign.reminded", _("RMs reminded of a campaign")

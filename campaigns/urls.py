@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from campaigns import apis
 
 router = SimpleRouter()
+router.register("tasks", apis.CampaignTaskViewSet, basename="campaign-task")
 router.register("", apis.CampaignViewSet, basename="campaign")
 
 urlpatterns = [

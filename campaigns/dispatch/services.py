@@ -17,23 +17,36 @@ import datetime
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from campaigns.audience.services import occurrence_plan
+from campaigns.audit import CampaignAuditAction
 from campaigns.models import (
     Campaign,
     CampaignKind,
     CampaignOccurrence,
     CampaignRecipient,
     CampaignStatus,
+    CampaignTask,
     OccurrenceStatus,
     Recurrence,
     ScheduleKind,
 )
-from campaigns.services import campaign_complete, campaign_dispatch_begin, campaign_dispatch_finish
+from campaigns.services import (
+    CampaignStateError,
+    campaign_cancel,
+    campaign_complete,
+    campaign_dispatch_begin,
+    campaign_dispatch_finish,
+)
 from channels.models import OutboxStatus
 from channels.outbox.selectors import outbox_calls_with_key_prefix
+from channels.outbox.services import outbox_submit
 from channels.wecom.gateway import wecom
+from scrm.audit.services import audit_record
 from scrm.org.models import Staff
 
 _PERIODS = {
@@ -99,11 +112,26 @@ def occurrence_reconcile(occurrence_id: int) -> CampaignOccurrence | None:
         return None
     calls = list(outbox_calls_with_key_prefix(_chunk_prefix(occurrence)))
     recipients, staff = CampaignRecipient._meta.db_table, Staff._meta.db_table
+    senders = dict(
+        Staff.objects.filter(wecom_userid__in={c.payload["sender"] for c in calls}).values_list("wecom_userid", "pk")
+    )
     with connection.cursor() as cursor:
         for call in calls:
             if call.status != OutboxStatus.SUCCEEDED:
                 continue
             result, payload = call.result or {}, call.payload
+            task, created = CampaignTask.objects.get_or_create(
+                msgid=result["msgid"],
+                defaults={
+                    "occurrence": occurrence,
+                    "sender_id": senders[payload["sender"]],
+                    "variant": call.idempotency_key.split(":")[-2],
+                    "recipient_count": len(payload["external_userids"]),
+                },
+            )
+            if created and occurrence.campaign.status == CampaignStatus.CANCELLED:
+                # Stopped while its chunks were still being created: stop this one too.
+                _task_stop(task)
             # WeCom's fail_list: no relation with the sender any more, so it is "not a friend".
             cursor.execute(
                 f"""UPDATE {recipients} r
@@ -147,6 +175,13 @@ def occurrence_results_fetch(occurrence_id: int) -> int:
     )
     gateway, changed = wecom(), 0
     recipients = CampaignRecipient._meta.db_table
+    for task in CampaignTask.objects.filter(
+        occurrence=occurrence, confirmed_at__isnull=True, cancelled_at__isnull=True
+    ):
+        # Status 2: the RM sent it. WeCom gives no time for that, so the first sighting stands in.
+        if any(row.get("status") == 2 for row in gateway.group_msg_tasks(task.msgid)):
+            task.confirmed_at = timezone.now()
+            task.save(update_fields=["confirmed_at"])
     for msgid, sender in tasks:
         if not sender:
             continue
@@ -208,3 +243,72 @@ def campaigns_complete_due(*, now: datetime.datetime | None = None) -> list[int]
         if last.dispatched_at + datetime.timedelta(days=campaign.result_days) < now and campaign_complete(campaign.pk):
             completed.append(campaign.pk)
     return completed
+
+
+# --- RMs' confirmation: reminders and stopping ---------------------------------------------------
+
+REMINDERS_PER_DAY = 3
+
+
+def _task_stop(task: CampaignTask) -> None:
+    outbox_submit(key=f"campaign-cancel:{task.pk}", operation="cancel_groupmsg_send", payload={"msgid": task.msgid})
+    task.cancelled_at = timezone.now()
+    task.save(update_fields=["cancelled_at"])
+
+
+def _open_tasks(campaign: Campaign) -> QuerySet[CampaignTask]:
+    return CampaignTask.objects.filter(
+        occurrence__campaign=campaign, confirmed_at__isnull=True, cancelled_at__isnull=True
+    ).order_by("id")
+
+
+def _manageable(actor: Staff, campaign_id: int) -> Campaign:
+    campaign = Campaign.objects.manageable_by(actor.user).select_for_update(of=("self",)).filter(pk=campaign_id).first()
+    if campaign is None:
+        raise Http404(_("No such campaign."))
+    return campaign
+
+
+@transaction.atomic
+def campaign_remind(*, actor: Staff, campaign_id: int, request: HttpRequest | None = None) -> int:
+    """Remind every RM who has not sent their task yet; how many tasks were reminded.
+
+    WeCom allows three reminders per task in any 24 hours: a task reminded that often is
+    left out until the oldest reminder is a day old.
+    """
+    campaign = _manageable(actor, campaign_id)
+    if campaign.status not in (CampaignStatus.DISPATCHING, CampaignStatus.SENT, CampaignStatus.SCHEDULED):
+        raise CampaignStateError(
+            _("Only a campaign whose tasks are out can be reminded."), extra={"status": campaign.status}
+        )
+    now, reminded = timezone.now(), 0
+    for task in _open_tasks(campaign).select_for_update():
+        recent = [at for at in task.reminded_at if at > now - datetime.timedelta(days=1)]
+        if len(recent) >= REMINDERS_PER_DAY:
+            continue
+        outbox_submit(
+            key=f"campaign-remind:{task.pk}:{len(task.reminded_at)}",
+            operation="remind_groupmsg_send",
+            payload={"msgid": task.msgid},
+        )
+        task.reminded_at = [*task.reminded_at, now]
+        task.save(update_fields=["reminded_at"])
+        reminded += 1
+    audit_record(
+        actor=actor.user,
+        action=CampaignAuditAction.REMINDED,
+        target=campaign,
+        data={"tasks": reminded},
+        request=request,
+    )
+    return reminded
+
+
+@transaction.atomic
+def campaign_stop(*, actor: Staff, campaign_id: int, reason: str = "", request: HttpRequest | None = None) -> Campaign:
+    """Cancel the campaign and stop, in WeCom, every task its RMs have not sent; sent ones stay sent."""
+    _manageable(actor, campaign_id)
+    campaign = campaign_cancel(actor=actor, campaign_id=campaign_id, reason=reason, request=request)
+    for task in _open_tasks(campaign).select_for_update():
+        _task_stop(task)
+    return campaign

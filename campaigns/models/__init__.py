@@ -3,6 +3,7 @@
 from campaigns.models.audience import (
     CampaignOccurrence,
     CampaignRecipient,
+    CampaignTask,
     ExclusionReason,
     OccurrenceStatus,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "CampaignQuerySet",
     "CampaignRecipient",
     "CampaignStatus",
+    "CampaignTask",
     "CampaignVariant",
     "ExclusionReason",
     "OccurrenceStatus",

@@ -7,6 +7,7 @@ to them. The customers left out are counted by reason on the occurrence.
 
 from __future__ import annotations
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -102,3 +103,27 @@ class CampaignRecipient(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurrence_id}:{self.customer_id}"
+
+
+class CampaignTask(models.Model):
+    """One WeCom mass-send task (``msgid``): what one RM must confirm in the client for one chunk."""
+
+    occurrence = models.ForeignKey(CampaignOccurrence, on_delete=models.CASCADE, related_name="tasks")
+    msgid = models.CharField(max_length=64, unique=True)
+    sender = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="campaign_tasks")
+    variant = models.CharField(max_length=1)
+    recipient_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # When WeCom first showed the RM had sent it (get_groupmsg_task status 2).
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # Reminders sent through WeCom (three per task in any 24 hours) and the stop, if any.
+    reminded_at = ArrayField(models.DateTimeField(), default=list, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("campaign task")
+        verbose_name_plural = _("campaign tasks")
+        indexes = [models.Index(fields=["sender", "confirmed_at"], name="campaigns_task_pending")]
+
+    def __str__(self) -> str:
+        return self.msgid

@@ -167,3 +167,85 @@ def test_a_sent_campaign_completes_when_its_result_window_closes(world: World, c
     assert campaigns_complete_due(now=timezone.now() + datetime.timedelta(days=4)) == [campaign.pk]
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.COMPLETED
+
+
+def dispatched(world: World) -> tuple[Campaign, CampaignOccurrence]:
+    campaign = scheduled(world)
+    occurrence = campaign_dispatch(campaign.pk)
+    assert occurrence is not None
+    send_outbox()
+    occurrence_reconcile(occurrence.pk)
+    return campaign, occurrence
+
+
+def test_an_rm_sees_only_their_own_tasks_with_what_to_send(world: World, corp: SandboxControl, client_for) -> None:
+    campaign, _ = dispatched(world)
+
+    mine = client_for("rm").get("/api/campaigns/tasks/").json()["results"]
+    managers = client_for("branch_manager").get("/api/campaigns/tasks/").json()["results"]
+
+    [task] = mine
+    assert task["campaign_name"] == campaign.name
+    assert task["text"] == "尊敬的客户，五月理财节开始了。"
+    assert task["recipient_count"] == len(world.customers_rm_bj)
+    assert task["msgid"] in {t["msgid"] for t in corp.member_tasks(world.rm_bj.wecom_userid)["groupmsgs"]}
+    assert managers == []
+    corp.confirm_groupmsg(msgid=task["msgid"], userid=world.rm_bj.wecom_userid)
+    occurrence_results_fetch(CampaignOccurrence.objects.get().pk)
+    assert client_for("rm").get("/api/campaigns/tasks/").json()["results"] == []
+
+
+def test_reminders_stay_within_wecom_s_three_a_day(world: World, corp: SandboxControl, client_for) -> None:
+    campaign, _ = dispatched(world)
+    hq = client_for("hq_admin")
+
+    answers = [hq.post(f"/api/campaigns/{campaign.pk}/remind/").json()["reminded"] for _ in range(4)]
+    send_outbox()
+
+    assert answers == [3, 3, 3, 0]
+    reminders = [m.get("reminders", []) for m in corp.state()["groupmsgs"].values()]
+    assert [len(r) for r in reminders] == [3, 3, 3]
+    assert client_for("rm").post(f"/api/campaigns/{campaign.pk}/remind/").status_code == 403
+
+
+def test_stopping_a_campaign_stops_the_tasks_not_yet_sent_and_keeps_what_was_sent(
+    world: World, corp: SandboxControl, client_for
+) -> None:
+    campaign, occurrence = dispatched(world)
+    [sent_task] = corp.member_tasks(world.rm_bj.wecom_userid)["groupmsgs"]
+    corp.confirm_groupmsg(msgid=sent_task["msgid"], userid=world.rm_bj.wecom_userid)
+    occurrence_results_fetch(occurrence.pk)
+
+    stopped = client_for("hq_admin").post(
+        f"/api/campaigns/{campaign.pk}/cancel/", {"reason": "产品下架"}, content_type="application/json"
+    )
+    send_outbox()
+
+    assert stopped.json()["status"] == "cancelled"
+    assert corp.member_tasks(world.rm_bj2.wecom_userid)["groupmsgs"] == []
+    assert corp.member_tasks(world.rm_sh.wecom_userid)["groupmsgs"] == []
+    assert len(corp.calls("externalcontact/cancel_groupmsg_send")) == 2
+    assert len(corp.deliveries(kind="groupmsg")) == len(world.customers_rm_bj)
+
+
+def test_head_office_sees_each_rm_s_progress(world: World, corp: SandboxControl, client_for) -> None:
+    campaign, occurrence = dispatched(world)
+    [task] = corp.member_tasks(world.rm_bj2.wecom_userid)["groupmsgs"]
+    corp.confirm_groupmsg(msgid=task["msgid"], userid=world.rm_bj2.wecom_userid)
+    occurrence_results_fetch(occurrence.pk)
+
+    progress = {
+        row["sender_name"]: row for row in client_for("hq_admin").get(f"/api/campaigns/{campaign.pk}/progress/").json()
+    }
+
+    assert progress[world.rm_bj2.name] | {"sender_id": 0} == {
+        "sender_id": 0,
+        "sender_name": world.rm_bj2.name,
+        "tasks": 1,
+        "confirmed": 1,
+        "recipients": 2,
+        "sent": 2,
+        "not_friend": 0,
+        "over_quota": 0,
+    }
+    assert (progress[world.rm_bj.name]["confirmed"], progress[world.rm_bj.name]["sent"]) == (0, 0)
