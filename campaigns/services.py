@@ -160,6 +160,9 @@ def campaign_draft_validate(draft: CampaignDraft, *, owner_branch: Branch) -> tu
         raise _refuse(_("Unknown purpose."), "purpose")
     if draft.kind not in CampaignKind.values:
         raise _refuse(_("Unknown kind of campaign."), "kind")
+    if draft.kind != CampaignKind.CUSTOMERS:
+        # Group sends and moments have their models and WeCom operations, not yet their dispatch.
+        raise _refuse(_("Only mass messages to customers can be dispatched so far."), "kind")
     segment = Segment.objects.filter(pk=draft.segment_id).first()
     if segment is None:
         raise _refuse(_("No such segment."), "segment")

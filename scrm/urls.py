@@ -41,6 +41,7 @@ urlpatterns += i18n_patterns(
     path("customers/", include("customers.page_urls")),
     path("segments/", include("customers.segments.page_urls")),
     path("campaigns/scripts/", include("campaigns.scripts.page_urls")),
+    path("campaigns/", include("campaigns.page_urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

@@ -1,8 +1,13 @@
 """Celery entry points for campaign dispatch: ids in, idempotent, safe to run twice or after a crash."""
 
+import logging
+
 from celery import shared_task
 
 from campaigns.dispatch import services
+from scrm.core.exceptions import ApplicationError
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="campaigns.dispatch_due", soft_time_limit=50, time_limit=60)
@@ -17,7 +22,13 @@ def campaigns_dispatch_due_task() -> int:
 @shared_task(name="campaigns.dispatch", soft_time_limit=3300, time_limit=3600)
 def campaign_dispatch_task(campaign_id: int) -> int | None:
     """Plan the campaign's due occurrence; a second run finds it claimed and does nothing."""
-    occurrence = services.campaign_dispatch(campaign_id)
+    try:
+        occurrence = services.campaign_dispatch(campaign_id)
+    except ApplicationError as error:
+        # Its segment no longer compiles (a tag it names was deleted): nothing was written, the
+        # campaign stays scheduled, and the builder's audience panel says why.
+        logger.warning("campaign %s not dispatched: %s", campaign_id, error.message)
+        return None
     return occurrence.pk if occurrence else None
 
 

@@ -11,7 +11,10 @@ class SegmentFactory(factory.django.DjangoModelFactory):
         model = Segment
 
     name = factory.Sequence(lambda n: f"客群{n}")
-    definition = factory.LazyFunction(lambda: {"tags_any": [], "tags_all": [], "tags_none": [], "rule": None})
+    # Every customer (everyone has an AUM of at least 0).
+    definition = factory.LazyFunction(
+        lambda: {"tags_any": [], "tags_all": [], "tags_none": [], "rule": {"field": "aum", "op": "gte", "value": 0}}
+    )
 
 
 def campaign_draft(segment: Segment, **changes: object) -> CampaignDraft:

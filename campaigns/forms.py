@@ -1,0 +1,140 @@
+"""The campaign builder's form: one page for the whole campaign, its variants in four fixed rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from campaigns.models import Campaign, CampaignKind, CampaignPurpose, Recurrence, ScheduleKind
+from campaigns.models.campaign import HOLDOUT_PERCENT_MAX, VARIANT_LABELS
+from campaigns.services import ATTRIBUTION_DAYS_MAX, NAME_MAX_LENGTH, RESULT_DAYS_MAX, CampaignDraft, VariantDraft
+from customers.models import ProductType, Segment
+from scrm.org.models import Branch, Staff
+
+
+class BranchChoices(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Branch) -> str:
+        return f"{'— ' * (obj.depth - 1)}{obj.name}"
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=NAME_MAX_LENGTH)
+    purpose = forms.ChoiceField(
+        label=_("Purpose"),
+        choices=CampaignPurpose.choices,
+        help_text=_("Only marketing needs the customer's marketing consent and counts against the frequency cap."),
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=[(CampaignKind.CUSTOMERS, CampaignKind.CUSTOMERS.label)])
+    segment = forms.ModelChoiceField(label=_("Segment"), queryset=Segment.objects.order_by("name"))
+    branches = BranchChoices(
+        label=_("Only these branches"),
+        queryset=Branch.objects.none(),
+        required=False,
+        help_text=_("Leave empty for your whole part of the bank."),
+    )
+    schedule_kind = forms.ChoiceField(label=_("When"), choices=ScheduleKind.choices, initial=ScheduleKind.NOW)
+    start_at = forms.DateTimeField(
+        label=_("Starts at"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    recurrence = forms.ChoiceField(label=_("Repeats"), choices=[("", "—"), *Recurrence.choices], required=False)
+    recurrence_until = forms.DateField(
+        label=_("Repeats until"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    holdout_percent = forms.IntegerField(
+        label=_("Holdout %"),
+        min_value=0,
+        max_value=HOLDOUT_PERCENT_MAX,
+        initial=0,
+        help_text=_("A share of the audience that is never sent to: the control group for measuring uplift."),
+    )
+    target_product_types = forms.MultipleChoiceField(
+        label=_("Products that count as a conversion"),
+        choices=ProductType.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    attribution_days = forms.IntegerField(
+        label=_("Attribution window (days)"), min_value=1, max_value=ATTRIBUTION_DAYS_MAX, initial=30
+    )
+    result_days = forms.IntegerField(label=_("Result window (days)"), min_value=1, max_value=RESULT_DAYS_MAX, initial=7)
+
+    def __init__(self, *args: Any, staff: Staff, campaign: Campaign | None = None, **kwargs: Any) -> None:
+        if campaign is not None and "initial" not in kwargs:
+            kwargs["initial"] = _initial(campaign)
+        super().__init__(*args, **kwargs)
+        owner = campaign.owner_branch if campaign else staff.branch
+        branches = self.fields["branches"]
+        assert isinstance(branches, BranchChoices)
+        branches.queryset = Branch.objects.filter(path__startswith=owner.path).order_by("path")
+        for label in VARIANT_LABELS:
+            first = label == VARIANT_LABELS[0]
+            self.fields[f"variant_{label}_weight"] = forms.IntegerField(
+                label=_("Share of variant %(label)s (%%)") % {"label": label},
+                min_value=1,
+                max_value=100,
+                required=first,
+                initial=100 if first else None,
+            )
+            self.fields[f"variant_{label}_text"] = forms.CharField(
+                label=_("Text of variant %(label)s") % {"label": label},
+                required=first,
+                widget=forms.Textarea(attrs={"rows": 3}),
+            )
+
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxSelectMultiple):
+                continue
+            css = "form-select" if isinstance(widget, forms.Select) else "form-control"
+            widget.attrs.setdefault("class", css)
+
+    def variant_rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
+        return [(label, self[f"variant_{label}_weight"], self[f"variant_{label}_text"]) for label in VARIANT_LABELS]
+
+    def draft(self) -> CampaignDraft:
+        data = self.cleaned_data
+        variants = [
+            VariantDraft(label=label, weight=data[f"variant_{label}_weight"] or 0, text=data[f"variant_{label}_text"])
+            for label in VARIANT_LABELS
+            if data.get(f"variant_{label}_text") or data.get(f"variant_{label}_weight")
+        ]
+        return CampaignDraft(
+            name=data["name"],
+            purpose=data["purpose"],
+            kind=data["kind"],
+            segment_id=data["segment"].pk,
+            variants=variants,
+            branch_ids=[branch.pk for branch in data["branches"]],
+            schedule_kind=data["schedule_kind"],
+            start_at=data["start_at"] if data["schedule_kind"] != ScheduleKind.NOW else None,
+            recurrence=data["recurrence"] if data["schedule_kind"] == ScheduleKind.RECURRING else "",
+            recurrence_until=data["recurrence_until"] if data["schedule_kind"] == ScheduleKind.RECURRING else None,
+            holdout_percent=data["holdout_percent"],
+            target_product_types=list(data["target_product_types"]),
+            attribution_days=data["attribution_days"],
+            result_days=data["result_days"],
+        )
+
+
+def _initial(campaign: Campaign) -> dict[str, Any]:
+    initial: dict[str, Any] = {
+        "name": campaign.name,
+        "purpose": campaign.purpose,
+        "kind": campaign.kind,
+        "segment": campaign.segment_id,
+        "branches": list(campaign.branches.all()),
+        "schedule_kind": campaign.schedule_kind,
+        "start_at": campaign.start_at,
+        "recurrence": campaign.recurrence,
+        "recurrence_until": campaign.recurrence_until,
+        "holdout_percent": campaign.holdout_percent,
+        "target_product_types": campaign.target_product_types,
+        "attribution_days": campaign.attribution_days,
+        "result_days": campaign.result_days,
+    }
+    for variant in campaign.variants.all():
+        initial[f"variant_{variant.label}_weight"] = variant.weight
+        initial[f"variant_{variant.label}_text"] = variant.text
+    return initial
