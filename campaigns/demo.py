@@ -2,6 +2,8 @@
 
 from campaigns.models import ScriptCategory, ScriptKind
 from campaigns.scripts.services import script_category_create, script_create
+from customers.models import Segment
+from customers.segments.services import segment_create
 from scrm.org.models import Staff
 
 DEMO_SCRIPTS: list[tuple[str, list[tuple[str, str, str, str]]]] = [
@@ -68,3 +70,23 @@ def demo_scripts_create(*, actor: Staff) -> int:
             )
             created += 1
     return created
+
+
+DEMO_SEGMENT_NAME = "演示客群：同意接收营销的客户"
+
+
+def demo_campaign_segment_create(*, actor: Staff) -> Segment | None:
+    """The segment the campaign demo starts from (README, "Try a campaign"), once; None if it exists."""
+    if Segment.objects.filter(name=DEMO_SEGMENT_NAME).exists():
+        return None
+    return segment_create(
+        name=DEMO_SEGMENT_NAME,
+        description="所有已同意接收营销信息的客户。",
+        definition={
+            "tags_any": [],
+            "tags_all": [],
+            "tags_none": [],
+            "rule": {"field": "marketing_consent", "op": "eq", "value": True},
+        },
+        actor=actor,
+    )

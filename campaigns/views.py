@@ -15,6 +15,7 @@ from campaigns import selectors, services
 from campaigns.audience.selectors import audience_preview
 from campaigns.dispatch import services as dispatch
 from campaigns.dispatch.selectors import campaign_progress, rm_open_tasks, task_text
+from campaigns.dispatch.tasks import campaign_results_fetch_task
 from campaigns.forms import CampaignForm
 from campaigns.models import Campaign, CampaignOccurrence, CampaignStatus, ExclusionReason
 from scrm.core.exceptions import ApplicationError
@@ -166,6 +167,7 @@ class CampaignActionView(RoleRequiredMixin, View):
             "schedule": lambda: services.campaign_schedule(actor=staff, campaign_id=pk, request=request),
             "cancel": lambda: dispatch.campaign_stop(actor=staff, campaign_id=pk, reason=note, request=request),
             "remind": lambda: dispatch.campaign_remind(actor=staff, campaign_id=pk, request=request),
+            "refresh": lambda: campaign_results_fetch_task.delay(_campaign_for(request, pk).pk),
         }
         if action not in moves:
             raise Http404
@@ -176,6 +178,8 @@ class CampaignActionView(RoleRequiredMixin, View):
         else:
             if action == "remind":
                 messages.success(request, _("%(count)d RM tasks reminded.") % {"count": result})
+            elif action == "refresh":
+                messages.success(request, _("Fetching the latest results from WeCom; reload in a moment."))
             else:
                 messages.success(request, _("Done."))
         return redirect("campaign-detail", pk=pk)

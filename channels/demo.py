@@ -12,7 +12,9 @@ import requests
 from django.conf import settings
 
 from channels.codes.services import channel_code_create
-from channels.models import AssignmentStrategy, ChannelCode
+from channels.contacts.services import contact_upsert, relation_upsert
+from channels.identity.services import contact_link
+from channels.models import AssignmentStrategy, ChannelCode, FollowRelation, MatchMethod
 from customers.models import Customer, TagKind
 from customers.tagging.selectors import tag_groups_list, tags_list
 from customers.tagging.services import tag_create, tag_group_create
@@ -148,3 +150,41 @@ def demo_customer_for_verification() -> DemoCustomer | None:
     return DemoCustomer(
         customer_no=customer.customer_no, phone=unseal(bytes(customer.phone_cipher), kind=PiiKind.PHONE)
     )
+
+
+DEMO_LINKED_CUSTOMERS = 20
+
+
+def demo_wecom_customers_link(*, count: int = DEMO_LINKED_CUSTOMERS) -> int:
+    """The demo RM's first ``count`` customers as their WeCom contacts, in the sandbox and here, once.
+
+    So a campaign has someone to reach in the demo: each becomes a sandbox contact of the RM
+    (over the control API), a local contact and relation, and is linked to the customer as if
+    staff had matched them. Returns how many were linked now (0 the second time).
+    """
+    rm = Staff.objects.filter(user__username=DEMO_RM_USERNAME, wecom_userid__isnull=False).first()
+    if rm is None:
+        return 0
+    # Customers who agreed to marketing first, so a marketing campaign in the demo reaches them.
+    customers = list(
+        Customer.objects.filter(owner=rm, wecom_contacts__isnull=True).order_by("-marketing_consent", "id")[:count]
+    )
+    if not customers or FollowRelation.objects.filter(staff=rm, contact__customer__isnull=False).exists():
+        return 0
+    control = f"{settings.WECOM_SANDBOX_URL.rstrip('/')}/sandbox"
+    body: dict[str, Any] = {
+        "contacts": [{"name": f"客户{c.customer_no[-4:]}", "follow": [{"userid": rm.wecom_userid}]} for c in customers]
+    }
+    try:
+        response = requests.post(f"{control}/contacts", json=body, timeout=SANDBOX_TIMEOUT_SECONDS)
+        response.raise_for_status()
+    except requests.RequestException as error:
+        raise ApplicationError(f"The WeCom sandbox did not take the demo contacts: {error}") from error
+    now = int(time.time())
+    for customer, external_userid in zip(customers, response.json()["external_userids"], strict=True):
+        contact = contact_upsert(
+            contact={"external_userid": external_userid, "name": f"客户{customer.customer_no[-4:]}"}
+        )
+        relation_upsert(contact=contact, userid=str(rm.wecom_userid), follow={"createtime": now}, channel=None)
+        contact_link(contact=contact, customer=customer, method=MatchMethod.MANUAL, actor=rm)
+    return len(customers)

@@ -215,16 +215,21 @@ def campaigns_due_ids(*, now: datetime.datetime | None = None) -> list[int]:
     )
 
 
-def occurrences_to_reconcile_ids() -> list[int]:
-    return list(
-        CampaignOccurrence.objects.filter(status=OccurrenceStatus.PLANNED).order_by("id").values_list("id", flat=True)
-    )
+def occurrences_to_reconcile_ids(*, campaign_id: int | None = None) -> list[int]:
+    occurrences = CampaignOccurrence.objects.filter(status=OccurrenceStatus.PLANNED)
+    if campaign_id is not None:
+        occurrences = occurrences.filter(campaign_id=campaign_id)
+    return list(occurrences.order_by("id").values_list("id", flat=True))
 
 
-def occurrences_in_result_window_ids(*, now: datetime.datetime | None = None) -> list[int]:
+def occurrences_in_result_window_ids(
+    *, now: datetime.datetime | None = None, campaign_id: int | None = None
+) -> list[int]:
     """Dispatched occurrences whose campaign still collects results."""
     now = now or timezone.now()
     occurrences = CampaignOccurrence.objects.filter(status=OccurrenceStatus.DISPATCHED).select_related("campaign")
+    if campaign_id is not None:
+        occurrences = occurrences.filter(campaign_id=campaign_id)
     return [
         o.pk
         for o in occurrences.exclude(campaign__status=CampaignStatus.COMPLETED)

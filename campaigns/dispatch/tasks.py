@@ -48,3 +48,14 @@ def campaign_results_poll_task() -> int:
     changed = sum(services.occurrence_results_fetch(pk) for pk in services.occurrences_in_result_window_ids())
     services.campaigns_complete_due()
     return changed
+
+
+@shared_task(name="campaigns.results_fetch", soft_time_limit=600, time_limit=660)
+def campaign_results_fetch_task(campaign_id: int) -> int:
+    """On request (the campaign page's refresh): close what the outbox finished, read WeCom's outcomes now."""
+    for occurrence_id in services.occurrences_to_reconcile_ids(campaign_id=campaign_id):
+        services.occurrence_reconcile(occurrence_id)
+    return sum(
+        services.occurrence_results_fetch(pk)
+        for pk in services.occurrences_in_result_window_ids(campaign_id=campaign_id)
+    )

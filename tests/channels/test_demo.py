@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from channels.demo import demo_customer_for_verification
-from channels.models import AssignmentStrategy, ChannelCode
+from channels.models import AssignmentStrategy, ChannelCode, FollowRelation
 from scrm.core.redis import redis_client
 from tests.support.wecom_sandbox import free_port
 from wecom_sandbox.client import SandboxControl
@@ -41,6 +41,27 @@ def test_setup_wecom_demo_gives_the_sandbox_the_staff_and_creates_the_demo_codes
     assert customer.phone not in out.getvalue()
     assert f"{customer.phone[:3]}****{customer.phone[-4:]}" in out.getvalue()
     assert f"/customers/{customer.customer_no}/" in out.getvalue()
+
+
+def test_setup_wecom_demo_makes_the_demo_rm_s_customers_their_wecom_contacts_once(
+    world, sandbox: SandboxControl, settings, tmp_path
+) -> None:
+    for key in redis_client().scan_iter("wecom:*"):
+        redis_client().delete(key)
+    settings.WECOM_SANDBOX_URL = sandbox.base_url
+    settings.WECOM_API_BASE_URL = sandbox.api_base_url
+    out = StringIO()
+
+    call_command("setup_wecom_demo", directory=tmp_path / "d.json", wait=5, stdout=out)
+    call_command("setup_wecom_demo", directory=tmp_path / "d.json", wait=5, stdout=StringIO())
+
+    linked = FollowRelation.objects.filter(staff=world.rm_bj, contact__customer__isnull=False)
+    assert {r.contact.customer_id for r in linked} == {c.pk for c in world.customers_rm_bj}
+    follows = sandbox.state()["follows"].values()
+    assert {f["external_userid"] for f in follows if f["userid"] == world.rm_bj.wecom_userid} == {
+        r.contact.external_userid for r in linked
+    }
+    assert "3 of the demo RM's customers" in out.getvalue()
 
 
 def test_setup_wecom_demo_stops_with_a_clear_error_when_the_sandbox_is_not_answering(world, settings, tmp_path) -> None:

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from campaigns.demo import DEMO_SEGMENT_NAME
 from customers.demo import MATURITY_HORIZON_DAYS, PHONE_PREFIXES, demo_customers_create
 from customers.identity import id_number_birth_date, id_number_is_male, is_valid_id_number
 from customers.models import (
@@ -20,11 +21,13 @@ from customers.models import (
     Gender,
     ProductHolding,
     ProductType,
+    Segment,
     Tag,
     TagGroup,
     TagRule,
     TagRuleRun,
 )
+from customers.segments.selectors import segment_members_bank_wide
 from scrm.core.exceptions import ApplicationError
 from scrm.org.demo import DEMO_PASSWORD, SURNAMES, demo_org_create
 from scrm.org.models import Branch, BranchLevel, Role, Staff
@@ -220,6 +223,7 @@ def test_the_same_seed_gives_the_same_bank() -> None:
     TagGroup.objects.all().delete()
     ProductHolding.objects.all().delete()
     Customer.objects.all().delete()
+    Segment.objects.all().delete()
     Staff.objects.all().delete()
     get_user_model().objects.all().delete()
     Branch.objects.all().delete()
@@ -237,3 +241,11 @@ def test_the_demo_comes_with_evaluated_tag_rules() -> None:
     # exclusive group: at most one tier per customer
     assert tiers.count() == tiers.values("customer").distinct().count()
     assert Tag.objects.filter(kind="manual", group__code="interests").count() == 4
+
+
+def test_the_demo_has_the_segment_the_campaign_walkthrough_starts_from(seeded: str) -> None:
+    segment = Segment.objects.get(name=DEMO_SEGMENT_NAME)
+
+    members = segment_members_bank_wide(segment=segment)
+    assert 0 < members.count() < Customer.objects.count()
+    assert not members.filter(marketing_consent=False).exists()

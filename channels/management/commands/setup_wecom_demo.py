@@ -9,6 +9,7 @@ from channels.demo import (
     demo_channel_codes_create,
     demo_customer_for_verification,
     demo_sandbox_directory_upsert,
+    demo_wecom_customers_link,
     demo_wecom_directory_write,
 )
 from scrm.core.exceptions import ApplicationError
@@ -32,9 +33,14 @@ class Command(BaseCommand):
         try:
             demo_sandbox_directory_upsert(written, wait_seconds=wait)
             codes = demo_channel_codes_create()
+            linked = demo_wecom_customers_link()
         except ApplicationError as error:
             raise CommandError(error.message) from error
         self.stdout.write(f"WeCom sandbox: {len(written['users'])} staff, {len(codes)} demo channel codes.")
+        if linked:
+            self.stdout.write(
+                f"  {linked} of the demo RM's customers are now their WeCom contacts (campaigns reach them)."
+            )
         for code in codes:
             self.stdout.write(f"  {code.name}: scan it at {settings.WECOM_SANDBOX_URL}/sandbox/scan/{code.config_id}")
         customer = demo_customer_for_verification()

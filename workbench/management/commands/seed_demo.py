@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from campaigns.demo import demo_scripts_create
+from campaigns.demo import demo_campaign_segment_create, demo_scripts_create
 from customers.demo import demo_customers_create
 from customers.tagging.demo import demo_tags_create
 from scrm.core.exceptions import ApplicationError
@@ -43,6 +43,8 @@ class Command(BaseCommand):
                 hq_admin = Staff.objects.filter(role=Role.HQ_ADMIN).order_by("id").first()
                 tags = demo_tags_create(actor=hq_admin) if org and hq_admin else 0
                 scripts = demo_scripts_create(actor=hq_admin) if org and hq_admin else 0
+                if org and hq_admin:
+                    demo_campaign_segment_create(actor=hq_admin)
         except ApplicationError as error:
             raise CommandError(error.message) from error
 
