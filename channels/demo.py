@@ -10,6 +10,7 @@ from typing import Any
 
 import requests
 from django.conf import settings
+from django.db import transaction
 
 from channels.codes.services import channel_code_create
 from channels.contacts.services import contact_upsert, relation_upsert
@@ -181,10 +182,15 @@ def demo_wecom_customers_link(*, count: int = DEMO_LINKED_CUSTOMERS) -> int:
     except requests.RequestException as error:
         raise ApplicationError(f"The WeCom sandbox did not take the demo contacts: {error}") from error
     now = int(time.time())
-    for customer, external_userid in zip(customers, response.json()["external_userids"], strict=True):
+    with transaction.atomic():
+        _demo_contacts_record(rm, customers, response.json()["external_userids"], now=now)
+    return len(customers)
+
+
+def _demo_contacts_record(rm: Staff, customers: list[Customer], external_userids: list[str], *, now: int) -> None:
+    for customer, external_userid in zip(customers, external_userids, strict=True):
         contact = contact_upsert(
             contact={"external_userid": external_userid, "name": f"客户{customer.customer_no[-4:]}"}
         )
         relation_upsert(contact=contact, userid=str(rm.wecom_userid), follow={"createtime": now}, channel=None)
         contact_link(contact=contact, customer=customer, method=MatchMethod.MANUAL, actor=rm)
-    return len(customers)

@@ -43,6 +43,7 @@ def test_setup_wecom_demo_gives_the_sandbox_the_staff_and_creates_the_demo_codes
     assert f"/customers/{customer.customer_no}/" in out.getvalue()
 
 
+@pytest.mark.django_db(transaction=True)  # as make run calls it: no test transaction around it
 def test_setup_wecom_demo_makes_the_demo_rm_s_customers_their_wecom_contacts_once(
     world, sandbox: SandboxControl, settings, tmp_path
 ) -> None:
