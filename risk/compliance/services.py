@@ -14,6 +14,7 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from risk.audit import ComplianceAuditAction
 from risk.compliance.matcher import library_mark_stale
@@ -306,6 +307,14 @@ def bulk_content_decode(*, data: bytes) -> str:
         except UnicodeDecodeError:
             continue
     raise ApplicationError(_("The file is neither UTF-8 nor GB18030 text."), extra={"field": "file"})
+
+
+def bulk_errors_message(count: int) -> str:
+    return ngettext(
+        "%(count)d line cannot be added; nothing was added.",
+        "%(count)d lines cannot be added; nothing was added.",
+        count,
+    ) % {"count": count}
 
 
 @transaction.atomic
