@@ -9,10 +9,11 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -54,16 +55,20 @@ def library_version_bump() -> None:
 
 
 def _choice(value: str, choices: type[ContentCategory] | type[ContentAction], *, field: str) -> str:
-    """A choice given by its code or by its label in the current language (承诺收益, 拦截)."""
+    """A choice given by its code or by its label in any language of the product (承诺收益, 拦截, Block)."""
     value = value.strip()
     if value in choices.values:
         return value
-    for code, label in choices.choices:
-        if value == str(label):
-            return code
-    raise ApplicationError(
-        _("Unknown %(field)s “%(value)s”.") % {"field": field, "value": value[:40]}, extra={"field": field}
-    )
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            for code, label in choices.choices:
+                if value.lower() == str(label).lower():
+                    return code
+    if field == "category":
+        message = _("Unknown category “%(value)s”.")
+    else:
+        message = _("Unknown action “%(value)s”: block (拦截) or review (复核).")
+    raise ApplicationError(message % {"value": value[:40]}, extra={"field": field})
 
 
 @dataclass(frozen=True)
