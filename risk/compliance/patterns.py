@@ -64,9 +64,27 @@ PATTERNS: dict[str, tuple[re.Pattern[str], Callable[[str], bool] | None]] = {
 }
 
 
-def pattern_spans(pattern: str, folded: str) -> Iterator[tuple[int, int]]:
-    """Each (start, end) in ``folded`` where the built-in ``pattern`` finds a valid value."""
+# A run of digits as a number is written, with single spaces or dashes between groups: the only
+# places a pattern can match. Found first with one quick scan, so that a text without such a
+# run costs the three patterns nothing.
+_DIGIT_RUN = re.compile(f"[0-9](?:{_SEP}?[0-9x])+")
+# The shortest value any pattern accepts: an 11-digit mobile number.
+_SHORTEST = 11
+
+
+def digit_runs(folded: str) -> list[tuple[int, int]]:
+    """Where the patterns may match in ``folded``: each (start, end) of a long enough run of digits."""
+    return [run.span() for run in _DIGIT_RUN.finditer(folded) if run.end() - run.start() >= _SHORTEST]
+
+
+def pattern_spans(pattern: str, folded: str, runs: list[tuple[int, int]] | None = None) -> Iterator[tuple[int, int]]:
+    """Each (start, end) in ``folded`` where the built-in ``pattern`` finds a valid value.
+
+    ``runs`` are ``digit_runs(folded)``, worked out once for all patterns of a check.
+    """
     regex, valid = PATTERNS[pattern]
-    for found in regex.finditer(folded):
-        if valid is None or valid(found.group()):
-            yield found.span()
+    for start, end in digit_runs(folded) if runs is None else runs:
+        # One character before the run for a mobile number's "+"; lookbehinds still see the text before.
+        for found in regex.finditer(folded, max(0, start - 1), end):
+            if valid is None or valid(found.group()):
+                yield found.span()
