@@ -58,7 +58,9 @@ class BulkAddOutputSerializer(serializers.Serializer):
 
 
 class BulkAddErrorExtraSerializer(serializers.Serializer):
-    lines = BulkLineErrorSerializer(many=True)
+    lines = BulkLineErrorSerializer(many=True, required=False, help_text="Each bad line, when lines were refused.")
+    fields = serializers.DictField(required=False, help_text="Each invalid field, when the request itself was.")
+    field = serializers.CharField(required=False, help_text="The field a refusal is about.")
 
 
 class BulkAddErrorSerializer(serializers.Serializer):

@@ -27,26 +27,39 @@ PAGE_SIZE = 50
 _ANY = [("", gettext_lazy("All"))]
 
 
-class WordForm(forms.Form):
+class _PageForm(forms.Form):
+    """A form of the library page, where several forms share the page: element ids carry the form's name."""
+
+    id_prefix = "form"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", f"{self.id_prefix}-%s")
+        super().__init__(*args, **kwargs)
+
+
+class WordForm(_PageForm):
+    id_prefix = "word"
     word = forms.CharField(max_length=services.WORD_MAX_LENGTH, label=gettext_lazy("Word"))
     category = forms.ChoiceField(choices=ContentCategory.choices, label=gettext_lazy("Category"))
     action = forms.ChoiceField(choices=ContentAction.choices, label=gettext_lazy("Action"))
     note = forms.CharField(max_length=services.NOTE_MAX_LENGTH, required=False, label=gettext_lazy("Note"))
-    is_active = forms.BooleanField(required=False, initial=True, label=gettext_lazy("Active"))
+    is_active = forms.BooleanField(required=False, initial=True, label=gettext_lazy("Enabled"))
 
 
-class FilterForm(forms.Form):
+class FilterForm(_PageForm):
+    id_prefix = "filter"
     q = forms.CharField(required=False, max_length=100, label=gettext_lazy("Search words"))
     category = forms.ChoiceField(required=False, choices=_ANY + ContentCategory.choices, label=gettext_lazy("Category"))
     action = forms.ChoiceField(required=False, choices=_ANY + ContentAction.choices, label=gettext_lazy("Action"))
     active = forms.ChoiceField(
         required=False,
-        choices=[*_ANY, ("true", gettext_lazy("Active")), ("false", gettext_lazy("Inactive"))],
+        choices=[*_ANY, ("true", gettext_lazy("Enabled")), ("false", gettext_lazy("Inactive"))],
         label=gettext_lazy("Status"),
     )
 
 
-class BulkForm(forms.Form):
+class BulkForm(_PageForm):
+    id_prefix = "bulk"
     content = forms.CharField(required=False, widget=forms.Textarea, label=gettext_lazy("Lines"))
     file = forms.FileField(required=False, label=gettext_lazy("CSV file"))
     default_category = forms.ChoiceField(
@@ -57,7 +70,8 @@ class BulkForm(forms.Form):
     )
 
 
-class CheckForm(forms.Form):
+class CheckForm(_PageForm):
+    id_prefix = "check"
     text = forms.CharField(
         max_length=CHECK_TEXT_MAX_LENGTH, strip=False, widget=forms.Textarea, label=gettext_lazy("Text to check")
     )
