@@ -151,3 +151,24 @@ def test_patterns_are_listed_and_set(world: World, client_for) -> None:
     assert (response.json()["action"], response.json()["is_active"]) == ("block", True)
     unknown = client.put("/api/risk/compliance/patterns/email/", {"action": "block"}, content_type="application/json")
     assert unknown.status_code == 404
+
+
+def test_a_page_of_forty_words_takes_six_queries(world: World, client_for, django_assert_num_queries) -> None:
+    client = client_for("compliance")
+    SensitiveWordFactory.create_batch(40)
+    client.get(WORDS)  # the session and staff lookups are warm after the first request
+
+    with django_assert_num_queries(6):
+        response = client.get(WORDS)
+
+    assert len(response.json()["results"]) == 40
+
+
+def test_the_page_reads_in_english_too(world: World, client_for) -> None:
+    SensitiveWordFactory(word="稳赚不赔", category="promised_return")
+
+    page = client_for("compliance").get("/en/compliance/words/").content.decode()
+
+    assert "Sensitive words" in page
+    assert "Promised return" in page
+    assert "Check a text" in page
