@@ -17,6 +17,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("channels/", include("channels.codes.urls")),
     path("channels/", include("channels.identity.urls")),
     path("campaigns/", include("campaigns.urls")),
+    path("risk/", include("risk.urls")),
 ]
 
 urlpatterns = [
@@ -42,6 +43,7 @@ urlpatterns += i18n_patterns(
     path("segments/", include("customers.segments.page_urls")),
     path("campaigns/scripts/", include("campaigns.scripts.page_urls")),
     path("campaigns/", include("campaigns.page_urls")),
+    path("compliance/words/", include("risk.compliance.page_urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

@@ -232,8 +232,15 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "customers.models.JobStatus",
         "CampaignKindEnum": "campaigns.models.CampaignKind",
         "CampaignStatusEnum": "campaigns.models.CampaignStatus",
+        "ContentCategoryEnum": "risk.compliance.models.ContentCategory",
+        "ContentActionEnum": "risk.compliance.models.ContentAction",
+        "PiiPatternEnum": "risk.compliance.models.PiiPattern",
     },
 }
+
+# --- Compliance ---------------------------------------------------------------
+# How often a process asks whether the compliance library changed (seconds).
+COMPLIANCE_LIBRARY_CHECK_SECONDS: float = env.float("COMPLIANCE_LIBRARY_CHECK_SECONDS", default=1.0)
 
 # --- Data scope ---------------------------------------------------------------
 # When true, an RM also sees unassigned customers of their own outlet (网点公共池).

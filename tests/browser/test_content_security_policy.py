@@ -36,7 +36,16 @@ def test_the_pages_break_no_rule_of_the_policy(world: World, live_server, page: 
     page.on("pageerror", lambda error: violations.append(str(error)))
     _signed_in(page, live_server, world)
 
-    for path in ("/", "/customers/", "/tags/", "/segments/", "/channels/codes/", "/campaigns/scripts/", "/api/docs/"):
+    for path in (
+        "/",
+        "/customers/",
+        "/tags/",
+        "/segments/",
+        "/channels/codes/",
+        "/campaigns/scripts/",
+        "/compliance/words/",
+        "/api/docs/",
+    ):
         response = page.goto(f"{live_server.url}{path}")
         assert response is not None
         assert response.status == 200, path

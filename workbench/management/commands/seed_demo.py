@@ -8,6 +8,7 @@ from django.db import transaction
 from campaigns.demo import demo_campaign_segment_create, demo_scripts_create
 from customers.demo import demo_customers_create
 from customers.tagging.demo import demo_tags_create
+from risk.compliance.demo import demo_compliance_library_create
 from scrm.core.exceptions import ApplicationError
 from scrm.org.demo import DEMO_LOGINS, DEMO_PASSWORD, demo_org_create, demo_org_exists
 from scrm.org.models import Role, Staff
@@ -45,6 +46,7 @@ class Command(BaseCommand):
                 scripts = demo_scripts_create(actor=hq_admin) if org and hq_admin else 0
                 if org and hq_admin:
                     demo_campaign_segment_create(actor=hq_admin)
+                words = demo_compliance_library_create(actor=hq_admin) if org and hq_admin else 0
         except ApplicationError as error:
             raise CommandError(error.message) from error
 
@@ -64,6 +66,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Created {tags} demo tags and evaluated the tag rules.")
         if scripts:
             self.stdout.write(f"Created {scripts} demo scripts.")
+        if words:
+            self.stdout.write(f"Created the starting compliance library: {words} sensitive words.")
         self.stdout.write(f"Seeded in {time.perf_counter() - started:.1f} s.")
         if org:
             logins = ", ".join(DEMO_LOGINS)

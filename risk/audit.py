@@ -1,0 +1,10 @@
+"""The risk app's audit actions (registered in RiskConfig.ready)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ComplianceAuditAction(models.TextChoices):
+    WORD_CHANGED = "compliance.word_changed", _("Sensitive word changed")
+    WORDS_BULK_ADDED = "compliance.words_bulk_added", _("Sensitive words added in bulk")
+    PATTERN_CHANGED = "compliance.pattern_changed", _("Personal information pattern changed")
