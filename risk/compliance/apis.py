@@ -59,7 +59,10 @@ class BulkAddOutputSerializer(serializers.Serializer):
 
 class BulkAddErrorExtraSerializer(serializers.Serializer):
     lines = BulkLineErrorSerializer(many=True, required=False, help_text="Each bad line, when lines were refused.")
-    fields = serializers.DictField(required=False, help_text="Each invalid field, when the request itself was.")
+    # The metaclass takes declared fields out of the class, so this does not shadow Serializer.fields.
+    fields = serializers.DictField(  # type: ignore[assignment]
+        required=False, help_text="Each invalid field, when the request itself was."
+    )
     field = serializers.CharField(required=False, help_text="The field a refusal is about.")
 
 
