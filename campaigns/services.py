@@ -5,6 +5,10 @@ locks the campaign, checks the move and who makes it, and audits actor, old and 
 status in the same transaction. An illegal move raises :class:`CampaignStateError`
 (409) and changes nothing.
 
+Submitting runs every variant's text through the compliance matcher: a blocking hit
+refuses the submission with each hit and where it is; review hits go to compliance,
+shown in place on the campaign page.
+
 Four eyes: a compliance officer who neither built nor submitted the campaign approves
 or rejects it. An approval names the revision it approved; any later edit of an
 approved or scheduled campaign sends it back to review, so what is dispatched is always
@@ -35,6 +39,7 @@ from campaigns.models import (
 )
 from campaigns.models.campaign import HOLDOUT_PERCENT_MAX, VARIANT_LABELS
 from customers.models import ProductType, Segment
+from risk.compliance.matcher import ContentHit, library_current
 from scrm.audit.services import audit_record
 from scrm.core.exceptions import ApplicationError
 from scrm.core.text import text_require_plain
@@ -303,7 +308,56 @@ def campaign_update(
     return campaign
 
 
+@dataclass(frozen=True)
+class VariantHit:
+    """A compliance hit in one variant's text: where it is and what it matched."""
+
+    variant: str
+    hit: ContentHit
+
+
+def campaign_content_hits(campaign: Campaign) -> list[VariantHit]:
+    """Every variant's text through the one matcher, against one version of the library."""
+    library = library_current()
+    return [
+        VariantHit(variant=variant.label, hit=hit)
+        for variant in campaign.variants.order_by("label")
+        for hit in library.check(variant.text)
+    ]
+
+
+def _compliance_gate(campaign: Campaign) -> dict[str, int]:
+    """Refuse a text with a blocking hit, naming each hit and where it is; count the rest for review."""
+    hits = campaign_content_hits(campaign)
+    blocking = [h for h in hits if h.hit.blocks]
+    if blocking:
+        where = "；".join(
+            _("variant %(label)s, characters %(start)d–%(end)d: “%(matched)s”")
+            % {"label": h.variant, "start": h.hit.start + 1, "end": h.hit.end, "matched": h.hit.matched}
+            for h in blocking
+        )
+        raise ApplicationError(
+            _("The text contains words compliance does not allow: %(where)s.") % {"where": where},
+            extra={
+                "field": "variants",
+                "hits": [
+                    {
+                        "variant": h.variant,
+                        "start": h.hit.start,
+                        "end": h.hit.end,
+                        "matched": h.hit.matched,
+                        "category": h.hit.category,
+                        "action": h.hit.action,
+                    }
+                    for h in blocking
+                ],
+            },
+        )
+    return {"review_hits": len(hits)}
+
+
 def _submit(campaign: Campaign, *, actor: Staff, request: HttpRequest | None, **data: Any) -> None:
+    data |= _compliance_gate(campaign)
     campaign.submitted_by = actor
     campaign.submitted_at = timezone.now()
     campaign.approved_revision = None

@@ -18,6 +18,8 @@ from campaigns.dispatch.selectors import campaign_progress, rm_open_tasks, task_
 from campaigns.dispatch.tasks import campaign_results_fetch_task
 from campaigns.forms import CampaignForm
 from campaigns.models import Campaign, CampaignOccurrence, CampaignStatus, ExclusionReason
+from risk.compliance.highlight import text_pieces
+from risk.compliance.matcher import library_current
 from scrm.core.exceptions import ApplicationError
 from scrm.org.roles import Role
 from scrm.org.views import RoleRequiredMixin
@@ -105,6 +107,7 @@ class CampaignDetailPage(RoleRequiredMixin, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         campaign = _campaign_for(request, pk)
+        library = library_current()
         role = self.staff.role
         manageable = Campaign.objects.manageable_by(request.user).filter(pk=pk).exists()
         occurrences = list(CampaignOccurrence.objects.filter(campaign=campaign).order_by("sequence"))
@@ -113,7 +116,10 @@ class CampaignDetailPage(RoleRequiredMixin, View):
             "campaigns/detail.html",
             {
                 "campaign": campaign,
-                "variants": campaign.variants.order_by("label"),
+                "variants": [
+                    (variant, text_pieces(variant.text, library.check(variant.text)))
+                    for variant in campaign.variants.order_by("label")
+                ],
                 "occurrences": occurrences,
                 "exclusion_reasons": ExclusionReason.choices,
                 "progress": campaign_progress(campaign=campaign),

@@ -27,6 +27,7 @@ from django.test import Client, override_settings
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from customers.models import Customer
+from risk.compliance.matcher import library_forget
 from scrm.core.database_roles import CREDENTIALS, connection_credentials_swap
 from scrm.org.models import Branch, BranchLevel, Role, Staff
 from scrm.settings.logging import logging_config
@@ -137,6 +138,14 @@ class World:
 
 def _staff(username: str, role: Role, branch: Branch) -> Staff:
     return StaffFactory(user=UserFactory(username=username), role=role, branch=branch)
+
+
+@pytest.fixture(autouse=True)
+def compliance_library_forgotten() -> Iterator[None]:
+    """Each test starts with no compiled compliance library in the process: its own database decides."""
+    library_forget()
+    yield
+    library_forget()
 
 
 @pytest.fixture(autouse=True)
