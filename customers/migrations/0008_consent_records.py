@@ -122,6 +122,7 @@ class Migration(migrations.Migration):
                 (
                     "import_job",
                     models.ForeignKey(
+                        db_constraint=False,
                         db_index=False,
                         null=True,
                         on_delete=django.db.models.deletion.PROTECT,

@@ -57,7 +57,12 @@ class ConsentRecord(models.Model):
     actor = models.ForeignKey(
         Staff, on_delete=models.PROTECT, null=True, related_name="+", db_index=False, verbose_name=_("recorded by")
     )
-    import_job = models.ForeignKey(ImportJob, on_delete=models.PROTECT, null=True, related_name="+", db_index=False)
+    # No database constraint: an import writes up to millions of these rows in one statement,
+    # and a deferred check per row costs the commit about as much as writing them; jobs are
+    # never deleted, and PROTECT still guards the ORM.
+    import_job = models.ForeignKey(
+        ImportJob, on_delete=models.PROTECT, null=True, related_name="+", db_index=False, db_constraint=False
+    )
     recorded_at = models.DateTimeField(_("recorded at"))
 
     objects = ConsentRecordQuerySet.as_manager()
