@@ -7,3 +7,4 @@ from django.utils.translation import gettext_lazy as _
 class CustomerAuditAction(models.TextChoices):
     IMPORT = "data.import", _("Import")
     TRANSFER = "customer.transfer", _("Customer transfer")
+    CONSENT = "customer.consent", _("Consent changed")

@@ -2,6 +2,7 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from customers import apis
+from customers.consent.apis import CustomerConsentsApi
 from customers.search.urls import urlpatterns as search_urlpatterns
 from customers.segments.urls import urlpatterns as segment_urlpatterns
 from customers.timeline.apis import CustomerTimelineApi
@@ -18,6 +19,7 @@ urlpatterns = [
     *segment_urlpatterns,
     path("transfers/", CustomerTransferApi.as_view(), name="customer-transfer"),
     path("<str:customer_no>/timeline/", CustomerTimelineApi.as_view(), name="customer-timeline"),
+    path("<str:customer_no>/consents/", CustomerConsentsApi.as_view(), name="customer-consents"),
     path("<str:customer_no>/360/", apis.Customer360Api.as_view(), name="customer-360"),
     path("<str:customer_no>/reveal/", apis.CustomerRevealPiiApi.as_view(), name="customer-reveal-pii"),
     *router.urls,

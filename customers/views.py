@@ -10,6 +10,7 @@ from django.views import View
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
+from customers.consent.selectors import consent_overview
 from customers.models import Customer, LifecycleStage
 from customers.selectors import customer_360, customer_list_visible
 from customers.services import customer_reveal_pii
@@ -28,6 +29,7 @@ class Customer360Page(LoginRequiredMixin, TemplateView):
             context["view"] = customer_360(customer_no=kwargs["customer_no"], viewer=self.request.user)
         except Customer.DoesNotExist as error:
             raise Http404 from error
+        context["consent"] = consent_overview(customer_no=kwargs["customer_no"], viewer=self.request.user)
         context["stage_label"] = LifecycleStage(context["view"].profile.lifecycle_stage).label
         context["pii_fields"] = [
             (PiiKind.NAME, context["view"].profile.name_masked),

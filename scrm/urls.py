@@ -38,6 +38,7 @@ urlpatterns += i18n_patterns(
     path("channels/codes/", include("channels.codes.page_urls")),
     path("channels/identity/", include("channels.identity.page_urls")),
     path("h5/verify/", include("channels.identity.h5_urls")),
+    path("h5/preferences/", include("customers.consent.h5_urls")),
     path("customers/", include("customers.search.page_urls")),
     path("customers/", include("customers.page_urls")),
     path("segments/", include("customers.segments.page_urls")),

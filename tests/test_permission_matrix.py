@@ -184,3 +184,25 @@ def test_no_api_view_is_public_by_accident(endpoint: Endpoint) -> None:
     assert any(isinstance(permission, type) and issubclass(permission, IsActiveStaff) for permission in permissions), (
         f"{endpoint.name} does not require active staff: {permissions}"
     )
+
+
+# --- Endpoints of one customer ----------------------------------------------------------------
+# Routes with a customer number are not in the matrix above (it opens what needs no URL
+# arguments); each is listed here and driven with a customer inside and one outside the scope.
+
+CUSTOMER_ENDPOINTS = ["api:customer-consents"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", CUSTOMER_ENDPOINTS)
+def test_endpoints_of_one_customer_answer_in_scope_and_404_outside(
+    name: str, world: World, client_for: Callable[[str], Client]
+) -> None:
+    inside, outside = world.customers_rm_bj[0], world.customers_rm_sh[0]
+
+    assert Client().get(reverse(name, args=[inside.customer_no])).status_code == 403
+    for role in ROLES:
+        client = client_for(role)
+        assert client.get(reverse(name, args=[inside.customer_no])).status_code == 200, role
+        expected_outside = 200 if role in ("hq_admin", "compliance") else 404
+        assert client.get(reverse(name, args=[outside.customer_no])).status_code == expected_outside, role

@@ -21,9 +21,10 @@ from django.db import DatabaseError, connection
 from django.utils.translation import gettext as _
 from psycopg import sql
 
+from customers.consent.history import consent_history_insert_sql
 from customers.imports.contract import CUSTOMER_CONTRACT, HOLDING_CONTRACT, Contract, HeaderMapping
 from customers.imports.validation import CheckedChunk
-from customers.models import ImportKind, LifecycleStage, TimelineKind
+from customers.models import ConsentPurpose, ConsentSource, ImportKind, LifecycleStage, TimelineKind
 from customers.timeline.services import timeline_insert_sql
 from scrm.pii import PiiKind, blind_index, seal, unseal
 from scrm.pii.crypto import PiiDecryptionError
@@ -325,9 +326,19 @@ class CustomerStaging(Staging):
                 END
             FROM upserted u LEFT JOIN changes ch ON ch.id = u.id"""
         )
+        # The consent history of every customer whose marketing consent the file changed:
+        # created with consent given (no earlier value), or updated to the other value.
+        consents = consent_history_insert_sql(
+            """
+            SELECT u.id, %(consent_purpose)s, ch.consent_before, u.marketing_consent, %(consent_source)s, '',
+                %(actor)s, %(job)s, %(now)s
+            FROM upserted u LEFT JOIN changes ch ON ch.id = u.id
+            WHERE CASE WHEN u.created THEN u.marketing_consent
+                       ELSE ch.consent_before IS DISTINCT FROM u.marketing_consent END"""
+        )
         statement = f"""
         WITH changes AS (
-            SELECT c.id, array_remove(ARRAY[{changes}], NULL) AS fields
+            SELECT c.id, array_remove(ARRAY[{changes}], NULL) AS fields, c.marketing_consent AS consent_before
             FROM {STAGE_TABLE} s JOIN customers_customer c ON c.customer_no = s.customer_no
             WHERE s.valid
         ),
@@ -350,10 +361,13 @@ class CustomerStaging(Staging):
                 updated_at = EXCLUDED.updated_at
             WHERE ({", ".join(f"c.{column}" for column in compared)})
                 IS DISTINCT FROM ({", ".join(f"EXCLUDED.{column}" for column in compared)})
-            RETURNING c.id, (c.xmax = 0) AS created
+            RETURNING c.id, (c.xmax = 0) AS created, c.marketing_consent
         ),
         events AS (
             {events}
+        ),
+        consents AS (
+            {consents}
         )
         SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created), min(id), max(id) FROM upserted
         """  # noqa: S608 - every name above is a constant of this module
@@ -368,6 +382,8 @@ class CustomerStaging(Staging):
                 "updated": TimelineKind.UPDATED.value,
                 "imported_summary": _("Imported from core banking"),
                 "updated_summary": _("Updated from core banking"),
+                "consent_purpose": ConsentPurpose.MARKETING.value,
+                "consent_source": ConsentSource.IMPORT.value,
             },
         )
         return UpsertCounts(created=created, updated=updated, first_customer_id=first_id, last_customer_id=last_id)

@@ -6,6 +6,7 @@ this table is readable as PII without going through ``scrm.pii``.
 
 One module per concept; everything is importable from ``customers.models``."""
 
+from customers.models.consent import CONSENT_FLAGS, ConsentPurpose, ConsentRecord, ConsentRecordQuerySet, ConsentSource
 from customers.models.customer import (
     AUM_BAND_LOWER_BOUNDS,
     NEVER_CONTACTED,
@@ -37,8 +38,13 @@ from customers.models.transfers import CustomerTransfer, CustomerTransferQuerySe
 
 __all__ = [
     "AUM_BAND_LOWER_BOUNDS",
+    "CONSENT_FLAGS",
     "NEVER_CONTACTED",
     "AumBand",
+    "ConsentPurpose",
+    "ConsentRecord",
+    "ConsentRecordQuerySet",
+    "ConsentSource",
     "Customer",
     "CustomerQuerySet",
     "CustomerTag",

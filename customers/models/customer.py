@@ -91,6 +91,13 @@ class Customer(models.Model):
     marketing_consent = models.BooleanField(_("marketing consent"), default=False)
     consent_at = models.DateTimeField(_("consent given at"), null=True)
     consent_source = models.CharField(_("consent source"), max_length=32, blank=True)
+    # Service messages (maturity reminders, account notices) are part of serving the contract
+    # the customer already has with the bank, so they are on until the customer says no.
+    # db_default: the import's INSERT … SELECT does not name these columns.
+    service_consent = models.BooleanField(_("service consent"), default=True, db_default=True)
+    # Chat archiving (会话存档) needs the customer's explicit agreement (WeCom's archive-agree
+    # status): off until they give it.
+    chat_archive_consent = models.BooleanField(_("chat archiving consent"), default=False, db_default=False)
     last_contact_at = models.DateTimeField(_("last contact"), null=True)
     opened_on = models.DateField(_("customer since"), null=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -22,6 +22,7 @@ class TimelineKind(models.TextChoices):
     TASK_DONE = "task_done", _("Task done")
     TRANSFERRED = "transferred", _("Transferred")
     NOTE = "note", _("Note")
+    CONSENT_CHANGED = "consent_changed", _("Consent changed")
 
 
 class TimelineEventQuerySet(ScopedQuerySet):

@@ -245,3 +245,13 @@ COMPLIANCE_LIBRARY_CHECK_SECONDS: float = env.float("COMPLIANCE_LIBRARY_CHECK_SE
 # --- Data scope ---------------------------------------------------------------
 # When true, an RM also sees unassigned customers of their own outlet (网点公共池).
 RM_SEES_OUTLET_POOL: bool = env.bool("RM_SEES_OUTLET_POOL", default=True)
+
+# --- Consent -------------------------------------------------------------------
+# The bank's name as customers know it, on the pages they open themselves (H5).
+BANK_NAME: str = env.str("BANK_NAME", default="示范银行")
+# How long a consent-preference link in a message stays valid.
+CONSENT_LINK_MAX_AGE_DAYS: int = env.int("CONSENT_LINK_MAX_AGE_DAYS", default=30)
+# The preference page answers this many requests per client address an hour, and records
+# this many changes per customer an hour (a bank's NAT may put many phones on one address).
+CONSENT_PAGE_REQUESTS_PER_HOUR: int = env.int("CONSENT_PAGE_REQUESTS_PER_HOUR", default=120)
+CONSENT_PAGE_CHANGES_PER_HOUR: int = env.int("CONSENT_PAGE_CHANGES_PER_HOUR", default=10)

@@ -17,7 +17,17 @@ from django.utils.translation import gettext as _
 from channels.models import ExternalContact
 from channels.wecom.errors import WeComError
 from channels.wecom.gateway import wecom
-from customers.models import Customer, Tag, TagKind, TimelineEvent, TimelineKind
+from customers.consent.services import consent_set
+from customers.models import (
+    ConsentPurpose,
+    ConsentRecord,
+    ConsentSource,
+    Customer,
+    Tag,
+    TagKind,
+    TimelineEvent,
+    TimelineKind,
+)
 from customers.selectors import customer_list_visible
 from customers.tagging.selectors import tags_list
 from customers.tagging.services import TaggingResult, customer_tags_assign, customer_tags_remove
@@ -142,4 +152,20 @@ def sidebar_note_add(*, contact: ExternalContact, text: str, actor: Staff) -> Ti
     customer = _customer_of(contact=contact, staff=actor)
     return timeline_record(
         customer=customer, kind=TimelineKind.NOTE, summary=text, actor=actor, data={"source": "sidebar"}
+    )
+
+
+def sidebar_marketing_consent_set(
+    *, contact: ExternalContact, granted: bool, reason: str, actor: Staff
+) -> ConsentRecord | None:
+    """The member records that the customer in the chat opted out of marketing (or back in),
+    with the customer's own words as the reason; None when it was already so."""
+    customer = _customer_of(contact=contact, staff=actor)
+    return consent_set(
+        customer_id=customer.pk,
+        purpose=ConsentPurpose.MARKETING,
+        granted=granted,
+        source=ConsentSource.RM,
+        reason=reason,
+        actor=actor,
     )

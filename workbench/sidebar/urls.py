@@ -12,6 +12,9 @@ urlpatterns = [
     path("contact/<str:external_userid>/tags/", views.SidebarContactTags.as_view(), name="sidebar-contact-tags"),
     path("contact/<str:external_userid>/notes/", views.SidebarContactNotes.as_view(), name="sidebar-contact-notes"),
     path(
+        "contact/<str:external_userid>/consent/", views.SidebarContactConsent.as_view(), name="sidebar-contact-consent"
+    ),
+    path(
         "contact/<str:external_userid>/verification-link/",
         views.SidebarVerificationLink.as_view(),
         name="sidebar-verification-link",

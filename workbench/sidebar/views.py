@@ -183,6 +183,25 @@ class SidebarContactNotes(_ContactView):
         return self.card(contact)
 
 
+class SidebarContactConsent(_ContactView):
+    """htmx: record the customer's marketing opt-out (``granted=0``) or opt-in (``granted=1``)
+    with their own words, then the card again."""
+
+    def post(self, request: HttpRequest, external_userid: str) -> HttpResponse:
+        contact = self.contact(external_userid)
+        self.refuse_unless_editor()
+        granted = {"1": True, "0": False}.get(request.POST.get("granted", ""))
+        if granted is None:
+            return self.card(contact, error=_("Choose whether the customer opts out or back in."), status=400)
+        try:
+            services.sidebar_marketing_consent_set(
+                contact=contact, granted=granted, reason=request.POST.get("reason", ""), actor=self.staff()
+            )
+        except ApplicationError as error:
+            return self.card(contact, error=error.message, status=error.status_code)
+        return self.card(contact)
+
+
 @method_decorator(never_cache, name="dispatch")
 class SidebarVerificationLink(_ContactView):
     """JSON: the identity-verification link (客户认证) to send a lead as a link card."""
