@@ -168,7 +168,9 @@ def demo_wecom_customers_link(*, count: int = DEMO_LINKED_CUSTOMERS) -> int:
         return 0
     # Customers who agreed to marketing first, so a marketing campaign in the demo reaches them.
     customers = list(
-        Customer.objects.filter(owner=rm, wecom_contacts__isnull=True).order_by("-marketing_consent", "id")[:count]
+        Customer.objects.visible_to(rm.user)
+        .filter(owner=rm, wecom_contacts__isnull=True)
+        .order_by("-marketing_consent", "id")[:count]
     )
     if not customers or FollowRelation.objects.filter(staff=rm, contact__customer__isnull=False).exists():
         return 0

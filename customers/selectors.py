@@ -164,3 +164,11 @@ def customers_by_ids_for_system(*, customer_ids: list[int]) -> QuerySet[Customer
     Never for a page or an API: those read through ``customer_list_visible``.
     """
     return Customer.objects.filter(pk__in=customer_ids)
+
+
+def customers_all_for_system() -> QuerySet[Customer]:
+    """Every customer of the bank, for system work that applies a scope of its own (a campaign's subtree).
+
+    Never for a page or an API: those read through ``customer_list_visible``.
+    """
+    return Customer.objects.all()

@@ -18,7 +18,7 @@ from django.utils import timezone
 from customers.models import Customer, Segment, Tag
 from customers.segments.definition import TAG_KEYS, CompiledDefinition, segment_definition_compile, tag_conditions
 from customers.segments.expressions import rule_filter
-from customers.selectors import CustomerProfile, customer_profile
+from customers.selectors import CustomerProfile, customer_profile, customers_all_for_system
 
 SAMPLE_SIZE = 20
 
@@ -54,7 +54,7 @@ def segment_members_bank_wide(*, segment: Segment, on: datetime.date | None = No
     a page or an API.
     """
     compiled = segment_definition_compile(segment.definition, on=on or timezone.localdate())
-    return _apply(Customer.objects.all(), compiled)
+    return _apply(customers_all_for_system(), compiled)
 
 
 def _apply(customers: QuerySet[Customer], compiled: CompiledDefinition) -> QuerySet[Customer]:

@@ -232,6 +232,8 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "customers.models.JobStatus",
         "CampaignKindEnum": "campaigns.models.CampaignKind",
         "CampaignStatusEnum": "campaigns.models.CampaignStatus",
+        "CampaignPurposeEnum": "campaigns.models.CampaignPurpose",
+        "ConsentPurposeEnum": "customers.models.ConsentPurpose",
         "ContentCategoryEnum": "risk.compliance.models.ContentCategory",
         "ContentActionEnum": "risk.compliance.models.ContentAction",
         "PiiPatternEnum": "risk.compliance.models.PiiPattern",
