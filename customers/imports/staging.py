@@ -18,6 +18,7 @@ from typing import IO, Any, ClassVar
 
 import pandas as pd
 from django.db import DatabaseError, connection
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from psycopg import sql
 
@@ -477,8 +478,17 @@ class HoldingStaging(Staging):
 
     def upsert(self, *, job_id: int, actor_id: int, now: Any) -> UpsertCounts:
         columns = [name for name, _sql_type in self.value_columns]
+        # ``previous`` reads the table as it was before this statement (a CTE sees one
+        # snapshot), so new and increased holdings become purchases in the same statement.
         statement = f"""
-        WITH upserted AS (
+        WITH previous AS (
+            SELECT h.customer_id, h.product_code, h.amount
+            FROM customers_productholding h
+            JOIN customers_customer c ON c.id = h.customer_id
+            JOIN {STAGE_TABLE} s ON s.customer_no = c.customer_no AND s.product_code = h.product_code
+            WHERE s.valid
+        ),
+        upserted AS (
             INSERT INTO customers_productholding AS h (customer_id, product_code, {", ".join(columns)})
             SELECT c.id, s.product_code, {", ".join(f"s.{column}" for column in columns)}
             FROM {STAGE_TABLE} s JOIN customers_customer c ON c.customer_no = s.customer_no
@@ -487,13 +497,26 @@ class HoldingStaging(Staging):
                 {", ".join(f"{column} = EXCLUDED.{column}" for column in columns)}
             WHERE ({", ".join(f"h.{column}" for column in columns)})
                 IS DISTINCT FROM ({", ".join(f"EXCLUDED.{column}" for column in columns)})
-            RETURNING h.customer_id, (h.xmax = 0) AS created
+            RETURNING h.customer_id, h.product_code, h.product_type, h.amount, h.opened_on,
+                      (h.xmax = 0) AS created
+        ),
+        purchases AS (
+            INSERT INTO customers_holdingpurchase
+                (customer_id, product_code, product_type, amount, purchased_on, import_job_id, recorded_at)
+            SELECT u.customer_id, u.product_code, u.product_type, u.amount - coalesce(p.amount, 0),
+                   CASE WHEN p.customer_id IS NULL THEN coalesce(u.opened_on, %(today)s) ELSE %(today)s END,
+                   %(job_id)s, %(now)s
+            FROM upserted u
+            LEFT JOIN previous p ON p.customer_id = u.customer_id AND p.product_code = u.product_code
+            WHERE p.customer_id IS NULL OR u.amount > p.amount
         )
         SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created),
                min(customer_id), max(customer_id)
         FROM upserted
         """  # noqa: S608 - every name above is a constant of this module
-        ((created, updated, first_id, last_id),) = _execute(statement)
+        ((created, updated, first_id, last_id),) = _execute(
+            statement, {"today": timezone.localdate(now), "job_id": job_id, "now": now}
+        )
         return UpsertCounts(created=created, updated=updated, first_customer_id=first_id, last_customer_id=last_id)
 
 

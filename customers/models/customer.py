@@ -159,3 +159,39 @@ class ProductHolding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product_code} {self.amount}"
+
+
+class HoldingPurchaseQuerySet(ScopedQuerySet):
+    scope_branch_field = "customer__branch"
+    scope_owner_field = "customer__owner"
+    scope_rm_sees = "owned"
+
+
+class HoldingPurchase(models.Model):
+    """A purchase the holdings import saw: a new holding, or more of one already held.
+
+    Campaigns attribute conversions to these. ``purchased_on`` is the holding's value date
+    for a new holding (the import's day when the extract has none) and the import's day for
+    an increase. Rows are only inserted.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    product_code = models.CharField(_("product code"), max_length=32)
+    product_type = models.CharField(_("product type"), max_length=16, choices=ProductType.choices)
+    amount = models.DecimalField(_("amount bought"), max_digits=18, decimal_places=2)
+    purchased_on = models.DateField(_("purchased on"))
+    # The import that saw it; no database constraint, so the bulk insert checks nothing per row.
+    import_job = models.ForeignKey(
+        "customers.ImportJob", on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    objects = HoldingPurchaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("holding purchase")
+        verbose_name_plural = _("holding purchases")
+        indexes = [models.Index(fields=["customer", "purchased_on"], name="customers_purchase_by_day")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.product_code} +{self.amount}"
