@@ -31,6 +31,7 @@ from campaigns.models import (
     ScheduleKind,
 )
 from campaigns.models.campaign import HOLDOUT_PERCENT_MAX, VARIANT_LABELS
+from campaigns.results.selectors import campaign_results
 from customers.models import ProductType
 from scrm.org.api_base import StaffApiView
 from scrm.org.permissions import IsActiveStaff, role_required
@@ -168,6 +169,25 @@ class TaskOutputSerializer(serializers.Serializer):
         return task_text(task)
 
 
+class GroupResultSerializer(serializers.Serializer):
+    group = serializers.CharField(source="label", help_text="A variant's label, or holdout.")
+    assigned = serializers.IntegerField()
+    delivered = serializers.IntegerField()
+    converted = serializers.IntegerField(help_text="Bought a target product within the attribution window.")
+    rate = serializers.FloatField(allow_null=True)
+
+
+class CampaignResultsSerializer(serializers.Serializer):
+    variants = GroupResultSerializer(many=True)
+    holdout = GroupResultSerializer()
+    uplift = serializers.FloatField(allow_null=True, help_text="Treated conversion rate minus the holdout's.")
+    uplift_interval = serializers.ListField(child=serializers.FloatField(), allow_null=True, help_text="95 %.")
+    ab_p_value = serializers.FloatField(allow_null=True, help_text="Chi-square test of the variants.")
+    winner = serializers.CharField(allow_null=True, help_text="Only when p < 0.05.")
+    attributed_purchases = serializers.IntegerField(help_text="Purchases this campaign touched last.")
+    attributed_amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+
+
 class ReviewNoteSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=services.REVIEW_NOTE_MAX_LENGTH, allow_blank=True, default="")
 
@@ -190,7 +210,7 @@ class CampaignViewSet(StaffApiView, viewsets.GenericViewSet):
     def get_permissions(self) -> list[Any]:
         if self.action in ("approve", "reject"):
             return [ReviewsCampaigns()]
-        if self.action in ("audience", "progress"):
+        if self.action in ("audience", "progress", "results"):
             return [SeesAudiences()]
         if self.action in ("create", "update", "submit", "schedule", "cancel", "remind"):
             return [BuildsCampaigns()]
@@ -291,6 +311,16 @@ class CampaignViewSet(StaffApiView, viewsets.GenericViewSet):
     def remind(self, request: Request, pk: str) -> Response:
         """Remind the RMs who have not sent their WeCom task yet."""
         return Response({"reminded": campaign_remind(actor=self.staff, campaign_id=int(pk), request=request)})
+
+    @extend_schema(responses={200: CampaignResultsSerializer})
+    @action(detail=True, methods=["get"])
+    def results(self, request: Request, pk: str) -> Response:
+        """Conversions per variant and for the holdout, the uplift, the A/B winner, attributed purchases."""
+        try:
+            campaign = selectors.campaign_get(user=request.user, campaign_id=int(pk))
+        except Campaign.DoesNotExist as error:
+            raise NotFound from error
+        return Response(CampaignResultsSerializer(campaign_results(campaign)).data)
 
     @extend_schema(responses={200: SenderProgressSerializer(many=True)})
     @action(detail=True, methods=["get"])

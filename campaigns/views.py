@@ -18,6 +18,7 @@ from campaigns.dispatch.selectors import campaign_progress, rm_open_tasks, task_
 from campaigns.dispatch.tasks import campaign_results_fetch_task
 from campaigns.forms import CampaignForm
 from campaigns.models import Campaign, CampaignOccurrence, CampaignStatus, ExclusionReason
+from campaigns.results.selectors import campaign_results
 from risk.compliance.highlight import text_pieces
 from risk.compliance.matcher import library_current
 from scrm.core.exceptions import ApplicationError
@@ -124,6 +125,7 @@ class CampaignDetailPage(RoleRequiredMixin, View):
                 "exclusion_reasons": ExclusionReason.choices,
                 "progress": campaign_progress(campaign=campaign),
                 "funnel": _funnel(campaign, occurrences),
+                "results": campaign_results(campaign) if occurrences else None,
                 "can_manage": manageable,
                 "can_review": role == Role.COMPLIANCE and campaign.status == CampaignStatus.IN_REVIEW,
                 "statuses": CampaignStatus,
