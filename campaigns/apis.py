@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import StreamingHttpResponse
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -32,7 +35,9 @@ from campaigns.models import (
 )
 from campaigns.models.campaign import HOLDOUT_PERCENT_MAX, VARIANT_LABELS
 from campaigns.results.selectors import campaign_results
+from campaigns.results.services import campaign_recipients_export
 from customers.models import ProductType
+from customers.segments.export import ExportFormat
 from scrm.org.api_base import StaffApiView
 from scrm.org.permissions import IsActiveStaff, role_required
 from scrm.org.roles import Role
@@ -210,7 +215,7 @@ class CampaignViewSet(StaffApiView, viewsets.GenericViewSet):
     def get_permissions(self) -> list[Any]:
         if self.action in ("approve", "reject"):
             return [ReviewsCampaigns()]
-        if self.action in ("audience", "progress", "results"):
+        if self.action in ("audience", "progress", "results", "recipients"):
             return [SeesAudiences()]
         if self.action in ("create", "update", "submit", "schedule", "cancel", "remind"):
             return [BuildsCampaigns()]
@@ -321,6 +326,31 @@ class CampaignViewSet(StaffApiView, viewsets.GenericViewSet):
         except Campaign.DoesNotExist as error:
             raise NotFound from error
         return Response(CampaignResultsSerializer(campaign_results(campaign)).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("file_format", OpenApiTypes.STR, enum=[f.value for f in ExportFormat], required=True)
+        ],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY),
+            (200, ExportFormat.XLSX.content_type): OpenApiResponse(OpenApiTypes.BINARY),
+        },
+    )
+    @action(detail=True, methods=["get"])
+    def recipients(self, request: Request, pk: str) -> StreamingHttpResponse:
+        """The recipients in the caller's scope as CSV or XLSX, PII masked; audited before the file is made."""
+        try:
+            campaign = selectors.campaign_get(user=request.user, campaign_id=int(pk))
+            file_format = ExportFormat(request.query_params.get("file_format", ""))
+        except Campaign.DoesNotExist as error:
+            raise NotFound from error
+        except ValueError as error:
+            raise serializers.ValidationError({"file_format": _("Choose csv or xlsx.")}) from error
+        export = campaign_recipients_export(campaign=campaign, user=request.user, format=file_format, request=request)
+        response = StreamingHttpResponse(export.chunks, content_type=export.content_type)
+        response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=export.filename)
+        add_never_cache_headers(response)
+        return response
 
     @extend_schema(responses={200: SenderProgressSerializer(many=True)})
     @action(detail=True, methods=["get"])

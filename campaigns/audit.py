@@ -13,3 +13,4 @@ class CampaignAuditAction(models.TextChoices):
     EDITED = "campaign.edited", _("Campaign edited")
     STATUS_CHANGED = "campaign.status_changed", _("Campaign status changed")
     REMINDED = "campaign.reminded", _("RMs reminded of a campaign")
+    RECIPIENTS_EXPORTED = "campaign.recipients_exported", _("Campaign recipients exported")

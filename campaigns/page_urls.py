@@ -11,5 +11,6 @@ urlpatterns = [
     path("<int:pk>/", views.CampaignDetailPage.as_view(), name="campaign-detail"),
     path("<int:pk>/edit/", views.CampaignEditPage.as_view(), name="campaign-edit"),
     path("<int:pk>/audience/", views.CampaignAudiencePanel.as_view(), name="campaign-audience"),
+    path("<int:pk>/recipients/", views.CampaignRecipientsExport.as_view(), name="campaign-recipients-export"),
     path("<int:pk>/<slug:action>/", views.CampaignActionView.as_view(), name="campaign-action"),
 ]

@@ -6,8 +6,11 @@ Every action is a POST to a service, so the pages keep exactly the rules of the 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -19,6 +22,8 @@ from campaigns.dispatch.tasks import campaign_results_fetch_task
 from campaigns.forms import CampaignForm
 from campaigns.models import Campaign, CampaignOccurrence, CampaignStatus, ExclusionReason
 from campaigns.results.selectors import campaign_results
+from campaigns.results.services import campaign_recipients_export
+from customers.segments.export import ExportFormat
 from risk.compliance.highlight import text_pieces
 from risk.compliance.matcher import library_current
 from scrm.core.exceptions import ApplicationError
@@ -199,3 +204,27 @@ class RmTaskPage(RoleRequiredMixin, View):
     def get(self, request: HttpRequest) -> HttpResponse:
         tasks = [(task, task_text(task)) for task in rm_open_tasks(staff=self.staff)[:200]]
         return render(request, "campaigns/tasks.html", {"tasks": tasks})
+
+
+class CampaignRecipientsExport(RoleRequiredMixin, View):
+    """The recipients in the viewer's scope as CSV or XLSX, PII masked; the export is audited."""
+
+    allowed_roles = READERS
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponseBase:
+        campaign = _campaign_for(request, pk)
+        try:
+            file_format = ExportFormat(request.GET.get("file_format", "csv"))
+        except ValueError as error:
+            raise Http404 from error
+        try:
+            export = campaign_recipients_export(
+                campaign=campaign, user=request.user, format=file_format, request=request
+            )
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            return redirect("campaign-detail", pk=pk)
+        response = StreamingHttpResponse(export.chunks, content_type=export.content_type)
+        response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=export.filename)
+        add_never_cache_headers(response)
+        return response

@@ -97,12 +97,14 @@ def spreadsheet_safe(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_TRIGGERS) else value
 
 
-def csv_chunks(rows: Iterable[list[str]], *, rows_per_chunk: int = ROWS_PER_FETCH) -> Iterator[bytes]:
-    """UTF-8 with a byte-order mark, so Excel opens the Chinese text correctly."""
+def csv_chunks(
+    rows: Iterable[list[str]], *, rows_per_chunk: int = ROWS_PER_FETCH, header: list[str] | None = None
+) -> Iterator[bytes]:
+    """UTF-8 with a byte-order mark, so Excel opens the Chinese text correctly; ``header`` defaults to a segment's."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
-    writer.writerow(export_header())
+    writer.writerow(header or export_header())
     pending = 0
     for row in rows:
         writer.writerow([spreadsheet_safe(value) for value in row])
@@ -115,11 +117,11 @@ def csv_chunks(rows: Iterable[list[str]], *, rows_per_chunk: int = ROWS_PER_FETC
     yield buffer.getvalue().encode("utf-8")
 
 
-def xlsx_chunks(rows: Iterable[list[str]], *, sheet_title: str) -> Iterator[bytes]:
+def xlsx_chunks(rows: Iterable[list[str]], *, sheet_title: str, header: list[str] | None = None) -> Iterator[bytes]:
     """Build the workbook in write-only mode (rows go straight to disk), then stream the file."""
     workbook = Workbook(write_only=True)
     sheet: Any = workbook.create_sheet(title=_sheet_title(sheet_title))
-    sheet.append(export_header())
+    sheet.append(header or export_header())
     for row in rows:
         sheet.append([spreadsheet_safe(value) for value in row])
     with tempfile.TemporaryFile() as file:

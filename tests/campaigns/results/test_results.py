@@ -10,6 +10,7 @@ from campaigns.models import Campaign, CampaignOccurrence, CampaignRecipient, Ca
 from campaigns.results.selectors import campaign_results
 from campaigns.services import VariantDraft, campaign_create
 from customers.models import HoldingPurchase
+from scrm.audit.models import AuditEvent
 from tests.campaigns.factories import SegmentFactory, campaign_draft
 from tests.conftest import World
 from tests.factories import CustomerFactory
@@ -148,3 +149,46 @@ def test_the_api_and_the_page_show_the_results(world: World, client_for) -> None
     assert "胜出" in page
     assert "相对对照组的提升" in page
     assert client_for("rm").get(f"/api/campaigns/{c.pk}/results/").status_code == 403
+
+
+def test_the_recipient_export_is_masked_scoped_and_audited(world: World, client_for) -> None:
+    c = campaign(world, holdout_percent=10)
+    planned(c, {"A": (3, 1), "holdout": (1, 0)}, world=world)
+    other = CustomerFactory(owner=world.rm_sh, name="李四")
+    CampaignRecipient.objects.create(
+        occurrence=CampaignOccurrence.objects.get(campaign=c),
+        customer=other,
+        variant="A",
+        sender=world.rm_sh,
+        external_userid="wm-sh",
+        marketing=True,
+        planned_on=DAY,
+    )
+
+    hq = client_for("hq_admin").get(f"/campaigns/{c.pk}/recipients/?file_format=csv")
+    manager = client_for("branch_manager").get(f"/campaigns/{c.pk}/recipients/?file_format=csv")
+
+    hq_rows = b"".join(hq.streaming_content).decode("utf-8-sig").splitlines()
+    manager_rows = b"".join(manager.streaming_content).decode("utf-8-sig").splitlines()
+    assert hq_rows[0].startswith("批次,客户号,姓名")
+    assert len(hq_rows) == 1 + 5
+    assert len(manager_rows) == 1 + 4  # the Shanghai customer is outside Beijing's scope
+    assert "张三" not in "".join(hq_rows)
+    assert "张*" in "".join(hq_rows)
+    assert any(",对照组," in row for row in hq_rows)
+    assert any(",已送达," in row for row in hq_rows)
+    exports = AuditEvent.objects.filter(action="campaign.recipients_exported").order_by("sequence")
+    assert [e.data["row_count"] for e in exports] == [5, 4]
+    assert client_for("hq_admin").get(f"/campaigns/{c.pk}/recipients/?file_format=pdf").status_code == 404
+
+
+def test_the_api_exports_the_recipients_and_refuses_an_unknown_format(world: World, client_for) -> None:
+    c = campaign(world)
+    planned(c, {"A": (2, 0)}, world=world)
+
+    xlsx_answer = client_for("hq_admin").get(f"/api/campaigns/{c.pk}/recipients/?file_format=xlsx")
+    bad = client_for("hq_admin").get(f"/api/campaigns/{c.pk}/recipients/?file_format=doc")
+
+    assert xlsx_answer.status_code == 200
+    assert b"".join(xlsx_answer.streaming_content)[:2] == b"PK"  # a zip: the XLSX workbook
+    assert bad.status_code == 400
