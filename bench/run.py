@@ -578,6 +578,13 @@ def bench_callbacks() -> list[Measurement]:
     return [Measurement(**fields) for fields in measure()]
 
 
+def bench_campaign_plan() -> list[Measurement]:
+    """Planning a campaign of up to a million recipients (bench/campaigns.py)."""
+    from bench.campaigns import measure
+
+    return [Measurement(**fields) for fields in measure()]
+
+
 def bench_compliance_matcher() -> list[Measurement]:
     """The compliance matcher on a 10,000-entry library (bench/compliance.py)."""
     from bench.compliance import measure
@@ -593,6 +600,7 @@ SECTIONS: dict[str, Callable[[], list[Measurement]]] = {
     "callbacks": bench_callbacks,
     "tag_sync": bench_tag_sync,
     "compliance_matcher": bench_compliance_matcher,
+    "campaign_plan": bench_campaign_plan,
 }
 # Sections that work without the seeded customers: run alone, they skip the seed.
 WITHOUT_CUSTOMERS = {"compliance_matcher"}
