@@ -2,4 +2,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("campaigns.scripts.urls")),
+    path("", include("campaigns.content.urls")),
 ]

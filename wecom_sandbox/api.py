@@ -1138,4 +1138,3 @@ def media_get(call: Call) -> dict[str, Any]:
     """The file itself, as WeCom answers it: the bytes with their type, not JSON (see the server)."""
     entry, data = media.get(call.state, call.req)
     return {BINARY_ANSWER: (data, entry["content_type"], entry["filename"])}
-

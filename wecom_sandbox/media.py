@@ -86,14 +86,18 @@ def _check_file(media: Any, media_type: str, limits: dict[str, int]) -> tuple[st
     if not data:
         raise WeComError(e.EMPTY_MEDIA_DATA)
     if len(data) < MIN_BYTES or len(data) > limits[media_type]:
-        raise WeComError(SIZE_ERRORS[media_type], f"{len(data)} bytes; {media_type} is {MIN_BYTES}..{limits[media_type]}")
+        raise WeComError(
+            SIZE_ERRORS[media_type], f"{len(data)} bytes; {media_type} is {MIN_BYTES}..{limits[media_type]}"
+        )
     formats = _FORMATS.get(media_type)
     if formats is not None and sniffed_format(data) not in formats:
         raise WeComError(e.INVALID_FILE_TYPE, f"{media_type} must be {'/'.join(sorted(formats))}")
     return str(media.get("filename") or "media"), data, str(media.get("content_type") or "application/octet-stream")
 
 
-def _store(state: SandboxState, *, media_type: str, purpose: str, filename: str, data: bytes, content_type: str) -> dict[str, Any]:
+def _store(
+    state: SandboxState, *, media_type: str, purpose: str, filename: str, data: bytes, content_type: str
+) -> dict[str, Any]:
     media_id = random_id("3", 63, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
     created_at = state.now_int()
     state.data.setdefault("media", {})[media_id] = {

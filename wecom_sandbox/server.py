@@ -203,7 +203,9 @@ class RequestHandler(BaseHTTPRequestHandler):
             # Uploads (media/upload): the log keeps what was sent, not the bytes.
             fields = parse_multipart(raw, content_type)
             call_log["body"] = {
-                name: {k: (len(v) if k == "data" else v) for k, v in value.items()} if isinstance(value, dict) else value
+                name: {k: (len(v) if k == "data" else v) for k, v in value.items()}
+                if isinstance(value, dict)
+                else value
                 for name, value in fields.items()
             }
             return fields

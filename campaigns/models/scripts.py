@@ -1,4 +1,4 @@
-"""Campaign content. For now the script library (话术): texts and links RMs send into a chat."""
+"""The script library (话术): texts and links RMs send into a chat."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _

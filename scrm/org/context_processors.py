@@ -34,6 +34,7 @@ NAVIGATION = (
     NavItem(_("Channel codes"), "channel-codes-page", ALL_ROLES),
     NavItem(_("Authentication"), "identity-dashboard", ALL_ROLES),
     NavItem(_("Scripts"), "script-library", frozenset({Role.HQ_ADMIN})),
+    NavItem(_("Content library"), "content-library", frozenset({Role.HQ_ADMIN})),
     NavItem(_("Imports"), "customer-import-upload", frozenset({Role.HQ_ADMIN})),
     NavItem(_("API docs"), "api:docs", frozenset({Role.HQ_ADMIN})),
 )

@@ -7,6 +7,7 @@ import pytest
 import requests
 
 from tests.wecom_sandbox.conftest import WeCom, contact_way
+from wecom_sandbox.client import SandboxControlError
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
@@ -15,9 +16,13 @@ THREE_DAYS = 3 * 86400
 
 
 def upload(wecom: WeCom, data: bytes, *, media_type: str = "image", name: str = "a.png", moment: bool = False) -> Any:
-    api, params = ("media/upload_attachment", {"media_type": media_type, "attachment_type": 1}) if moment else (
-        "media/upload",
-        {"type": media_type},
+    api, params = (
+        ("media/upload_attachment", {"media_type": media_type, "attachment_type": 1})
+        if moment
+        else (
+            "media/upload",
+            {"type": media_type},
+        )
     )
     return requests.post(
         wecom.base_url + api,
@@ -117,7 +122,7 @@ def test_a_chat_message_of_media_needs_a_live_media_id(sandbox, scannable) -> No
     media_id = upload(wecom, PNG)["media_id"]
 
     sandbox.send_chat_message(userid="rm_li", msgtype="image", image={"mediaid": media_id})
-    with pytest.raises(Exception, match="40007|invalid media_id"):
+    with pytest.raises(SandboxControlError, match="invalid media_id"):
         sandbox.send_chat_message(userid="rm_li", msgtype="image", image={"mediaid": "3nope"})
 
     assert [m["image"]["mediaid"] for m in sandbox.chat_messages(scanned["external_userid"])] == [media_id]
