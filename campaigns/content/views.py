@@ -61,7 +61,7 @@ class ContentItemForm(forms.Form):
     tags = forms.CharField(
         max_length=400, required=False, label=gettext_lazy("Tags"), help_text=gettext_lazy("Separated by commas")
     )
-    is_active = forms.BooleanField(required=False, initial=True, label=gettext_lazy("Active"))
+    is_active = forms.BooleanField(required=False, initial=True, label=gettext_lazy("In use"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -204,7 +204,8 @@ class ContentCategoryDeleteView(RoleRequiredMixin, View):
         return redirect("content-library")
 
 
-def _file_response(item: ContentItem, *, inline: bool) -> FileResponse:
+def content_file_response(item: ContentItem, *, inline: bool) -> FileResponse:
+    """The item's stored file as a download or inline; the caller has checked who may read it."""
     name = str(item.file.name or "")
     if not name or not default_storage.exists(name):
         raise Http404
@@ -227,7 +228,7 @@ class ContentFileView(RoleRequiredMixin, View):
             item = selectors.content_item_get(item_id=pk, user=request.user)
         except ContentItem.DoesNotExist as error:
             raise Http404 from error
-        return _file_response(item, inline=item.kind != ContentKind.FILE)
+        return content_file_response(item, inline=item.kind != ContentKind.FILE)
 
 
 class ContentCoverView(View):
@@ -238,6 +239,6 @@ class ContentCoverView(View):
         item = selectors.content_cover_item(item_id=item_id) if item_id is not None else None
         if item is None or item.kind not in COVER_KINDS:
             raise Http404
-        response = _file_response(item, inline=True)
+        response = content_file_response(item, inline=True)
         response["Cache-Control"] = "public, max-age=86400"
         return response
