@@ -5,7 +5,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import close_old_connections
+from django.db import connection
 from django.utils import timezone
 
 from campaigns.content.services import (
@@ -177,7 +177,7 @@ def test_two_senders_who_find_the_media_stale_at_once_share_one_upload(
         try:
             results.append(content_media_id(item.pk))
         finally:
-            close_old_connections()
+            connection.close()  # this thread's own connection
 
     threads = [threading.Thread(target=send) for _ in range(2)]
     for thread in threads:
