@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 class ContentAuditAction(models.TextChoices):
     SCRIPT_CHANGED = "content.script_changed", _("Script changed")
+    CONTENT_CHANGED = "content.item_changed", _("Content library changed")
 
 
 class CampaignAuditAction(models.TextChoices):

@@ -11,5 +11,6 @@ router.register("", apis.CampaignViewSet, basename="campaign")
 
 urlpatterns = [
     path("", include("campaigns.scripts.urls")),
+    path("", include("campaigns.content.urls")),
     *router.urls,
 ]

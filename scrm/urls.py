@@ -27,6 +27,8 @@ urlpatterns = [
     # The chat sidebar sits outside the language prefix: WeCom redirects to one fixed URL.
     path("sidebar/", include("workbench.sidebar.urls")),
     path("wecom/callback/", include("channels.callbacks.urls")),
+    # Link-card covers, fetched by customers' phones through WeCom: one fixed URL, no language.
+    path("content/", include("campaigns.content.public_urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", analytics_views.HomeView.as_view(), name="home"),
@@ -43,6 +45,7 @@ urlpatterns += i18n_patterns(
     path("customers/", include("customers.page_urls")),
     path("segments/", include("customers.segments.page_urls")),
     path("campaigns/scripts/", include("campaigns.scripts.page_urls")),
+    path("campaigns/content/", include("campaigns.content.page_urls")),
     path("campaigns/", include("campaigns.page_urls")),
     path("compliance/words/", include("risk.compliance.page_urls")),
     path("admin/", admin.site.urls),

@@ -106,6 +106,13 @@ def audit_digests_apart(tmp_path_factory: pytest.TempPathFactory) -> Iterator[No
         yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def media_apart(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Uploaded files of the run (the content library) go to a folder of their own, never var/media."""
+    with override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("media"))):
+        yield
+
+
 @dataclass
 class World:
     hq: Branch

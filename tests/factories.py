@@ -100,3 +100,23 @@ class FollowRelationFactory(factory.django.DjangoModelFactory):
     staff = factory.SubFactory(StaffFactory)
     userid = factory.LazyAttribute(lambda o: o.staff.wecom_userid if o.staff else "unknown")
     added_at = factory.LazyFunction(lambda: datetime.datetime.now(tz=datetime.UTC))
+
+
+class ContentCategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "campaigns.ContentCategory"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"素材分类{n}")
+
+
+class ContentItemFactory(factory.django.DjangoModelFactory):
+    """A text item for the whole bank; pass ``branch`` to narrow who may use it."""
+
+    class Meta:
+        model = "campaigns.ContentItem"
+
+    category = factory.SubFactory(ContentCategoryFactory)
+    kind = "text"
+    title = factory.Sequence(lambda n: f"素材{n}")
+    description = "理财非存款，产品有风险，投资须谨慎。"

@@ -23,6 +23,7 @@ from scrm.org.permissions import IsActiveStaff
 from scrm.org.scoping import ScopedQuerySet
 from tests.campaigns.factories import SegmentFactory, campaign_draft
 from tests.conftest import World
+from tests.factories import ContentItemFactory
 
 ROLES = ["hq_admin", "branch_manager", "rm", "compliance"]
 # The OpenAPI schema and its two viewers are documentation, not data.
@@ -119,7 +120,10 @@ def all_rows(client: Client, url: str) -> list[dict[str, Any]] | None:
 
 @pytest.fixture
 def channel_world(world: World) -> World:
-    """The world with channel codes and campaigns in two branches, so their lists have rows to scope."""
+    """The world with channel codes and campaigns in two branches, so their lists have rows to scope,
+    and content items for the whole bank and for branches on and off each role's line."""
+    for branch in (None, world.bj, world.bj_hd_1, world.bj_hd_2, world.sh):
+        ContentItemFactory(title=f"素材 {branch.name if branch else '全行'}", branch=branch)
     for branch, state in ((world.bj_hd_1, "chmatrixbj"), (world.sh_pd_1, "chmatrixsh")):
         ChannelCode.objects.create(
             name=f"{branch.name}海报",

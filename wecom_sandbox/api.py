@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wecom_sandbox import errors as e
+from wecom_sandbox import media
 from wecom_sandbox.callbacks import PendingEvent
 from wecom_sandbox.errors import ControlError, WeComError
 from wecom_sandbox.state import SandboxState, china_day, china_month, china_month_of_day, random_id
@@ -138,7 +139,9 @@ def _follow(call: Call, userid: str, external_userid: str) -> dict[str, Any]:
     return follow
 
 
-def _check_attachments(req: dict[str, Any], *, require_content: bool = True) -> tuple[str, list[dict[str, Any]]]:
+def _check_attachments(
+    state: SandboxState, req: dict[str, Any], *, require_content: bool = True
+) -> tuple[str, list[dict[str, Any]]]:
     text = req.get("text") or {}
     content = str(text.get("content", "")) if isinstance(text, dict) else ""
     attachments = req.get("attachments") or []
@@ -150,6 +153,8 @@ def _check_attachments(req: dict[str, Any], *, require_content: bool = True) -> 
         kind = attachment.get("msgtype") if isinstance(attachment, dict) else None
         if kind not in ATTACHMENT_TYPES or not isinstance(attachment.get(kind), dict):
             raise WeComError(e.INVALID_ATTACHMENT_TYPE, str(kind))
+        # Media must be this corp's own upload (media/upload), not expired: 40007 otherwise.
+        media.check_attachment_media(state, attachment)
     if require_content and not content and not attachments:
         raise WeComError(e.EMPTY_TEXT_CONTENT, "text.content and attachments are both empty")
     return content, attachments
@@ -721,7 +726,7 @@ def send_welcome_msg(call: Call) -> dict[str, Any]:
         raise WeComError(e.INVALID_WELCOME_CODE)
     if entry["used"]:
         raise WeComError(e.CHAT_ALREADY_STARTED)
-    content, attachments = _check_attachments(call.req)
+    content, attachments = _check_attachments(call.state, call.req)
     entry["used"] = True
     message = {
         "welcome_code": code,
@@ -758,7 +763,7 @@ def add_msg_template(call: Call) -> dict[str, Any]:
         raise WeComError(e.INVALID_PARAMETER, "at most 10000 external_userid")
     if sender:
         _user(call, sender)
-    content, attachments = _check_attachments(req)
+    content, attachments = _check_attachments(call.state, req)
     if chat_type == "group":
         if not sender:
             raise WeComError(e.INVALID_PARAMETER, "a group message needs a sender")
@@ -1139,3 +1144,27 @@ def groupchat_get(call: Call) -> dict[str, Any]:
             "member_version": str(chat["member_version"]),
         }
     }
+
+
+# --- temporary media (素材) ----------------------------------------------------------------
+
+
+# A handler's answer under this key is sent as a file instead of JSON.
+BINARY_ANSWER = "__binary__"
+
+
+@api("media/upload")
+def media_upload(call: Call) -> dict[str, Any]:
+    return media.upload(call.state, call.req)
+
+
+@api("media/upload_attachment")
+def media_upload_attachment(call: Call) -> dict[str, Any]:
+    return media.upload_attachment(call.state, call.req)
+
+
+@api("media/get", reads_only=True)
+def media_get(call: Call) -> dict[str, Any]:
+    """The file itself, as WeCom answers it: the bytes with their type, not JSON (see the server)."""
+    entry, data = media.get(call.state, call.req)
+    return {BINARY_ANSWER: (data, entry["content_type"], entry["filename"])}

@@ -95,6 +95,8 @@ class Tunables:
     groupmsg_remind_limit: int = GROUPMSG_REMIND_LIMIT
     corp_tag_limit: int = CORP_TAG_LIMIT
     contact_way_user_limit: int = CONTACT_WAY_USER_LIMIT
+    # How long an uploaded media_id stays valid (WeCom: 3 days).
+    media_ttl: int = 3 * 86400
 
     @classmethod
     def from_env(cls) -> Tunables:

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wecom_sandbox import api as wecom
-from wecom_sandbox import moments
+from wecom_sandbox import media, moments
 from wecom_sandbox.callbacks import CallbackSender, PendingEvent, RawXml, event_xml
-from wecom_sandbox.errors import ControlError
+from wecom_sandbox.errors import ControlError, WeComError
 from wecom_sandbox.state import SandboxState, random_id
 
 TUNABLE_KEYS = {
@@ -36,6 +36,7 @@ TUNABLE_KEYS = {
     "groupmsg_remind_limit": int,
     "corp_tag_limit": int,
     "contact_way_user_limit": int,
+    "media_ttl": int,
 }
 JOIN_SCENES = {0, 1, 2, 3}
 DELETE_BY_TRANSFER = "DELETE_BY_TRANSFER"
@@ -817,6 +818,13 @@ def send_chat_message(ctx: Ctx) -> dict[str, Any]:
     payload = ctx.body.get(msgtype)
     if not isinstance(payload, dict):
         raise ControlError(f"{msgtype} must be an object")
+    if msgtype in ("image", "video", "file"):
+        # The JS-SDK sends temporary media by the id media/upload gave ("mediaid").
+        with ctx.state.lock:
+            try:
+                media.live_media(ctx.state, payload.get("mediaid") or payload.get("media_id"))
+            except WeComError as exc:
+                raise ControlError(f"sendChatMessage:fail {exc.errmsg}") from exc
     with ctx.state.mutate() as data:
         external_userid = str(ctx.body.get("external_userid") or data["current_chat"].get(userid) or "")
         if not external_userid or ctx.state.follow(userid, external_userid) is None:

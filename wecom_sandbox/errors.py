@@ -9,6 +9,13 @@ from __future__ import annotations
 BUSY = -1
 INVALID_SECRET = 40001
 INVALID_USERID = 40003
+INVALID_MEDIA_TYPE = 40004
+INVALID_FILE_TYPE = 40005
+INVALID_FILE_SIZE = 40006
+INVALID_MEDIA_ID = 40007
+INVALID_IMAGE_SIZE = 40009
+INVALID_VOICE_SIZE = 40010
+INVALID_VIDEO_SIZE = 40011
 INVALID_CORPID = 40013
 INVALID_ACCESS_TOKEN = 40014
 INVALID_OAUTH_CODE = 40029
@@ -29,6 +36,8 @@ HANDOVER_NOT_FOLLOWER = 40131
 MISSING_ACCESS_TOKEN = 41001
 MISSING_CORPID = 41002
 MISSING_SECRET = 41004
+MISSING_MEDIA_DATA = 41005
+MISSING_MEDIA_ID = 41006
 MISSING_USERID = 41009
 MISSING_EXTERNAL_USERID = 41035
 MISSING_CONTACT_WAY_TYPE = 41037
@@ -46,6 +55,7 @@ INVALID_WELCOME_CODE = 41050
 CHAT_ALREADY_STARTED = 41051
 INVALID_ATTACHMENT_TYPE = 41065
 ACCESS_TOKEN_EXPIRED = 42001
+EMPTY_MEDIA_DATA = 44001
 EMPTY_TEXT_CONTENT = 44004
 API_FREQ_OUT_OF_LIMIT = 45009
 INVALID_JSON = 47001
@@ -59,6 +69,13 @@ MESSAGES = {
     BUSY: "system busy",
     INVALID_SECRET: "invalid secret",
     INVALID_USERID: "invalid userid",
+    INVALID_MEDIA_TYPE: "invalid media type",
+    INVALID_FILE_TYPE: "invalid file type",
+    INVALID_FILE_SIZE: "invalid file size",
+    INVALID_MEDIA_ID: "invalid media_id",
+    INVALID_IMAGE_SIZE: "invalid image size",
+    INVALID_VOICE_SIZE: "invalid voice size",
+    INVALID_VIDEO_SIZE: "invalid video size",
     INVALID_CORPID: "invalid corpid",
     INVALID_ACCESS_TOKEN: "invalid access_token",
     INVALID_OAUTH_CODE: "invalid code",
@@ -79,6 +96,8 @@ MESSAGES = {
     MISSING_ACCESS_TOKEN: "access_token missing",
     MISSING_CORPID: "corpid missing",
     MISSING_SECRET: "corpsecret missing",
+    MISSING_MEDIA_DATA: "media data missing",
+    MISSING_MEDIA_ID: "media_id missing",
     MISSING_USERID: "user id missing",
     MISSING_EXTERNAL_USERID: "external userid missing",
     MISSING_CONTACT_WAY_TYPE: "contact way type missing",
@@ -96,6 +115,7 @@ MESSAGES = {
     CHAT_ALREADY_STARTED: "externaluser has started chatting",
     INVALID_ATTACHMENT_TYPE: "invalid attachment type",
     ACCESS_TOKEN_EXPIRED: "access_token expired",
+    EMPTY_MEDIA_DATA: "empty media data",
     EMPTY_TEXT_CONTENT: "empty content",
     API_FREQ_OUT_OF_LIMIT: "api freq out of limit",
     INVALID_JSON: "data format error",

@@ -19,12 +19,13 @@ import time
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from wecom_sandbox import api as wecom
 from wecom_sandbox import control, errors, pages
 from wecom_sandbox.callbacks import CallbackSender
 from wecom_sandbox.errors import ControlError, WeComError
+from wecom_sandbox.media import parse_multipart
 from wecom_sandbox.state import SandboxState
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,8 @@ _CALLBACK_ACTION = re.compile(r"^callbacks/(\d+)/(redeliver|replay)$")
 _QR = re.compile(r"^qr/([0-9A-Za-z_-]+)\.svg$")
 _SCAN = re.compile(r"^scan/([0-9A-Za-z_-]+)$")
 _MEMBER = re.compile(r"^member/([0-9A-Za-z_.@-]+)$")
-_MAX_BODY = 20 * 1024 * 1024
+# Above WeCom's largest upload (a 20 MB file) with its multipart framing.
+_MAX_BODY = 25 * 1024 * 1024
 _HIDDEN_QUERY = {"access_token"}
 _MASKED_QUERY = {"corpsecret"}
 # Control routes that hand out who-you-are: WeCom's OAuth stand-in answers the machine it runs on only.
@@ -158,13 +160,18 @@ class RequestHandler(BaseHTTPRequestHandler):
             if fault and fault["mode"] == "error":
                 raise WeComError(int(fault["errcode"]), "injected by the sandbox")
             self._check_rate(api_name)
-            body = self._parse_body(raw, call_log)
+            body = self._parse_body(raw, call_log, self.headers.get("Content-Type") or "")
             if api_name == "gettoken":
                 answer = wecom.gettoken(state, query)
             else:
                 answer = self._run(api_name, {**{k: v for k, v in query.items() if k not in _HIDDEN_QUERY}, **body})
             if fault and fault["mode"] == "apply_then_hang":
                 hang = float(fault["seconds"])
+            if wecom.BINARY_ANSWER in answer:
+                call_log["errcode"] = 0
+                state.calls.append(call_log)
+                self._file(*answer[wecom.BINARY_ANSWER])
+                return
             payload = {"errcode": 0, "errmsg": "ok", **answer}
         except WeComError as exc:
             payload = {"errcode": exc.errcode, "errmsg": exc.errmsg}
@@ -178,9 +185,31 @@ class RequestHandler(BaseHTTPRequestHandler):
             time.sleep(hang)  # the effect is applied; the caller times out not knowing it
         self._json(200, payload)
 
-    def _parse_body(self, raw: bytes, call_log: dict[str, Any]) -> dict[str, Any]:
+    def _file(self, data: bytes, content_type: str, filename: str) -> None:
+        """A file download as WeCom's media/get answers it."""
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Disposition", f'attachment; filename="{quote(filename)}"')
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def _parse_body(self, raw: bytes, call_log: dict[str, Any], content_type: str = "") -> dict[str, Any]:
         if not raw.strip():
             return {}
+        if content_type.lower().startswith("multipart/form-data"):
+            # Uploads (media/upload): the log keeps what was sent, not the bytes.
+            fields = parse_multipart(raw, content_type)
+            call_log["body"] = {
+                name: {k: (len(v) if k == "data" else v) for k, v in value.items()}
+                if isinstance(value, dict)
+                else value
+                for name, value in fields.items()
+            }
+            return fields
         try:
             body = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:

@@ -77,6 +77,7 @@ def _empty(tunables: Tunables) -> dict[str, Any]:
         "deliveries": [],  # everything a customer received, in order
         "callbacks": [],  # callbacks sent, with their attempts
         "faults": [],
+        "media": {},  # media_id -> temporary media (metadata; the bytes are in media_blobs)
         "seq": {},  # counters for ids that must be readable (callback numbers)
     }
 
@@ -101,6 +102,8 @@ class SandboxState:
         # Not part of the snapshot: a log for tests and a sliding window for the rate limit.
         self.calls: deque[dict[str, Any]] = deque(maxlen=CALLS_KEPT)
         self.rate_windows: dict[str, deque[float]] = {}
+        # Uploaded media bytes by media_id (wecom_sandbox.media); too big for the snapshot.
+        self.media_blobs: dict[str, bytes] = {}
         self._directory_mtime: float | None = None
         if path is not None and path.exists():
             snapshot = json.loads(path.read_text(encoding="utf-8"))
@@ -152,6 +155,7 @@ class SandboxState:
             self.data.update(_empty(self._initial_tunables))
             self.calls.clear()
             self.rate_windows.clear()
+            self.media_blobs.clear()
             self._directory_mtime = None
             self.reload_directory_if_changed()
 

@@ -1,4 +1,4 @@
-"""The campaigns app's models: the script library (话术), campaigns with their variants and audiences."""
+"""The campaigns app's tables, one module per concept; import them from ``campaigns.models``."""
 
 from campaigns.models.audience import (
     CampaignOccurrence,
@@ -17,6 +17,14 @@ from campaigns.models.campaign import (
     Recurrence,
     ScheduleKind,
 )
+from campaigns.models.content import (
+    ContentCategory,
+    ContentItem,
+    ContentItemQuerySet,
+    ContentKind,
+    ContentMedia,
+    MediaPurpose,
+)
 from campaigns.models.scripts import Script, ScriptCategory, ScriptKind
 
 __all__ = [
@@ -29,7 +37,13 @@ __all__ = [
     "CampaignStatus",
     "CampaignTask",
     "CampaignVariant",
+    "ContentCategory",
+    "ContentItem",
+    "ContentItemQuerySet",
+    "ContentKind",
+    "ContentMedia",
     "ExclusionReason",
+    "MediaPurpose",
     "OccurrenceStatus",
     "Recurrence",
     "ScheduleKind",

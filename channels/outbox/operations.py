@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files.storage import default_storage
+
 from channels.wecom.gateway import WeComGateway
 from scrm.core.queues import Queue
 
@@ -234,6 +236,25 @@ def _cancel_moment_task(gateway: WeComGateway, payload: Payload) -> Result:
     return {"cancelled": True}
 
 
+def _upload_media(gateway: WeComGateway, payload: Payload) -> Result:
+    """Upload a stored file as temporary media: the payload names it, the bytes come from storage.
+
+    With ``attachment_type`` it goes through media/upload_attachment (moments), otherwise
+    media/upload. The result carries WeCom's ``media_id`` and ``created_at``.
+    """
+    with default_storage.open(payload["storage_name"], "rb") as stored:
+        content = stored.read()
+    arguments = {
+        "media_type": payload["media_type"],
+        "file_name": payload["file_name"],
+        "content": content,
+        "content_type": payload.get("content_type") or "application/octet-stream",
+    }
+    if payload.get("attachment_type"):
+        return gateway.upload_attachment(**arguments, attachment_type=int(payload["attachment_type"]))
+    return gateway.upload_media(**arguments)
+
+
 OPERATIONS: dict[str, Operation] = {
     "add_corp_tags": Operation(perform=_add_corp_tags, verify=_verify_add_corp_tags),
     # A welcome code is single-use: WeCom answers a second send with 41051.
@@ -254,4 +275,8 @@ OPERATIONS: dict[str, Operation] = {
     "cancel_groupmsg_send": Operation(perform=_cancel_group_msg, verify=lambda _gateway, _payload: None),
     "add_moment_task": Operation(perform=_add_moment_task, verify=_verify_add_moment_task),
     "cancel_moment_task": Operation(perform=_cancel_moment_task, verify=lambda _gateway, _payload: None),
+    # An upload WeCom may or may not have received is simply made again: it only costs
+    # a second media_id, which WeCom forgets after three days anyway. Realtime, because an
+    # RM in a chat waits for it.
+    "upload_media": Operation(perform=_upload_media, verify=lambda _gateway, _payload: None, queue=Queue.REALTIME),
 }

@@ -13,7 +13,8 @@ once, instead of raw HTTP calls around the code base:
 * every other errcode becomes a typed exception (``channels.wecom.errors``), and a
   timeout after the request went out becomes ``WeComOutcomeUnknownError``;
 * the external-contact APIs wechatpy 1.8.18 does not wrap (transfer_customer, the
-  resigned transfers, group messages v2, remark, batch get_by_user, list_contact_way).
+  resigned transfers, group messages v2, remark, batch get_by_user, list_contact_way);
+* multipart uploads of temporary media (media/upload, media/upload_attachment).
 """
 
 from __future__ import annotations
@@ -127,6 +128,7 @@ class _WeChatClient(WeChatClient):
         if not allowed:
             raise WeComRateLimitedError(api, None, "local rate budget spent")
         data = kwargs.pop("data", None)
+        timeout = kwargs.pop("timeout", self.timeout)
         try:
             response = self._http.request(
                 method=method,
@@ -134,7 +136,7 @@ class _WeChatClient(WeChatClient):
                 params=params,
                 json=data if isinstance(data, dict) else None,
                 data=data if not isinstance(data, dict) else None,
-                timeout=self.timeout,
+                timeout=timeout,
                 **kwargs,
             )
         except (requests.ConnectionError, requests.ConnectTimeout) as error:
@@ -142,7 +144,7 @@ class _WeChatClient(WeChatClient):
                 raise WeComBusyError(api, None, f"cannot reach WeCom: {error.__class__.__name__}") from error
             raise WeComOutcomeUnknownError(api, None, "connection lost after the request was sent") from error
         except requests.Timeout as error:
-            raise WeComOutcomeUnknownError(api, None, f"no answer within {self.timeout}s") from error
+            raise WeComOutcomeUnknownError(api, None, f"no answer within {timeout}s") from error
         if response.status_code >= 500:
             raise WeComBusyError(api, None, f"HTTP {response.status_code}")
         try:
@@ -465,6 +467,33 @@ class WeComGateway:
 
     def cancel_moment_task(self, moment_id: str) -> None:
         self._post("externalcontact/cancel_moment_task", {"moment_id": moment_id})
+
+    # --- temporary media ------------------------------------------------------------------
+
+    def upload_media(self, *, media_type: str, file_name: str, content: bytes, content_type: str) -> dict[str, Any]:
+        """``media/upload`` (multipart field ``media``): ``{"type", "media_id", "created_at"}``, valid 3 days.
+
+        ``content`` is bytes, not a file, so a retried attempt sends the whole file again.
+        """
+        return self._upload("media/upload", {"type": media_type}, file_name, content, content_type)
+
+    def upload_attachment(
+        self, *, media_type: str, file_name: str, content: bytes, content_type: str, attachment_type: int = 1
+    ) -> dict[str, Any]:
+        """``media/upload_attachment``: media for moments (``attachment_type`` 1), images and videos only."""
+        params = {"media_type": media_type, "attachment_type": attachment_type}
+        return self._upload("media/upload_attachment", params, file_name, content, content_type)
+
+    def _upload(
+        self, api: str, params: dict[str, Any], file_name: str, content: bytes, content_type: str
+    ) -> dict[str, Any]:
+        result = self.client.post(
+            api,
+            params=params,
+            files={"media": (file_name, content, content_type)},
+            timeout=settings.WECOM_MEDIA_UPLOAD_TIMEOUT_SECONDS,
+        )
+        return {"type": result.get("type", ""), "media_id": result["media_id"], "created_at": int(result["created_at"])}
 
     # --- JS-SDK ------------------------------------------------------------------------
 

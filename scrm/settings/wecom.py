@@ -42,6 +42,8 @@ WECOM_API_BASE_URL: str = env.str(
     default="https://qyapi.weixin.qq.com/cgi-bin/" if IS_PRODUCTION else f"{WECOM_SANDBOX_URL}/cgi-bin/",
 )
 WECOM_HTTP_TIMEOUT_SECONDS: float = env.float("WECOM_HTTP_TIMEOUT_SECONDS", default=5.0)
+# A media upload carries up to 20 MB: it gets longer than an ordinary call.
+WECOM_MEDIA_UPLOAD_TIMEOUT_SECONDS: float = env.float("WECOM_MEDIA_UPLOAD_TIMEOUT_SECONDS", default=30.0)
 # WeCom's published limit is per corp and API: 10,000 calls a minute (WECOM.md §6).
 WECOM_RATE_LIMIT_PER_MINUTE: int = env.int("WECOM_RATE_LIMIT_PER_MINUTE", default=10_000)
 # Rate-limited (45009) and busy (-1) answers are retried this many times, backing off.
@@ -51,7 +53,8 @@ WECOM_RETRY_BACKOFF_SECONDS: float = env.float("WECOM_RETRY_BACKOFF_SECONDS", de
 # worker died) and is verified with WeCom: by default the longest a send can take, plus
 # a margin for the token lock. Must exceed that, or a live send would be verified early.
 WECOM_OUTBOX_LEASE_SECONDS: float = env.float(
-    "WECOM_OUTBOX_LEASE_SECONDS", default=WECOM_HTTP_TIMEOUT_SECONDS * (WECOM_RETRY_ATTEMPTS + 2) + 30
+    "WECOM_OUTBOX_LEASE_SECONDS",
+    default=max(WECOM_HTTP_TIMEOUT_SECONDS, WECOM_MEDIA_UPLOAD_TIMEOUT_SECONDS) * (WECOM_RETRY_ATTEMPTS + 2) + 30,
 )
 # Identity verification H5 (客户认证): attempts per contact and per client address per hour.
 WECOM_VERIFY_ATTEMPTS_PER_HOUR: int = env.int("WECOM_VERIFY_ATTEMPTS_PER_HOUR", default=5)
@@ -60,3 +63,17 @@ WECOM_RATE_LIMITS_PER_MINUTE: dict[str, int] = env.dict("WECOM_RATE_LIMITS_PER_M
 # Tencent's JS-SDK (jweixin) as the bank serves it to the sidebar inside WeCom; outside
 # WeCom the sidebar uses its sandbox shim instead.
 WECOM_JSSDK_URL: str = env.str("WECOM_JSSDK_URL", default="")
+
+# Temporary media (media/upload, media/upload_attachment), WECOM.md §5. WeCom's limits
+# (doc 90389 and 95098): image jpg/png ≤ 10 MB, video mp4 ≤ 10 MB, file ≤ 20 MB, every
+# file > 5 bytes; moments accept images and videos only. They change, so they are settings.
+_MB = 1024 * 1024
+WECOM_MEDIA_IMAGE_MAX_BYTES: int = env.int("WECOM_MEDIA_IMAGE_MAX_BYTES", default=10 * _MB)
+WECOM_MEDIA_VIDEO_MAX_BYTES: int = env.int("WECOM_MEDIA_VIDEO_MAX_BYTES", default=10 * _MB)
+WECOM_MEDIA_FILE_MAX_BYTES: int = env.int("WECOM_MEDIA_FILE_MAX_BYTES", default=20 * _MB)
+WECOM_MEDIA_MOMENT_IMAGE_MAX_BYTES: int = env.int("WECOM_MEDIA_MOMENT_IMAGE_MAX_BYTES", default=10 * _MB)
+WECOM_MEDIA_MOMENT_VIDEO_MAX_BYTES: int = env.int("WECOM_MEDIA_MOMENT_VIDEO_MAX_BYTES", default=10 * _MB)
+WECOM_MEDIA_MIN_BYTES: int = env.int("WECOM_MEDIA_MIN_BYTES", default=6)
+# A media_id lives 3 days; one this close to its end is uploaded again before it is handed out.
+WECOM_MEDIA_TTL_SECONDS: int = env.int("WECOM_MEDIA_TTL_SECONDS", default=3 * 86_400)
+WECOM_MEDIA_REFRESH_MARGIN_SECONDS: int = env.int("WECOM_MEDIA_REFRESH_MARGIN_SECONDS", default=6 * 3600)

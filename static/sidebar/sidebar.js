@@ -3,7 +3,7 @@
  * against the sandbox it loads ww-shim.js, which provides the same `wx` backed by the
  * sandbox. Either way: sign the page (wx.config + wx.agentConfig), ask WeCom which
  * contact the chat is with, load that contact's card with htmx, and send scripts and
- * links into the chat with sendChatMessage.
+ * links and content items into the chat with sendChatMessage.
  */
 (function () {
   "use strict";
@@ -126,7 +126,41 @@
     });
   }
 
+  /* A content item: the server answers the message with a media_id WeCom still keeps
+     (uploading the file if needed); the send is counted once the chat has taken it. */
+  async function sendContent(button) {
+    const post = {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": data.csrfToken, Accept: "application/json" },
+    };
+    button.disabled = true;
+    try {
+      const response = await fetch(button.dataset.messageUrl, post);
+      if (response.status === 401) {
+        window.location.reload();
+        return;
+      }
+      const message = await response.json();
+      if (!response.ok) {
+        say(message.message || data.msgSendFailed);
+        return;
+      }
+      const result = await sendToChat(message);
+      if (succeeded(result, "sendChatMessage")) await fetch(button.dataset.sentUrl, post);
+    } catch (error) {
+      say(data.msgSendFailed);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   document.addEventListener("click", function (event) {
+    const contentButton = event.target.closest("[data-send-content]");
+    if (contentButton) {
+      sendContent(contentButton);
+      return;
+    }
     const scriptButton = event.target.closest("[data-send-script]");
     if (scriptButton) {
       sendToChat(scriptMessage(scriptButton));

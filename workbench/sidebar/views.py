@@ -20,6 +20,10 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.cache import never_cache
 
+from campaigns.content import selectors as content_selectors
+from campaigns.content import services as content_services
+from campaigns.content.views import content_file_response
+from campaigns.models import ContentItem, ContentKind
 from campaigns.scripts import selectors as script_selectors
 from channels.identity.services import verification_link_for
 from channels.models import ExternalContact
@@ -234,3 +238,70 @@ class SidebarScriptPanel(SidebarStaffRequired):
             "category_id": category_id,
         }
         return render(request, "workbench/sidebar/_scripts.html", context)
+
+
+@method_decorator(never_cache, name="dispatch")
+class SidebarContentPanel(SidebarStaffRequired):
+    """htmx: the active content items the member may use, by category and search, each with a send button."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        query = request.GET.get("q", "")
+        category = request.GET.get("category", "")
+        category_id = int(category) if category.isdigit() else None
+        items = content_selectors.content_items_list(user=request.user, query=query, category_id=category_id)
+        context = {
+            "categories": content_selectors.content_categories_list(),
+            "items": items[:100],
+            "query": query,
+            "category_id": category_id,
+            "can_send": data_scope_for(request.user).role in selectors.EDITOR_ROLES,  # type: ignore[union-attr]
+        }
+        return render(request, "workbench/sidebar/_content.html", context)
+
+
+class _ContentItemView(SidebarStaffRequired):
+    def item(self, pk: int) -> ContentItem:
+        """An active item the member may use; any other answers 404."""
+        try:
+            item = content_selectors.content_item_get(item_id=pk, user=self.request.user)
+        except ContentItem.DoesNotExist as error:
+            raise Http404 from error
+        if not item.is_active:
+            raise Http404
+        return item
+
+
+@method_decorator(never_cache, name="dispatch")
+class SidebarContentPreview(_ContentItemView):
+    """An image item's picture or a card's cover, for the panel's thumbnails."""
+
+    def get(self, request: HttpRequest, pk: int) -> HttpResponseBase:
+        item = self.item(pk)
+        if item.kind in (ContentKind.FILE, ContentKind.VIDEO, ContentKind.TEXT):
+            raise Http404
+        return content_file_response(item, inline=True)
+
+
+@method_decorator(never_cache, name="dispatch")
+class SidebarContentMessage(_ContentItemView):
+    """JSON: the ``sendChatMessage`` arguments for an item, its media freshly valid on WeCom."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if data_scope_for(request.user).role not in selectors.EDITOR_ROLES:  # type: ignore[union-attr]
+            raise PermissionDenied
+        item = self.item(pk)
+        try:
+            message = content_services.content_chat_message(item)
+        except ApplicationError as error:
+            return JsonResponse({"message": error.message, "extra": error.extra}, status=400)
+        return JsonResponse(message)
+
+
+class SidebarContentSent(_ContentItemView):
+    """The chat took the item: count the send."""
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if data_scope_for(request.user).role not in selectors.EDITOR_ROLES:  # type: ignore[union-attr]
+            raise PermissionDenied
+        content_services.content_item_used(item_id=self.item(pk).pk)
+        return HttpResponse(status=204)
