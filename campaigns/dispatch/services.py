@@ -120,6 +120,12 @@ def occurrence_reconcile(occurrence_id: int) -> CampaignOccurrence | None:
             if call.status != OutboxStatus.SUCCEEDED:
                 continue
             result, payload = call.result or {}, call.payload
+            if not result.get("msgid"):
+                # WeCom created no task: none of the chunk is still the sender's customer.
+                CampaignRecipient.objects.filter(
+                    occurrence=occurrence, external_userid__in=payload["external_userids"], send_status__isnull=True
+                ).update(send_status=2)
+                continue
             task, created = CampaignTask.objects.get_or_create(
                 msgid=result["msgid"],
                 defaults={
@@ -149,7 +155,9 @@ def occurrence_reconcile(occurrence_id: int) -> CampaignOccurrence | None:
                 ],
             )
     final = [call for call in calls if call.is_final]
-    occurrence.tasks_created = sum(1 for call in final if call.status == OutboxStatus.SUCCEEDED)
+    occurrence.tasks_created = sum(
+        1 for call in final if call.status == OutboxStatus.SUCCEEDED and (call.result or {}).get("msgid")
+    )
     occurrence.tasks_failed = len(final) - occurrence.tasks_created
     if len(final) == len(calls):
         occurrence.status = OccurrenceStatus.DISPATCHED

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.files.storage import default_storage
 
+from channels.wecom.errors import WeComError
 from channels.wecom.gateway import WeComGateway
 from scrm.core.queues import Queue
 
@@ -157,14 +158,28 @@ def _same_content(found: dict[str, Any], payload: Payload) -> bool:
     return bool(text == payload.get("text", "") and found.get("attachments", []) == payload.get("attachments", []))
 
 
+# WeCom's "no valid customer to send": none of the chunk is still the sender's customer.
+NO_CUSTOMER_TO_SEND = 41048
+
+
 def _add_msg_template(gateway: WeComGateway, payload: Payload) -> Result:
-    return gateway.add_msg_template(
-        chat_type=payload["chat_type"],
-        sender=payload["sender"],
-        external_userids=payload.get("external_userids", []),
-        text=payload.get("text", ""),
-        attachments=payload.get("attachments", []),
-    )
+    """The task; a chunk none of whose customers is still related to the sender creates none.
+
+    That is an answer, not a failure: every recipient is in the ``fail_list`` (not a
+    friend) and there is no ``msgid``.
+    """
+    try:
+        return gateway.add_msg_template(
+            chat_type=payload["chat_type"],
+            sender=payload["sender"],
+            external_userids=payload.get("external_userids", []),
+            text=payload.get("text", ""),
+            attachments=payload.get("attachments", []),
+        )
+    except WeComError as error:
+        if error.errcode != NO_CUSTOMER_TO_SEND or payload["chat_type"] != "single":
+            raise
+        return {"msgid": "", "fail_list": list(payload.get("external_userids", []))}
 
 
 def _verify_add_msg_template(gateway: WeComGateway, payload: Payload) -> Result | None:

@@ -73,11 +73,11 @@ def test_wecom_refuses_a_media_id_it_no_longer_keeps_and_takes_the_fresh_one(
     old = content_media_id(item.pk)
     wecom.advance_clock(3 * 86400)
     ContentMedia.objects.filter(item=item).update(expires_at=timezone.now())
-    template = {"sender": "rm_li", "text": {"content": "春节好"}}
+    template = {"chat_type": "single", "sender": "rm_li", "external_userids": [], "text": "春节好"}
 
     with pytest.raises(Exception, match="40007"):
-        gateway().add_msg_template({**template, "attachments": [{"msgtype": "image", "image": {"media_id": old}}]})
-    sent = gateway().add_msg_template({**template, "attachments": [content_attachment(item)]})
+        gateway().add_msg_template(**template, attachments=[{"msgtype": "image", "image": {"media_id": old}}])
+    sent = gateway().add_msg_template(**template, attachments=[content_attachment(item)])
 
     assert sent["msgid"]
 
@@ -152,7 +152,9 @@ def test_every_kind_renders_as_an_attachment_wecom_accepts(
     ]
 
     attachments = [content_attachment(item) for item in items]
-    sent = gateway().add_msg_template({"sender": "rm_li", "attachments": attachments})
+    sent = gateway().add_msg_template(
+        chat_type="single", sender="rm_li", external_userids=[], text="", attachments=attachments
+    )
 
     assert sent["msgid"]
     assert [a["msgtype"] for a in attachments] == ["image", "video", "file", "link", "miniprogram"]

@@ -89,7 +89,9 @@ def test_a_campaign_reaches_each_customer_after_their_rm_confirms(world: World, 
     assert occurrence.status == OccurrenceStatus.DISPATCHED
     assert campaign.status == CampaignStatus.SENT
     assert occurrence.tasks_created == OutboundCall.objects.filter(status=OutboxStatus.SUCCEEDED).count()
-    assert not CampaignRecipient.objects.filter(occurrence=occurrence, holdout=False, msgid="").exists()
+    # Without a WeCom task only a customer no longer related to their RM (a chunk of them alone gets none).
+    without_task = CampaignRecipient.objects.filter(occurrence=occurrence, holdout=False, msgid="")
+    assert set(without_task.values_list("customer_id", "send_status")) <= {(gone.pk, 2)}
 
     for rm in (world.rm_bj, world.rm_bj2, world.rm_sh):
         for task in corp.member_tasks(rm.wecom_userid)["groupmsgs"]:

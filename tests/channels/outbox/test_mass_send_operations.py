@@ -186,3 +186,19 @@ def test_a_moments_task_whose_answer_was_lost_is_found_by_its_content(
     )
     assert cancelled.status == OutboxStatus.SUCCEEDED
     assert sandbox_corp.member_tasks(RM)["moments"] == []
+
+
+def test_a_chunk_none_of_whose_customers_is_still_related_is_answered_not_failed(
+    sandbox_corp: SandboxControl, customers: list[str]
+) -> None:
+    for external_userid in customers[:2]:
+        sandbox_corp.customer_deletes_staff(userid=RM, external_userid=external_userid, deliver=False)
+    call = outbox_submit(
+        key="chunk:gone", operation="add_msg_template", payload=chunk_payload(customers[:2]), send=False
+    )
+
+    finished = outbox_execute(call.pk)
+
+    assert finished.status == OutboxStatus.SUCCEEDED
+    assert finished.result == {"msgid": "", "fail_list": customers[:2]}
+    assert sandbox_corp.state()["groupmsgs"] == {}
