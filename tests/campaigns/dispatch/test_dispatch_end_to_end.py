@@ -14,7 +14,14 @@ from campaigns.dispatch.services import (
     occurrence_reconcile,
     occurrence_results_fetch,
 )
-from campaigns.models import Campaign, CampaignOccurrence, CampaignRecipient, CampaignStatus, OccurrenceStatus
+from campaigns.models import (
+    Campaign,
+    CampaignOccurrence,
+    CampaignRecipient,
+    CampaignStatus,
+    CampaignTask,
+    OccurrenceStatus,
+)
 from campaigns.services import VariantDraft, campaign_approve, campaign_create, campaign_schedule, campaign_submit
 from channels.models import OutboundCall, OutboxStatus
 from channels.outbox.services import outbox_execute
@@ -88,7 +95,9 @@ def test_a_campaign_reaches_each_customer_after_their_rm_confirms(world: World, 
     assert occurrence.exclusions["no_relation"] == 1
     assert occurrence.status == OccurrenceStatus.DISPATCHED
     assert campaign.status == CampaignStatus.SENT
-    assert occurrence.tasks_created == OutboundCall.objects.filter(status=OutboxStatus.SUCCEEDED).count()
+    assert occurrence.tasks_created == CampaignTask.objects.filter(occurrence=occurrence).count()
+    assert occurrence.tasks_failed == 0
+    assert not OutboundCall.objects.exclude(status=OutboxStatus.SUCCEEDED).exists()
     # Without a WeCom task only a customer no longer related to their RM (a chunk of them alone gets none).
     without_task = CampaignRecipient.objects.filter(occurrence=occurrence, holdout=False, msgid="")
     assert set(without_task.values_list("customer_id", "send_status")) <= {(gone.pk, 2)}
