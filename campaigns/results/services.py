@@ -15,10 +15,9 @@ from django.utils.translation import gettext as _
 from campaigns.audit import CampaignAuditAction
 from campaigns.models import Campaign, CampaignRecipient
 from customers.pii import pii_masked
-from customers.segments.export import ROWS_PER_FETCH, XLSX_MAX_ROWS, ExportFormat, csv_chunks, xlsx_chunks
+from customers.segments.export import ROWS_PER_FETCH, ExportFormat, csv_chunks, export_fits, xlsx_chunks
 from customers.selectors import customer_list_visible
 from scrm.audit.services import audit_record
-from scrm.core.exceptions import ApplicationError
 from scrm.pii import PiiKind
 
 SEND_STATUS_LABELS = {None: "", 0: "未发送", 1: "已送达", 2: "非好友", 3: "超出接收上限"}
@@ -71,12 +70,7 @@ def campaign_recipients_export(
         occurrence__campaign=campaign, customer__in=customer_list_visible(user=user)
     )
     row_count = recipients.count()
-    if format is ExportFormat.XLSX and row_count > XLSX_MAX_ROWS:
-        raise ApplicationError(
-            _("%(count)d rows do not fit in one Excel sheet (at most %(limit)d); export as CSV instead.")
-            % {"count": row_count, "limit": XLSX_MAX_ROWS},
-            {"field": "format", "row_count": row_count},
-        )
+    export_fits(format, row_count)
     with transaction.atomic():
         audit_record(
             actor=user,

@@ -21,6 +21,7 @@ from openpyxl import Workbook
 
 from customers.models import AumBand, Customer, CustomerTag
 from customers.pii import pii_masked
+from scrm.core.exceptions import ApplicationError
 from scrm.pii import PiiKind
 
 ROWS_PER_FETCH = 2_000
@@ -90,6 +91,16 @@ def export_rows(customers: QuerySet[Customer]) -> Iterator[list[str]]:
             str(band_labels.get(band, band)),
             TAG_SEPARATOR.join(tags),
         ]
+
+
+def export_fits(format: ExportFormat, row_count: int) -> None:
+    """Refuse, before anything is written or audited, an XLSX export larger than one sheet."""
+    if format is ExportFormat.XLSX and row_count > XLSX_MAX_ROWS:
+        raise ApplicationError(
+            _("%(count)d rows do not fit in one Excel sheet (at most %(limit)d); export as CSV instead.")
+            % {"count": row_count, "limit": XLSX_MAX_ROWS},
+            {"field": "format", "row_count": row_count},
+        )
 
 
 def spreadsheet_safe(value: str) -> str:

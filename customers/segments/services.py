@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Segment, SegmentSnapshot, SegmentSnapshotMember
 from customers.segments.definition import segment_definition_compile
-from customers.segments.export import XLSX_MAX_ROWS, ExportFormat, csv_chunks, export_rows, xlsx_chunks
+from customers.segments.export import ExportFormat, csv_chunks, export_fits, export_rows, xlsx_chunks
 from customers.segments.selectors import segment_members
 from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
@@ -115,12 +115,7 @@ def segment_export(
     """
     members = segment_members(segment_or_definition=segment, user=user)
     row_count = members.count()
-    if format is ExportFormat.XLSX and row_count > XLSX_MAX_ROWS:
-        raise ApplicationError(
-            _("%(count)d rows do not fit in one Excel sheet (at most %(limit)d); export as CSV instead.")
-            % {"count": row_count, "limit": XLSX_MAX_ROWS},
-            {"field": "format", "row_count": row_count},
-        )
+    export_fits(format, row_count)
     with transaction.atomic():
         audit_record(
             actor=user,

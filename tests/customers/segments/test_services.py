@@ -202,7 +202,7 @@ def test_cells_a_spreadsheet_would_run_as_formulas_stay_text(world: World, tags:
 def test_an_export_too_large_for_excel_is_refused_before_anything_is_audited(
     world: World, tags: Tags, vip_segment: Segment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("customers.segments.services.XLSX_MAX_ROWS", 2)
+    monkeypatch.setattr("customers.segments.export.XLSX_MAX_ROWS", 2)
     before = AuditEvent.objects.count()
 
     with pytest.raises(ApplicationError) as raised:
