@@ -13,7 +13,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -33,7 +33,7 @@ from campaigns.models import (
     Recurrence,
     ScheduleKind,
 )
-from campaigns.models.campaign import HOLDOUT_PERCENT_MAX, VARIANT_LABELS
+from campaigns.models.campaign import HOLDOUT_PERCENT_MAX, VARIANT_ATTACHMENTS_MAX, VARIANT_LABELS
 from campaigns.results.selectors import campaign_results
 from campaigns.results.services import campaign_recipients_export
 from customers.models import ProductType
@@ -52,6 +52,12 @@ class VariantSerializer(serializers.Serializer):
     label = serializers.ChoiceField(choices=VARIANT_LABELS)  # type: ignore[assignment]
     weight = serializers.IntegerField(min_value=1, max_value=100, help_text="Share of the audience, in percent.")
     text = serializers.CharField(max_length=services.MESSAGE_TEXT_MAX_BYTES, allow_blank=True)
+    attachment_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
+        max_length=VARIANT_ATTACHMENTS_MAX,
+        default=list,
+        help_text="Content library items sent with the text, in order (at most nine).",
+    )
 
 
 class NamedSerializer(serializers.Serializer):
@@ -63,7 +69,7 @@ class CampaignOutputSerializer(serializers.ModelSerializer):
     segment = NamedSerializer()
     owner_branch = NamedSerializer()
     branch_ids = serializers.SerializerMethodField()
-    variants = VariantSerializer(many=True)
+    variants = serializers.SerializerMethodField()
     status_label = serializers.CharField(source="get_status_display")
     created_by = serializers.CharField(source="created_by.name")
     reviewed_by = serializers.CharField(source="reviewed_by.name", default=None)
@@ -100,6 +106,18 @@ class CampaignOutputSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
 
+    @extend_schema_field(VariantSerializer(many=True))
+    def get_variants(self, campaign: Campaign) -> list[dict[str, Any]]:
+        return [
+            {
+                "label": variant.label,
+                "weight": variant.weight,
+                "text": variant.text,
+                "attachment_ids": [link.item_id for link in variant.attachment_links.order_by("position")],
+            }
+            for variant in campaign.variants.all()
+        ]
+
     def get_branch_ids(self, campaign: Campaign) -> list[int]:
         return sorted(branch.pk for branch in campaign.branches.all())
 
@@ -131,7 +149,10 @@ class CampaignInputSerializer(serializers.Serializer):
 
     def draft(self) -> services.CampaignDraft:
         data = dict(self.validated_data)
-        variants = [services.VariantDraft(**variant) for variant in data.pop("variants")]
+        variants = [
+            services.VariantDraft(**{**variant, "attachment_ids": tuple(variant["attachment_ids"])})
+            for variant in data.pop("variants")
+        ]
         return services.CampaignDraft(variants=variants, **data)
 
 

@@ -7,7 +7,15 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from campaigns.models import Campaign, CampaignKind, CampaignPurpose, Recurrence, ScheduleKind
+from campaigns.models import (
+    Campaign,
+    CampaignKind,
+    CampaignPurpose,
+    ContentItem,
+    ContentKind,
+    Recurrence,
+    ScheduleKind,
+)
 from campaigns.models.campaign import HOLDOUT_PERCENT_MAX, VARIANT_LABELS
 from campaigns.services import ATTRIBUTION_DAYS_MAX, NAME_MAX_LENGTH, RESULT_DAYS_MAX, CampaignDraft, VariantDraft
 from customers.models import ProductType, Segment
@@ -68,6 +76,12 @@ class CampaignForm(forms.Form):
         branches = self.fields["branches"]
         assert isinstance(branches, BranchChoices)
         branches.queryset = Branch.objects.filter(path__startswith=owner.path).order_by("path")
+        usable = (
+            ContentItem.objects.visible_to(staff.user)
+            .filter(is_active=True)
+            .exclude(kind=ContentKind.TEXT)
+            .order_by("title")
+        )
         for label in VARIANT_LABELS:
             first = label == VARIANT_LABELS[0]
             self.fields[f"variant_{label}_weight"] = forms.IntegerField(
@@ -82,6 +96,12 @@ class CampaignForm(forms.Form):
                 required=first,
                 widget=forms.Textarea(attrs={"rows": 3}),
             )
+            self.fields[f"variant_{label}_attachments"] = forms.ModelMultipleChoiceField(
+                label=_("Attachments of variant %(label)s") % {"label": label},
+                queryset=usable,
+                required=False,
+                help_text=_("From the content library; at most nine."),
+            )
 
         for field in self.fields.values():
             widget = field.widget
@@ -90,13 +110,26 @@ class CampaignForm(forms.Form):
             css = "form-select" if isinstance(widget, forms.Select) else "form-control"
             widget.attrs.setdefault("class", css)
 
-    def variant_rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField]]:
-        return [(label, self[f"variant_{label}_weight"], self[f"variant_{label}_text"]) for label in VARIANT_LABELS]
+    def variant_rows(self) -> list[tuple[str, forms.BoundField, forms.BoundField, forms.BoundField]]:
+        return [
+            (
+                label,
+                self[f"variant_{label}_weight"],
+                self[f"variant_{label}_text"],
+                self[f"variant_{label}_attachments"],
+            )
+            for label in VARIANT_LABELS
+        ]
 
     def draft(self) -> CampaignDraft:
         data = self.cleaned_data
         variants = [
-            VariantDraft(label=label, weight=data[f"variant_{label}_weight"] or 0, text=data[f"variant_{label}_text"])
+            VariantDraft(
+                label=label,
+                weight=data[f"variant_{label}_weight"] or 0,
+                text=data[f"variant_{label}_text"],
+                attachment_ids=tuple(item.pk for item in data.get(f"variant_{label}_attachments") or ()),
+            )
             for label in VARIANT_LABELS
             if data.get(f"variant_{label}_text") or data.get(f"variant_{label}_weight")
         ]
@@ -137,4 +170,5 @@ def _initial(campaign: Campaign) -> dict[str, Any]:
     for variant in campaign.variants.all():
         initial[f"variant_{variant.label}_weight"] = variant.weight
         initial[f"variant_{variant.label}_text"] = variant.text
+        initial[f"variant_{variant.label}_attachments"] = [link.item_id for link in variant.attachment_links.all()]
     return initial

@@ -34,10 +34,13 @@ from campaigns.models import (
     CampaignPurpose,
     CampaignStatus,
     CampaignVariant,
+    CampaignVariantAttachment,
+    ContentItem,
+    ContentKind,
     Recurrence,
     ScheduleKind,
 )
-from campaigns.models.campaign import HOLDOUT_PERCENT_MAX, VARIANT_LABELS
+from campaigns.models.campaign import HOLDOUT_PERCENT_MAX, VARIANT_ATTACHMENTS_MAX, VARIANT_LABELS
 from customers.models import ProductType, Segment
 from risk.compliance.matcher import ContentHit, library_current
 from scrm.audit.services import audit_record
@@ -82,6 +85,8 @@ class VariantDraft:
     label: str
     weight: int
     text: str
+    # Content library items sent with the text, in order.
+    attachment_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -154,7 +159,26 @@ def _validate_schedule(draft: CampaignDraft) -> None:
         raise _refuse(_("The end date is before the start."), "recurrence_until")
 
 
-def campaign_draft_validate(draft: CampaignDraft, *, owner_branch: Branch) -> tuple[Segment, list[Branch]]:
+def _validate_attachments(draft: CampaignDraft, *, actor: Staff) -> None:
+    """At most nine per variant, each an active, non-text library item the actor may use."""
+    usable = ContentItem.objects.visible_to(actor.user).filter(is_active=True).exclude(kind=ContentKind.TEXT)
+    for variant in draft.variants:
+        where = f"variants.{variant.label}.attachments"
+        ids = list(variant.attachment_ids)
+        if len(ids) > VARIANT_ATTACHMENTS_MAX or len(set(ids)) != len(ids):
+            raise _refuse(
+                _("Variant %(label)s takes at most %(limit)d different attachments.")
+                % {"label": variant.label, "limit": VARIANT_ATTACHMENTS_MAX},
+                where,
+            )
+        if ids and usable.filter(pk__in=ids).count() != len(ids):
+            # One answer for unknown, retired, text and out-of-reach items: no enumeration.
+            raise _refuse(_("Variant %(label)s names an attachment you cannot use.") % {"label": variant.label}, where)
+
+
+def campaign_draft_validate(
+    draft: CampaignDraft, *, owner_branch: Branch, actor: Staff
+) -> tuple[Segment, list[Branch]]:
     """Every rule of the builder; the segment and branches it names. Raises ApplicationError."""
     text_require_plain(draft.name, field="name")
     if not draft.name.strip() or len(draft.name) > NAME_MAX_LENGTH:
@@ -189,6 +213,7 @@ def campaign_draft_validate(draft: CampaignDraft, *, owner_branch: Branch) -> tu
         raise _refuse(_("The result window is 1 to %(limit)d days.") % {"limit": RESULT_DAYS_MAX}, "result_days")
     _validate_schedule(draft)
     _validate_variants(draft)
+    _validate_attachments(draft, actor=actor)
     return segment, branches
 
 
@@ -229,8 +254,13 @@ def _fields(draft: CampaignDraft, segment: Segment) -> dict[str, Any]:
 
 def _write_variants(campaign: Campaign, draft: CampaignDraft) -> None:
     campaign.variants.all().delete()
-    CampaignVariant.objects.bulk_create(
+    variants = CampaignVariant.objects.bulk_create(
         CampaignVariant(campaign=campaign, label=v.label, weight=v.weight, text=v.text) for v in draft.variants
+    )
+    CampaignVariantAttachment.objects.bulk_create(
+        CampaignVariantAttachment(variant=variant, item_id=item_id, position=position)
+        for variant, drafted in zip(variants, draft.variants, strict=True)
+        for position, item_id in enumerate(drafted.attachment_ids)
     )
 
 
@@ -260,7 +290,7 @@ def campaign_create(*, actor: Staff, draft: CampaignDraft, request: HttpRequest 
     """A draft campaign owned by the actor's part of the bank (HQ: the whole bank)."""
     _require_builder(actor)
     owner_branch = actor.branch
-    segment, branches = campaign_draft_validate(draft, owner_branch=owner_branch)
+    segment, branches = campaign_draft_validate(draft, owner_branch=owner_branch, actor=actor)
     campaign = Campaign.objects.create(owner_branch=owner_branch, created_by=actor, **_fields(draft, segment))
     campaign.branches.set(branches)
     _write_variants(campaign, draft)
@@ -287,7 +317,7 @@ def campaign_update(
             % {"current": CampaignStatus(campaign.status).label},
             extra={"status": campaign.status},
         )
-    segment, branches = campaign_draft_validate(draft, owner_branch=campaign.owner_branch)
+    segment, branches = campaign_draft_validate(draft, owner_branch=campaign.owner_branch, actor=actor)
     for name, value in _fields(draft, segment).items():
         setattr(campaign, name, value)
     campaign.revision += 1
@@ -310,20 +340,24 @@ def campaign_update(
 
 @dataclass(frozen=True)
 class VariantHit:
-    """A compliance hit in one variant's text: where it is and what it matched."""
+    """A compliance hit in one variant's text, or in an attachment's title or description."""
 
     variant: str
     hit: ContentHit
+    # Empty for the text itself; otherwise the attachment's title.
+    attachment: str = ""
 
 
 def campaign_content_hits(campaign: Campaign) -> list[VariantHit]:
-    """Every variant's text through the one matcher, against one version of the library."""
+    """Every variant's text and its attachments' titles and descriptions, against one version of the library."""
     library = library_current()
-    return [
-        VariantHit(variant=variant.label, hit=hit)
-        for variant in campaign.variants.order_by("label")
-        for hit in library.check(variant.text)
-    ]
+    hits = []
+    for variant in campaign.variants.order_by("label"):
+        hits += [VariantHit(variant=variant.label, hit=hit) for hit in library.check(variant.text)]
+        for link in variant.attachment_links.select_related("item").order_by("position"):
+            for text in (link.item.title, link.item.description):
+                hits += [VariantHit(variant.label, hit, attachment=link.item.title) for hit in library.check(text)]
+    return hits
 
 
 def _compliance_gate(campaign: Campaign) -> dict[str, int]:
@@ -332,8 +366,13 @@ def _compliance_gate(campaign: Campaign) -> dict[str, int]:
     blocking = [h for h in hits if h.hit.blocks]
     if blocking:
         where = "；".join(
-            _("variant %(label)s, characters %(start)d–%(end)d: “%(matched)s”")
-            % {"label": h.variant, "start": h.hit.start + 1, "end": h.hit.end, "matched": h.hit.matched}
+            (
+                _("variant %(label)s, attachment “%(title)s”: “%(matched)s”")
+                % {"label": h.variant, "title": h.attachment, "matched": h.hit.matched}
+                if h.attachment
+                else _("variant %(label)s, characters %(start)d–%(end)d: “%(matched)s”")
+                % {"label": h.variant, "start": h.hit.start + 1, "end": h.hit.end, "matched": h.hit.matched}
+            )
             for h in blocking
         )
         raise ApplicationError(
@@ -343,6 +382,7 @@ def _compliance_gate(campaign: Campaign) -> dict[str, int]:
                 "hits": [
                     {
                         "variant": h.variant,
+                        "attachment": h.attachment,
                         "start": h.hit.start,
                         "end": h.hit.end,
                         "matched": h.hit.matched,

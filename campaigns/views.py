@@ -44,7 +44,8 @@ def _campaign_for(request: HttpRequest, pk: int) -> Campaign:
 def _form_error(form: CampaignForm, error: ApplicationError) -> None:
     field = str(error.extra.get("field", ""))
     if field.startswith("variants."):
-        field = f"variant_{field.split('.')[1]}_text"
+        parts = field.split(".")
+        field = f"variant_{parts[1]}_{'attachments' if parts[-1] == 'attachments' else 'text'}"
     form.add_error(field if field in form.fields else None, error.message)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import time
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -91,7 +92,7 @@ def _chunk_key(occurrence: CampaignOccurrence, sender: str, variant: str, chunk:
     return f"campaign:{occurrence.campaign_id}:{occurrence.sequence}:{sender}:{variant}:{chunk}"
 
 
-def _submit_chunks(occurrence: CampaignOccurrence) -> int:
+def _submit_chunks(occurrence: CampaignOccurrence, attachments: dict[str, list[dict[str, Any]]]) -> int:
     """One add_msg_template call per sender, variant and chunk; how many."""
     chunk_size = settings.WECOM_GROUPMSG_CHUNK_SIZE
     recipient, staff = CampaignRecipient._meta.db_table, Staff._meta.db_table
@@ -119,7 +120,7 @@ def _submit_chunks(occurrence: CampaignOccurrence) -> int:
             "sender": sender,
             "external_userids": list(external_userids),
             "text": texts[variant],
-            "attachments": [],
+            "attachments": attachments.get(variant, []),
             "not_before": not_before,
         }
         for sender, variant, chunk, external_userids in chunks
@@ -128,7 +129,13 @@ def _submit_chunks(occurrence: CampaignOccurrence) -> int:
     return len(payloads)
 
 
-def occurrence_plan(campaign: Campaign, *, sequence: int, scheduled_for: datetime.datetime) -> CampaignOccurrence:
+def occurrence_plan(
+    campaign: Campaign,
+    *,
+    sequence: int,
+    scheduled_for: datetime.datetime,
+    attachments: dict[str, list[dict[str, Any]]] | None = None,
+) -> CampaignOccurrence:
     """Freeze the audience of the campaign's occurrence ``sequence`` and submit its chunks; once only.
 
     Runs inside the dispatcher's transaction, the campaign row locked and claimed.
@@ -142,5 +149,5 @@ def occurrence_plan(campaign: Campaign, *, sequence: int, scheduled_for: datetim
     )
     if created:
         _freeze_audience(occurrence, audience_rules(campaign, planned_on=timezone.localdate()))
-        _submit_chunks(occurrence)
+        _submit_chunks(occurrence, attachments or {})
     return occurrence

@@ -14,6 +14,7 @@ Each step is idempotent: running it twice changes nothing the first run did not.
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection, transaction
@@ -24,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.audience.services import occurrence_plan
 from campaigns.audit import CampaignAuditAction
+from campaigns.content.services import content_attachment, content_item_used
 from campaigns.models import (
     Campaign,
     CampaignKind,
@@ -31,6 +33,7 @@ from campaigns.models import (
     CampaignRecipient,
     CampaignStatus,
     CampaignTask,
+    CampaignVariantAttachment,
     OccurrenceStatus,
     Recurrence,
     ScheduleKind,
@@ -78,10 +81,36 @@ def _next_sequence(campaign: Campaign) -> int:
     return (last or 0) + 1
 
 
-@transaction.atomic
 def campaign_dispatch(campaign_id: int, *, now: datetime.datetime | None = None) -> CampaignOccurrence | None:
-    """Plan the campaign's next occurrence if it is due now; None if nothing is due or allowed."""
+    """Plan the campaign's next occurrence if it is due now; None if nothing is due or allowed.
+
+    The variants' library attachments are made ready for WeCom first (a file is uploaded
+    when it has no live media_id), outside the planning transaction, so no WeCom call is
+    made while the campaign row is locked; a failed upload leaves the campaign scheduled.
+    """
     now = now or timezone.now()
+    campaign = Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SCHEDULED).first()
+    if campaign is None:
+        return None
+    due = occurrence_time(campaign, _next_sequence(campaign))
+    if due is None or due > now:
+        return None
+    return _dispatch_claimed(campaign_id, attachments=_attachments_rendered(campaign), now=now)
+
+
+def _attachments_rendered(campaign: Campaign) -> dict[str, list[dict[str, Any]]]:
+    """Each variant's attachments as add_msg_template takes them, with live media_ids."""
+    rendered: dict[str, list[dict[str, Any]]] = {}
+    for variant in campaign.variants.order_by("label"):
+        links = variant.attachment_links.select_related("item").order_by("position")
+        rendered[variant.label] = [a for link in links if (a := content_attachment(link.item)) is not None]
+    return rendered
+
+
+@transaction.atomic
+def _dispatch_claimed(
+    campaign_id: int, *, attachments: dict[str, list[dict[str, Any]]], now: datetime.datetime
+) -> CampaignOccurrence | None:
     campaign = Campaign.objects.select_for_update().filter(pk=campaign_id, status=CampaignStatus.SCHEDULED).first()
     if campaign is None:
         return None
@@ -92,7 +121,10 @@ def campaign_dispatch(campaign_id: int, *, now: datetime.datetime | None = None)
     claimed = campaign_dispatch_begin(campaign_id)
     if claimed is None:
         return None
-    return occurrence_plan(claimed, sequence=sequence, scheduled_for=due)
+    occurrence = occurrence_plan(claimed, sequence=sequence, scheduled_for=due, attachments=attachments)
+    for link in CampaignVariantAttachment.objects.filter(variant__campaign=claimed):
+        content_item_used(item_id=link.item_id)
+    return occurrence
 
 
 def _chunk_prefix(occurrence: CampaignOccurrence) -> str:

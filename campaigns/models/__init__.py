@@ -14,6 +14,7 @@ from campaigns.models.campaign import (
     CampaignQuerySet,
     CampaignStatus,
     CampaignVariant,
+    CampaignVariantAttachment,
     Recurrence,
     ScheduleKind,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "CampaignStatus",
     "CampaignTask",
     "CampaignVariant",
+    "CampaignVariantAttachment",
     "ContentCategory",
     "ContentItem",
     "ContentItemQuerySet",

@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from campaigns.models.content import ContentItem
 from customers.models import ProductType, Segment
 from scrm.org.models import Branch, Staff
 from scrm.org.roles import Role
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
 
 HOLDOUT_PERCENT_MAX = 50
 VARIANT_LABELS = ("A", "B", "C", "D")
+# WeCom's add_msg_template takes at most nine attachments (WECOM.md §1).
+VARIANT_ATTACHMENTS_MAX = 9
 
 
 class CampaignPurpose(models.TextChoices):
@@ -172,6 +175,9 @@ class CampaignVariant(models.Model):
     label = models.CharField(_("variant"), max_length=1)
     weight = models.PositiveSmallIntegerField(_("share"), default=100)
     text = models.TextField(_("text"), blank=True)
+    attachments = models.ManyToManyField(
+        ContentItem, through="CampaignVariantAttachment", related_name="+", blank=True, verbose_name=_("attachments")
+    )
 
     class Meta:
         verbose_name = _("variant")
@@ -185,3 +191,20 @@ class CampaignVariant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.campaign_id}/{self.label}"
+
+
+class CampaignVariantAttachment(models.Model):
+    """A library item sent with a variant's text, in order (WeCom takes up to nine)."""
+
+    variant = models.ForeignKey(CampaignVariant, on_delete=models.CASCADE, related_name="attachment_links")
+    item = models.ForeignKey(ContentItem, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["variant", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["variant", "position"], name="campaigns_variant_attachment_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.variant_id}#{self.position}"
