@@ -95,6 +95,7 @@ class CampaignForm(forms.Form):
                 label=_("Text of variant %(label)s") % {"label": label},
                 required=first,
                 widget=forms.Textarea(attrs={"rows": 3}),
+                help_text=_("{客户经理} and {网点} become the sending RM's name and outlet."),
             )
             self.fields[f"variant_{label}_attachments"] = forms.ModelMultipleChoiceField(
                 label=_("Attachments of variant %(label)s") % {"label": label},

@@ -23,7 +23,7 @@ from campaigns.models import Campaign, CampaignKind, CampaignOccurrence, Campaig
 from campaigns.models.audience import ExclusionReason
 from channels.outbox.services import outbox_submit_many
 from customers.segments.selectors import segment_members_bank_wide
-from scrm.org.models import Staff
+from scrm.org.models import Branch, Staff
 
 # One planner at a time: the frequency cap and the receive quota count what earlier
 # plans wrote, so two plans side by side could both see room for the same customer.
@@ -88,6 +88,16 @@ def _freeze_audience(occurrence: CampaignOccurrence, rules: AudienceRules) -> No
     occurrence.save(update_fields=["recipient_count", "exclusions", "segment_size"])
 
 
+# The greeting tokens a variant's text may carry. One WeCom task goes to a whole chunk, so a
+# token can name only what is the same for all of it: the sending RM and their outlet,
+# which every recipient already knows. Nothing about the customer can be filled in.
+GREETING_TOKENS = ("{客户经理}", "{网点}")
+
+
+def greeting_fill(text: str, *, rm_name: str, outlet_name: str) -> str:
+    return text.replace("{客户经理}", rm_name).replace("{网点}", outlet_name)
+
+
 def _chunk_key(occurrence: CampaignOccurrence, sender: str, variant: str, chunk: int) -> str:
     return f"campaign:{occurrence.campaign_id}:{occurrence.sequence}:{sender}:{variant}:{chunk}"
 
@@ -95,10 +105,10 @@ def _chunk_key(occurrence: CampaignOccurrence, sender: str, variant: str, chunk:
 def _submit_chunks(occurrence: CampaignOccurrence, attachments: dict[str, list[dict[str, Any]]]) -> int:
     """One add_msg_template call per sender, variant and chunk; how many."""
     chunk_size = settings.WECOM_GROUPMSG_CHUNK_SIZE
-    recipient, staff = CampaignRecipient._meta.db_table, Staff._meta.db_table
+    recipient, staff, branch = CampaignRecipient._meta.db_table, Staff._meta.db_table, Branch._meta.db_table
     statement = f"""
         SELECT s.wecom_userid, r.variant, (r.position - 1) / %s AS chunk,
-               array_agg(r.external_userid ORDER BY r.position)
+               array_agg(r.external_userid ORDER BY r.position), s.name, b.name
         FROM (
             SELECT sender_id, variant, external_userid,
                    row_number() OVER (PARTITION BY sender_id, variant ORDER BY customer_id) AS position
@@ -106,7 +116,8 @@ def _submit_chunks(occurrence: CampaignOccurrence, attachments: dict[str, list[d
             WHERE occurrence_id = %s AND NOT holdout
         ) r
         JOIN {staff} s ON s.id = r.sender_id
-        GROUP BY s.wecom_userid, r.variant, chunk
+        JOIN {branch} b ON b.id = s.branch_id
+        GROUP BY s.wecom_userid, r.variant, chunk, s.name, b.name
         ORDER BY s.wecom_userid, r.variant, chunk
     """  # noqa: S608 - the table names are the models' own
     with connection.cursor() as cursor:
@@ -119,11 +130,11 @@ def _submit_chunks(occurrence: CampaignOccurrence, attachments: dict[str, list[d
             "chat_type": "single",
             "sender": sender,
             "external_userids": list(external_userids),
-            "text": texts[variant],
+            "text": greeting_fill(texts[variant], rm_name=rm_name, outlet_name=outlet_name),
             "attachments": attachments.get(variant, []),
             "not_before": not_before,
         }
-        for sender, variant, chunk, external_userids in chunks
+        for sender, variant, chunk, external_userids, rm_name, outlet_name in chunks
     }
     outbox_submit_many(operation="add_msg_template", payloads=payloads)
     return len(payloads)

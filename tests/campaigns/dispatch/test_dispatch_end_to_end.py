@@ -230,3 +230,16 @@ def test_head_office_sees_each_rm_s_progress(world: World, corp: SandboxControl,
         "over_quota": 0,
     }
     assert (progress[world.rm_bj.name]["confirmed"], progress[world.rm_bj.name]["sent"]) == (0, 0)
+
+
+def test_the_greeting_names_the_sending_rm_and_their_outlet_and_nothing_of_the_customer(
+    world: World, corp: SandboxControl
+) -> None:
+    campaign = scheduled(world, variants=[VariantDraft("A", 100, "您好，我是{网点}的{客户经理}，七月理财节开始了。")])
+
+    campaign_dispatch(campaign.pk)
+    send_outbox()
+
+    texts = {m["creator"]: m["text"] for m in corp.state()["groupmsgs"].values()}
+    assert texts[world.rm_bj.wecom_userid] == f"您好，我是{world.bj_hd_1.name}的{world.rm_bj.name}，七月理财节开始了。"
+    assert texts[world.rm_sh.wecom_userid] == f"您好，我是{world.sh_pd_1.name}的{world.rm_sh.name}，七月理财节开始了。"
