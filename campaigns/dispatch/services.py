@@ -190,7 +190,8 @@ def occurrence_reconcile(occurrence_id: int) -> CampaignOccurrence | None:
     occurrence.tasks_created = sum(
         1 for call in final if call.status == OutboxStatus.SUCCEEDED and (call.result or {}).get("msgid")
     )
-    occurrence.tasks_failed = len(final) - occurrence.tasks_created
+    # Refused for good; a chunk WeCom answered with "no customer to send" is neither.
+    occurrence.tasks_failed = sum(1 for call in final if call.status == OutboxStatus.FAILED)
     if len(final) == len(calls):
         occurrence.status = OccurrenceStatus.DISPATCHED
         occurrence.dispatched_at = timezone.now()
