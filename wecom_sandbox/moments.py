@@ -5,7 +5,8 @@ first ``get_moment_task_result`` finds it still being created (status 2) and a l
 finished (status 3, with the ``moment_id``). A member must publish the moment in the
 client (``simulate/publish_moment`` or the sandbox's task page); it then reaches the
 customers the task made it visible to: all the member's customers, or those carrying one
-of the task's tags. Attachments follow WeCom's rule: up to 9 images, or 1 video, or 1 link.
+of the task's tags. Attachments follow WeCom's rule: up to 9 images, or 1 video, or 1 link,
+each media_id the corp's own ``media/upload_attachment`` upload.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from wecom_sandbox import errors as e
+from wecom_sandbox import media
 from wecom_sandbox.api import Call, _int, _limit, _page, _required, api, deliver
 from wecom_sandbox.errors import ControlError, WeComError
 from wecom_sandbox.state import SandboxState, random_id
@@ -26,7 +28,7 @@ LIST_SPAN_SECONDS = 30 * 86400
 JOB_CREATING, JOB_DONE = 2, 3
 
 
-def _check_moment_content(req: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+def _check_moment_content(state: SandboxState, req: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     text = req.get("text") or {}
     content = str(text.get("content", "")) if isinstance(text, dict) else ""
     if len(content) > MOMENT_TEXT_LIMIT:
@@ -48,6 +50,9 @@ def _check_moment_content(req: dict[str, Any]) -> tuple[str, list[dict[str, Any]
         raise WeComError(e.INVALID_PARAMETER, f"at most {MOMENT_IMAGE_LIMIT} images")
     if kinds and kinds[0] in ("video", "link") and len(kinds) > 1:
         raise WeComError(e.INVALID_PARAMETER, f"at most one {kinds[0]}")
+    for attachment in attachments:
+        # Images, videos and a link's cover: this corp's own media/upload_attachment upload, not expired.
+        media.live_media(state, attachment[attachment["msgtype"]]["media_id"], purpose=media.PURPOSE_MOMENT)
     if not content and not attachments:
         raise WeComError(e.EMPTY_TEXT_CONTENT, "text.content and attachments are both empty")
     return content, attachments
@@ -73,7 +78,7 @@ def _visible_range(call: Call) -> tuple[list[str], list[str], list[str], list[st
 
 @api("externalcontact/add_moment_task")
 def add_moment_task(call: Call) -> dict[str, Any]:
-    content, attachments = _check_moment_content(call.req)
+    content, attachments = _check_moment_content(call.state, call.req)
     senders, tag_ids, invalid_senders, invalid_tags = _visible_range(call)
     now = call.state.now_int()
     jobid = random_id("job", 32)

@@ -1,11 +1,29 @@
 """客户朋友圈 tasks: created asynchronously, published by each member, seen by the customers they target."""
 
 import pytest
+import requests
 
 from tests.wecom_sandbox.conftest import contact_way
 from wecom_sandbox.client import SandboxControlError
 
-IMAGE = {"msgtype": "image", "image": {"media_id": "media-image"}}
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
+
+
+def moment_media(wecom, media_type: str = "image") -> str:
+    """A media_id from media/upload_attachment, as a moment's attachments need."""
+    answer = requests.post(
+        wecom.base_url + "media/upload_attachment",
+        params={"access_token": wecom.token, "media_type": media_type, "attachment_type": 1},
+        files={"media": ("p.png", PNG, "image/png")},
+        timeout=10,
+    ).json()
+    assert answer["errcode"] == 0, answer
+    return str(answer["media_id"])
+
+
+@pytest.fixture
+def image(wecom) -> dict:
+    return {"msgtype": "image", "image": {"media_id": moment_media(wecom)}}
 
 
 @pytest.fixture
@@ -27,8 +45,8 @@ def moment_id_of(wecom, jobid):
     return done["result"]["moment_id"]
 
 
-def test_a_task_is_created_behind_a_job_and_each_member_publishes_it(sandbox, wecom, customers):
-    jobid = create(wecom, attachments=[IMAGE], visible_range={"sender_list": {"user_list": ["rm_li", "nobody"]}})
+def test_a_task_is_created_behind_a_job_and_each_member_publishes_it(sandbox, wecom, customers, image):
+    jobid = create(wecom, attachments=[image], visible_range={"sender_list": {"user_list": ["rm_li", "nobody"]}})
     moment_id = moment_id_of(wecom, jobid)
 
     before = wecom.post("externalcontact/get_moment_task", {"moment_id": moment_id})
@@ -109,14 +127,18 @@ def test_a_job_id_lives_a_day(sandbox, wecom, customers):
     ("body", "errcode"),
     [
         ({"text": {"content": ""}}, 44004),
-        ({"attachments": [IMAGE, {"msgtype": "video", "video": {"media_id": "v"}}]}, 41065),
-        ({"attachments": [IMAGE] * 10}, 40058),
+        ({"attachments": ["IMAGE", {"msgtype": "video", "video": {"media_id": "v"}}]}, 41065),
+        ({"attachments": ["IMAGE"] * 10}, 40058),
+        ({"attachments": [{"msgtype": "image", "image": {"media_id": "never-uploaded"}}]}, 40007),
         ({"attachments": [{"msgtype": "link", "link": {"url": "https://x", "media_id": "m"}}] * 2}, 40058),
         ({"attachments": [{"msgtype": "file", "file": {"media_id": "f"}}]}, 41065),
         ({"attachments": [{"msgtype": "image", "image": {}}]}, 40058),
         ({"text": {"content": "长" * 2001}}, 40058),
     ],
 )
-def test_content_outside_wecom_s_rules_is_refused_and_nothing_is_created(sandbox, wecom, customers, body, errcode):
+def test_content_outside_wecom_s_rules_is_refused_and_nothing_is_created(
+    sandbox, wecom, customers, image, body, errcode
+):
+    body = {**body, "attachments": [image if a == "IMAGE" else a for a in body.get("attachments", [])]}
     assert wecom.post("externalcontact/add_moment_task", {"text": {"content": ""}, **body})["errcode"] == errcode
     assert sandbox.state()["moments"] == {}
