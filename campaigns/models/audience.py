@@ -68,11 +68,16 @@ class CampaignRecipient(models.Model):
     """One customer of one occurrence: sent to (with variant and sender) or held out."""
 
     occurrence = models.ForeignKey(CampaignOccurrence, on_delete=models.CASCADE, related_name="recipients")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    # No database constraints on the customer and sender: a plan inserts up to a million
+    # rows at once and a constraint check per row and key is most of its time. The rows come
+    # from a statement that joins both tables, and Django still cascades or protects on delete.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     # Empty for the holdout, which is never sent to.
     variant = models.CharField(max_length=1, blank=True)
     holdout = models.BooleanField(default=False)
-    sender = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+", null=True, blank=True)
+    sender = models.ForeignKey(
+        Staff, on_delete=models.PROTECT, related_name="+", null=True, blank=True, db_constraint=False, db_index=False
+    )
     external_userid = models.CharField(max_length=64, blank=True)
     # Copied from the campaign and the plan, so the cap and quota count with one index.
     marketing = models.BooleanField()
