@@ -17,7 +17,7 @@ from django.views import View
 from campaigns import selectors, services
 from campaigns.audience.selectors import audience_preview
 from campaigns.dispatch import services as dispatch
-from campaigns.dispatch.selectors import campaign_progress, rm_open_tasks, task_text
+from campaigns.dispatch.selectors import SenderProgress, campaign_progress, rm_open_tasks, task_text
 from campaigns.dispatch.tasks import campaign_results_fetch_task
 from campaigns.forms import CampaignForm
 from campaigns.models import Campaign, CampaignOccurrence, CampaignStatus, ExclusionReason
@@ -118,6 +118,7 @@ class CampaignDetailPage(RoleRequiredMixin, View):
         role = self.staff.role
         manageable = Campaign.objects.manageable_by(request.user).filter(pk=pk).exists()
         occurrences = list(CampaignOccurrence.objects.filter(campaign=campaign).order_by("sequence"))
+        progress = campaign_progress(campaign=campaign)
         return render(
             request,
             "campaigns/detail.html",
@@ -129,8 +130,8 @@ class CampaignDetailPage(RoleRequiredMixin, View):
                 ],
                 "occurrences": occurrences,
                 "exclusion_reasons": ExclusionReason.choices,
-                "progress": campaign_progress(campaign=campaign),
-                "funnel": _funnel(campaign, occurrences),
+                "progress": progress,
+                "funnel": _funnel(occurrences, progress),
                 "results": campaign_results(campaign) if occurrences else None,
                 "can_manage": manageable,
                 "can_review": role == Role.COMPLIANCE and campaign.status == CampaignStatus.IN_REVIEW,
@@ -139,9 +140,8 @@ class CampaignDetailPage(RoleRequiredMixin, View):
         )
 
 
-def _funnel(campaign: Campaign, occurrences: list[CampaignOccurrence]) -> list[tuple[str, int]]:
+def _funnel(occurrences: list[CampaignOccurrence], progress: list[SenderProgress]) -> list[tuple[str, int]]:
     """Audience → sent to → tasks created → tasks confirmed → delivered, over all occurrences."""
-    progress = campaign_progress(campaign=campaign)
     return [
         (_("Segment members"), sum(o.segment_size for o in occurrences)),
         (_("Left out"), sum(sum(o.exclusions.values()) for o in occurrences)),

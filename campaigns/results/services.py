@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from campaigns.audit import CampaignAuditAction
 from campaigns.models import Campaign, CampaignRecipient
@@ -20,7 +21,8 @@ from customers.selectors import customer_list_visible
 from scrm.audit.services import audit_record
 from scrm.pii import PiiKind
 
-SEND_STATUS_LABELS = {None: "", 0: "未发送", 1: "已送达", 2: "非好友", 3: "超出接收上限"}
+# WeCom's per-recipient outcomes of get_groupmsg_send_result, as the reader's language says them.
+SEND_STATUS_LABELS = {0: _lazy("Not sent"), 1: _lazy("Delivered"), 2: _lazy("Not a friend"), 3: _lazy("Over quota")}
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,7 @@ def _rows(recipients: Iterable[tuple[Any, ...]]) -> Iterator[list[str]]:
             branch or "",
             sender or "",
             _("Holdout") if holdout else variant,
-            "" if holdout else SEND_STATUS_LABELS.get(status, str(status)),
+            "" if holdout or status is None else str(SEND_STATUS_LABELS.get(status, status)),
             timezone.localtime(sent_at).strftime("%Y-%m-%d %H:%M") if sent_at else "",
         ]
 
