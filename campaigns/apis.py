@@ -183,12 +183,16 @@ class RemindedSerializer(serializers.Serializer):
 
 class TaskOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    msgid = serializers.CharField()
+    kind = serializers.CharField(
+        source="occurrence.campaign.kind", help_text="customers or groups: confirm the mass send; moments: publish."
+    )
+    msgid = serializers.CharField(help_text="The mass-send task's id; empty for a moment.")
+    moment_id = serializers.CharField(help_text="The moment to publish; empty for a mass send.")
     campaign_id = serializers.IntegerField(source="occurrence.campaign_id")
     campaign_name = serializers.CharField(source="occurrence.campaign.name")
     variant = serializers.CharField()
     text = serializers.SerializerMethodField()
-    recipient_count = serializers.IntegerField()
+    recipient_count = serializers.IntegerField(help_text="Customers, or customer groups, in the task; 0 for a moment.")
     created_at = serializers.DateTimeField()
 
     def get_text(self, task: CampaignTask) -> str:

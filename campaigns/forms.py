@@ -34,7 +34,14 @@ class CampaignForm(forms.Form):
         choices=CampaignPurpose.choices,
         help_text=_("Only marketing needs the customer's marketing consent and counts against the frequency cap."),
     )
-    kind = forms.ChoiceField(label=_("Kind"), choices=[(CampaignKind.CUSTOMERS, CampaignKind.CUSTOMERS.label)])
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=CampaignKind.choices,
+        help_text=_(
+            "A group message goes to whole customer groups, from the RM who owns each; a moments post is one version,"
+            " with no holdout, up to nine images or one video or one link."
+        ),
+    )
     segment = forms.ModelChoiceField(label=_("Segment"), queryset=Segment.objects.order_by("name"))
     branches = BranchChoices(
         label=_("Only these branches"),

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import status
 
+from campaigns.audience.services import GREETING_TOKENS
 from campaigns.audit import CampaignAuditAction
 from campaigns.models import (
     Campaign,
@@ -53,6 +54,8 @@ NAME_MAX_LENGTH = 100
 # add_msg_template takes at most 4,000 bytes of text; a moments post at most 2,000 characters.
 MESSAGE_TEXT_MAX_BYTES = 4000
 MOMENT_TEXT_MAX_LENGTH = 2000
+# What WeCom's add_moment_task takes (WECOM.md §5); nine images at most is the attachments' own limit.
+MOMENT_ATTACHMENT_KINDS = frozenset({ContentKind.IMAGE, ContentKind.VIDEO, ContentKind.LINK})
 ATTRIBUTION_DAYS_MAX = 180
 RESULT_DAYS_MAX = 30
 REVIEW_NOTE_MAX_LENGTH = 500
@@ -189,9 +192,6 @@ def campaign_draft_validate(
         raise _refuse(_("Unknown purpose."), "purpose")
     if draft.kind not in CampaignKind.values:
         raise _refuse(_("Unknown kind of campaign."), "kind")
-    if draft.kind != CampaignKind.CUSTOMERS:
-        # Group sends and moments have their models and WeCom operations, not yet their dispatch.
-        raise _refuse(_("Only mass messages to customers can be dispatched so far."), "kind")
     segment = Segment.objects.filter(pk=draft.segment_id).first()
     if segment is None:
         raise _refuse(_("No such segment."), "segment")
@@ -214,7 +214,40 @@ def campaign_draft_validate(
     _validate_schedule(draft)
     _validate_variants(draft)
     _validate_attachments(draft, actor=actor)
+    if draft.kind == CampaignKind.MOMENTS:
+        _validate_moment(draft)
     return segment, branches
+
+
+def _validate_moment(draft: CampaignDraft) -> None:
+    """A moment is one post all its RMs publish, visible to each one's customers.
+
+    So it has one version (no A/B split), nobody can be held out of it, its text can name
+    no RM, and its media follow WeCom's rule: up to nine images, or one video, or one link.
+    """
+    if len(draft.variants) != 1:
+        raise _refuse(_("A moments post has one version: it cannot be split into variants."), "variants")
+    if draft.holdout_percent:
+        raise _refuse(
+            _("A moments post is visible to all of an RM's customers: it cannot hold a group out."),
+            "holdout_percent",
+        )
+    variant = draft.variants[0]
+    if any(token in variant.text for token in GREETING_TOKENS):
+        raise _refuse(
+            _("One moment goes out for every RM: its text cannot name the RM or the outlet."), "variants.A.text"
+        )
+    items = list(ContentItem.objects.filter(pk__in=variant.attachment_ids).values_list("kind", "file"))
+    kinds = [kind for kind, _file in items]
+    where = "variants.A.attachments"
+    if any(kind == ContentKind.LINK and not file for kind, file in items):
+        raise _refuse(_("A link in a moments post needs a cover image."), where)
+    if any(kind not in MOMENT_ATTACHMENT_KINDS for kind in kinds):
+        raise _refuse(_("A moments post takes images, a video or a link."), where)
+    if len(set(kinds)) > 1:
+        raise _refuse(_("A moments post takes images, or one video, or one link: not a mix."), where)
+    if kinds and kinds[0] != ContentKind.IMAGE and len(kinds) > 1:
+        raise _refuse(_("A moments post takes one video or one link."), where)
 
 
 def _require_builder(actor: Staff) -> None:

@@ -20,7 +20,7 @@ from campaigns.dispatch import services as dispatch
 from campaigns.dispatch.selectors import SenderProgress, campaign_progress, rm_open_tasks, task_text
 from campaigns.dispatch.tasks import campaign_results_fetch_task
 from campaigns.forms import CampaignForm
-from campaigns.models import Campaign, CampaignOccurrence, CampaignStatus, ExclusionReason
+from campaigns.models import Campaign, CampaignKind, CampaignOccurrence, CampaignStatus, ExclusionReason
 from campaigns.results.selectors import campaign_results
 from campaigns.results.services import campaign_recipients_export
 from customers.segments.export import ExportFormat
@@ -131,7 +131,7 @@ class CampaignDetailPage(RoleRequiredMixin, View):
                 "occurrences": occurrences,
                 "exclusion_reasons": ExclusionReason.choices,
                 "progress": progress,
-                "funnel": _funnel(occurrences, progress),
+                "funnel": _funnel(campaign, occurrences, progress),
                 "results": campaign_results(campaign) if occurrences else None,
                 "can_manage": manageable,
                 "can_review": role == Role.COMPLIANCE and campaign.status == CampaignStatus.IN_REVIEW,
@@ -140,15 +140,39 @@ class CampaignDetailPage(RoleRequiredMixin, View):
         )
 
 
-def _funnel(occurrences: list[CampaignOccurrence], progress: list[SenderProgress]) -> list[tuple[str, int]]:
-    """Audience → sent to → tasks created → tasks confirmed → delivered, over all occurrences."""
+def _funnel(
+    campaign: Campaign, occurrences: list[CampaignOccurrence], progress: list[SenderProgress]
+) -> list[tuple[str, int]]:
+    """Audience → sent to → tasks created → tasks confirmed → delivered, over all occurrences.
+
+    A group campaign's first three steps count customer groups; a moment's tasks are
+    published rather than confirmed, and it is delivered to the customers it reached.
+    """
+    if campaign.kind == CampaignKind.GROUPS:
+        labels = (
+            _("Customer groups with segment members"),
+            _("Groups left out"),
+            _("Groups sent to"),
+            _("Tasks confirmed by RMs"),
+            _("Customers reached"),
+        )
+    elif campaign.kind == CampaignKind.MOMENTS:
+        labels = (
+            _("Segment members"),
+            _("Left out"),
+            _("Eligible customers"),
+            _("Moments published by RMs"),
+            _("Customers reached"),
+        )
+    else:
+        labels = (_("Segment members"), _("Left out"), _("Sent to"), _("Tasks confirmed by RMs"), _("Delivered"))
     return [
-        (_("Segment members"), sum(o.segment_size for o in occurrences)),
-        (_("Left out"), sum(sum(o.exclusions.values()) for o in occurrences)),
-        (_("Sent to"), sum(o.recipient_count for o in occurrences)),
+        (labels[0], sum(o.segment_size for o in occurrences)),
+        (labels[1], sum(sum(o.exclusions.values()) for o in occurrences)),
+        (labels[2], sum(o.recipient_count for o in occurrences)),
         (_("WeCom tasks created"), sum(o.tasks_created for o in occurrences)),
-        (_("Tasks confirmed by RMs"), sum(p.confirmed for p in progress)),
-        (_("Delivered"), sum(p.sent for p in progress)),
+        (labels[3], sum(p.confirmed for p in progress)),
+        (labels[4], sum(p.sent for p in progress)),
     ]
 
 

@@ -23,7 +23,14 @@ from wecom_sandbox import errors as e
 from wecom_sandbox import media
 from wecom_sandbox.callbacks import PendingEvent
 from wecom_sandbox.errors import ControlError, WeComError
-from wecom_sandbox.state import SandboxState, china_day, china_month, china_month_of_day, random_id
+from wecom_sandbox.state import (
+    SandboxState,
+    china_day,
+    china_month,
+    china_month_of_day,
+    days_in_china_month,
+    random_id,
+)
 
 ATTACHMENT_TYPES = {"image", "link", "miniprogram", "video", "file"}
 MAX_ATTACHMENTS = 9
@@ -750,6 +757,9 @@ def send_welcome_msg(call: Call) -> dict[str, Any]:
 
 # --- group messages (群发) -----------------------------------------------------------------
 
+# add_msg_template's chat_id_list takes at most this many customer groups.
+GROUPMSG_CHAT_LIMIT = 2000
+
 
 @api("externalcontact/add_msg_template")
 def add_msg_template(call: Call) -> dict[str, Any]:
@@ -767,7 +777,15 @@ def add_msg_template(call: Call) -> dict[str, Any]:
     if chat_type == "group":
         if not sender:
             raise WeComError(e.INVALID_PARAMETER, "a group message needs a sender")
-        chats = [c for c in call.data["groupchats"].values() if c["owner"] == sender and c["status"] != "dismissed"]
+        chat_ids = _str_list(req, "chat_id_list")
+        if len(chat_ids) > GROUPMSG_CHAT_LIMIT:
+            raise WeComError(e.INVALID_PARAMETER, f"at most {GROUPMSG_CHAT_LIMIT} chat_id_list")
+        # The sender's own live groups: those named, or all of them when none is.
+        chats = [
+            c
+            for c in call.data["groupchats"].values()
+            if c["owner"] == sender and c["status"] != "dismissed" and (not chat_ids or c["chat_id"] in chat_ids)
+        ]
         recipients = [{"chat_id": c["chat_id"], "userid": sender, "external_userid": ""} for c in chats]
         fail_list: list[str] = []
     else:
@@ -906,6 +924,22 @@ def cancel_groupmsg_send(call: Call) -> dict[str, Any]:
     return {}
 
 
+def _group_outcome(data: dict[str, Any], chat_id: str, now: int) -> int:
+    """A group message reaching one group: 1 sent, 2 the group is gone, 3 it has its month's quota.
+
+    WeCom lets a customer group receive as many group messages a month as the month has days.
+    """
+    if data["groupchats"].get(chat_id, {}).get("status", "dismissed") == "dismissed":
+        return 2
+    month = china_month(now)
+    received = data["groupchat_received"].setdefault(chat_id, [])
+    if sum(1 for day in received if china_month_of_day(day) == month) >= days_in_china_month(now):
+        return 3
+    received.append(china_day(now))
+    del received[:-62]
+    return 1
+
+
 def confirm_groupmsg(state: SandboxState, msgid: str, userid: str) -> dict[str, Any]:
     """The RM confirms a mass-send task in the client: each of its recipients gets a status.
 
@@ -927,7 +961,7 @@ def confirm_groupmsg(state: SandboxState, msgid: str, userid: str) -> dict[str, 
         if result["userid"] != userid or result["status"] != 0:
             continue
         if msg["chat_type"] == "group":
-            result["status"] = 1 if data["groupchats"].get(result["chat_id"], {}).get("status") != "dismissed" else 2
+            result["status"] = _group_outcome(data, result["chat_id"], now)
         elif state.follow(userid, result["external_userid"]) is None:
             result["status"] = 2
         else:

@@ -8,6 +8,7 @@ window and "one group message a day" can be tested without waiting.
 
 from __future__ import annotations
 
+import calendar
 import datetime
 import json
 import os
@@ -49,6 +50,11 @@ def china_month(timestamp: float) -> tuple[int, int]:
     return china_month_of_day(china_day(timestamp))
 
 
+def days_in_china_month(timestamp: float) -> int:
+    year, month = china_month(timestamp)
+    return calendar.monthrange(year, month)[1]
+
+
 def _empty(tunables: Tunables) -> dict[str, Any]:
     return {
         "config": asdict(tunables),
@@ -66,6 +72,7 @@ def _empty(tunables: Tunables) -> dict[str, Any]:
         "welcome_messages": [],
         "groupmsgs": {},  # msgid -> group message with tasks and per-customer results
         "groupmsg_received": {},  # external_userid -> [china day, ...] of group messages received
+        "groupchat_received": {},  # chat_id -> [china day, ...] of group messages the group received
         "moment_jobs": {},  # jobid -> the asynchronous creation of a moment task
         "moments": {},  # moment_id -> moment task with each member's publish status
         "transfers": [],  # every transfer request, newest last

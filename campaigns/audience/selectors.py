@@ -11,10 +11,8 @@ from dataclasses import dataclass
 from django.db import connection
 from django.utils import timezone
 
-from campaigns.audience.services import audience_rules
-from campaigns.audience.sql import classified_sql
-from campaigns.models import Campaign, ExclusionReason
-from customers.segments.selectors import segment_members_bank_wide
+from campaigns.audience.services import audience_classified
+from campaigns.models import Campaign, CampaignKind, ExclusionReason
 
 
 @dataclass(frozen=True)
@@ -23,14 +21,13 @@ class AudiencePreview:
     recipients: int
     exclusions: dict[str, int]
     by_variant: dict[str, int]
+    # A group campaign counts customer groups (those holding a segment member), not customers.
+    counts_groups: bool = False
 
 
 def audience_preview(campaign: Campaign) -> AudiencePreview:
     """Who the campaign would send to if it were dispatched now, by variant; who not, by reason."""
-    today = timezone.localdate()
-    rules = audience_rules(campaign, planned_on=today)
-    members = segment_members_bank_wide(segment=campaign.segment, on=today)
-    classified, params = classified_sql(members, rules)
+    classified, params = audience_classified(campaign, on=timezone.localdate())
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT excluded, CASE WHEN excluded IS NULL THEN variant END, count(*) "  # noqa: S608
@@ -51,4 +48,5 @@ def audience_preview(campaign: Campaign) -> AudiencePreview:
         recipients=recipients,
         exclusions=exclusions,
         by_variant=by_variant,
+        counts_groups=campaign.kind == CampaignKind.GROUPS,
     )

@@ -23,18 +23,21 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns.audience.services import occurrence_plan
+from campaigns.audience.services import moment_call_key, occurrence_plan
 from campaigns.audit import CampaignAuditAction
-from campaigns.content.services import content_attachment, content_item_used
+from campaigns.content.services import content_attachment, content_item_used, content_moment_attachment
 from campaigns.models import (
     Campaign,
+    CampaignGroupTarget,
     CampaignKind,
     CampaignOccurrence,
+    CampaignPurpose,
     CampaignRecipient,
     CampaignStatus,
     CampaignTask,
     CampaignVariantAttachment,
     OccurrenceStatus,
+    RecipientChannel,
     Recurrence,
     ScheduleKind,
 )
@@ -45,9 +48,10 @@ from campaigns.services import (
     campaign_dispatch_begin,
     campaign_dispatch_finish,
 )
-from channels.models import OutboxStatus
+from channels.models import ExternalContact, OutboundCall, OutboxStatus
 from channels.outbox.selectors import outbox_calls_with_key_prefix
 from channels.outbox.services import outbox_submit
+from channels.wecom.errors import WeComError
 from channels.wecom.gateway import wecom
 from scrm.audit.services import audit_record
 from scrm.org.models import Staff
@@ -99,11 +103,18 @@ def campaign_dispatch(campaign_id: int, *, now: datetime.datetime | None = None)
 
 
 def _attachments_rendered(campaign: Campaign) -> dict[str, list[dict[str, Any]]]:
-    """Each variant's attachments as add_msg_template takes them, with live media_ids."""
+    """Each variant's attachments as WeCom takes them, with live media_ids.
+
+    A mass message's through media/upload (``add_msg_template``), a moment's through
+    media/upload_attachment (``add_moment_task``).
+    """
     rendered: dict[str, list[dict[str, Any]]] = {}
     for variant in campaign.variants.order_by("label"):
         links = variant.attachment_links.select_related("item").order_by("position")
-        rendered[variant.label] = [a for link in links if (a := content_attachment(link.item)) is not None]
+        if campaign.kind == CampaignKind.MOMENTS:
+            rendered[variant.label] = [content_moment_attachment(link.item) for link in links]
+        else:
+            rendered[variant.label] = [a for link in links if (a := content_attachment(link.item)) is not None]
     return rendered
 
 
@@ -131,9 +142,26 @@ def _chunk_prefix(occurrence: CampaignOccurrence) -> str:
     return f"campaign:{occurrence.campaign_id}:{occurrence.sequence}:"
 
 
-@transaction.atomic
 def occurrence_reconcile(occurrence_id: int) -> CampaignOccurrence | None:
-    """Copy finished chunks' msgids to their recipients; close the occurrence once all are final."""
+    """Record the WeCom tasks the outbox created; close the occurrence once every call is final.
+
+    None when the occurrence is not (or no longer) waiting for its calls.
+    """
+    occurrence = (
+        CampaignOccurrence.objects.select_related("campaign")
+        .filter(pk=occurrence_id, status=OccurrenceStatus.PLANNED)
+        .first()
+    )
+    if occurrence is None:
+        return None
+    if occurrence.campaign.kind == CampaignKind.MOMENTS:
+        return _moment_reconcile(occurrence)
+    return _messages_reconcile(occurrence_id)
+
+
+@transaction.atomic
+def _messages_reconcile(occurrence_id: int) -> CampaignOccurrence | None:
+    """Copy finished chunks' msgids to their recipients (customers or groups); close when all are final."""
     occurrence = (
         CampaignOccurrence.objects.select_for_update()
         .select_related("campaign")
@@ -142,6 +170,8 @@ def occurrence_reconcile(occurrence_id: int) -> CampaignOccurrence | None:
     )
     if occurrence is None:
         return None
+    if occurrence.campaign.kind == CampaignKind.GROUPS:
+        return _group_chunks_reconcile(occurrence)
     calls = list(outbox_calls_with_key_prefix(_chunk_prefix(occurrence)))
     recipients, staff = CampaignRecipient._meta.db_table, Staff._meta.db_table
     senders = dict(
@@ -158,18 +188,9 @@ def occurrence_reconcile(occurrence_id: int) -> CampaignOccurrence | None:
                     occurrence=occurrence, external_userid__in=payload["external_userids"], send_status__isnull=True
                 ).update(send_status=2)
                 continue
-            task, created = CampaignTask.objects.get_or_create(
-                msgid=result["msgid"],
-                defaults={
-                    "occurrence": occurrence,
-                    "sender_id": senders[payload["sender"]],
-                    "variant": call.idempotency_key.split(":")[-2],
-                    "recipient_count": len(payload["external_userids"]),
-                },
+            _task_for_chunk(
+                occurrence, call, sender_id=senders[payload["sender"]], size=len(payload["external_userids"])
             )
-            if created and occurrence.campaign.status == CampaignStatus.CANCELLED:
-                # Stopped while its chunks were still being created: stop this one too.
-                _task_stop(task)
             # WeCom's fail_list: no relation with the sender any more, so it is "not a friend".
             cursor.execute(
                 f"""UPDATE {recipients} r
@@ -186,6 +207,11 @@ def occurrence_reconcile(occurrence_id: int) -> CampaignOccurrence | None:
                     payload["external_userids"],
                 ],
             )
+    return _occurrence_close_when_final(occurrence, calls)
+
+
+def _occurrence_close_when_final(occurrence: CampaignOccurrence, calls: list[OutboundCall]) -> CampaignOccurrence:
+    """Count the chunks' tasks; once every call is final, the occurrence is dispatched and the campaign sent."""
     final = [call for call in calls if call.is_final]
     occurrence.tasks_created = sum(
         1 for call in final if call.status == OutboxStatus.SUCCEEDED and (call.result or {}).get("msgid")
@@ -193,29 +219,152 @@ def occurrence_reconcile(occurrence_id: int) -> CampaignOccurrence | None:
     # Refused for good; a chunk WeCom answered with "no customer to send" is neither.
     occurrence.tasks_failed = sum(1 for call in final if call.status == OutboxStatus.FAILED)
     if len(final) == len(calls):
-        occurrence.status = OccurrenceStatus.DISPATCHED
-        occurrence.dispatched_at = timezone.now()
-        campaign = occurrence.campaign
-        campaign_dispatch_finish(
-            campaign.pk, more_to_come=occurrence_time(campaign, occurrence.sequence + 1) is not None
-        )
-    occurrence.save(update_fields=["status", "dispatched_at", "tasks_created", "tasks_failed"])
+        _occurrence_dispatched(occurrence)
+    occurrence.save(update_fields=["status", "dispatched_at", "tasks_created", "tasks_failed", "moment_id"])
     return occurrence
 
 
-def occurrence_results_fetch(occurrence_id: int) -> int:
-    """Read WeCom's per-recipient outcome for each of the occurrence's tasks; how many rows changed."""
-    occurrence = CampaignOccurrence.objects.select_related("campaign").get(pk=occurrence_id)
-    if occurrence.campaign.kind != CampaignKind.CUSTOMERS:
-        return 0
-    tasks = (
-        CampaignRecipient.objects.filter(occurrence=occurrence, holdout=False)
-        .exclude(msgid="")
-        .values_list("msgid", "sender__wecom_userid")
-        .distinct()
+def _occurrence_dispatched(occurrence: CampaignOccurrence) -> None:
+    occurrence.status = OccurrenceStatus.DISPATCHED
+    occurrence.dispatched_at = timezone.now()
+    campaign = occurrence.campaign
+    campaign_dispatch_finish(campaign.pk, more_to_come=occurrence_time(campaign, occurrence.sequence + 1) is not None)
+
+
+def _task_for_chunk(occurrence: CampaignOccurrence, call: OutboundCall, *, sender_id: int, size: int) -> None:
+    task, created = CampaignTask.objects.get_or_create(
+        msgid=(call.result or {})["msgid"],
+        defaults={
+            "occurrence": occurrence,
+            "sender_id": sender_id,
+            "variant": call.idempotency_key.split(":")[-2],
+            "recipient_count": size,
+        },
     )
-    gateway, changed = wecom(), 0
-    recipients = CampaignRecipient._meta.db_table
+    if created and occurrence.campaign.status == CampaignStatus.CANCELLED:
+        # Stopped while its chunks were still being created: stop this one too.
+        _task_stop(task)
+
+
+def _group_chunks_reconcile(occurrence: CampaignOccurrence) -> CampaignOccurrence:
+    """A group campaign's chunks: the msgid onto its groups and their customers; no task, the groups failed."""
+    calls = list(outbox_calls_with_key_prefix(_chunk_prefix(occurrence)))
+    senders = dict(
+        Staff.objects.filter(wecom_userid__in={c.payload["sender"] for c in calls}).values_list("wecom_userid", "pk")
+    )
+    for call in calls:
+        if call.status != OutboxStatus.SUCCEEDED:
+            continue
+        result, chat_ids = call.result or {}, call.payload["chat_ids"]
+        targets = CampaignGroupTarget.objects.filter(occurrence=occurrence, chat_id__in=chat_ids, msgid="")
+        if not result.get("msgid"):
+            # None of the chunk's groups is still the sender's own live group.
+            targets.filter(send_status__isnull=True).update(send_status=2)
+        else:
+            _task_for_chunk(occurrence, call, sender_id=senders[call.payload["sender"]], size=len(chat_ids))
+            targets.update(msgid=result["msgid"])
+    _group_customers_follow(occurrence)
+    return _occurrence_close_when_final(occurrence, calls)
+
+
+def _group_customers_follow(occurrence: CampaignOccurrence) -> int:
+    """A group campaign's customers take their group's msgid and outcome; how many changed."""
+    recipients, targets = CampaignRecipient._meta.db_table, CampaignGroupTarget._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {recipients} r
+                SET msgid = t.msgid, send_status = t.send_status, sent_at = t.sent_at
+                FROM {targets} t
+                WHERE r.group_target_id = t.id AND t.occurrence_id = %s AND r.occurrence_id = %s AND NOT t.holdout
+                  AND (r.msgid, r.send_status, r.sent_at) IS DISTINCT FROM (t.msgid, t.send_status, t.sent_at)""",  # noqa: S608 - the models' own table names
+            [occurrence.pk, occurrence.pk],
+        )
+        return cursor.rowcount
+
+
+# A moment whose creation WeCom has not finished after this long will not be: its jobid
+# lives 24 hours.
+MOMENT_JOB_LIFETIME = datetime.timedelta(hours=24)
+
+
+def _moment_created(call: OutboundCall) -> tuple[str | None, bool]:
+    """(moment_id, failed) of an add_moment_task call: None and False while WeCom is still creating it."""
+    result = call.result or {}
+    if result.get("moment_id"):
+        # A verified call: WeCom's moment list already had it.
+        return str(result["moment_id"]), False
+    try:
+        job = wecom().moment_task_result(str(result["jobid"]))
+    except WeComError:
+        expired = call.finished_at is not None and call.finished_at < timezone.now() - MOMENT_JOB_LIFETIME
+        return None, expired
+    if int(job.get("status", 0)) != MOMENT_JOB_DONE:
+        return None, False
+    outcome = job.get("result") or {}
+    if int(outcome.get("errcode", 0)) != 0 or not outcome.get("moment_id"):
+        return None, True
+    return str(outcome["moment_id"]), False
+
+
+# get_moment_task_result: 3 means the task has been created.
+MOMENT_JOB_DONE = 3
+
+
+def _moment_reconcile(occurrence: CampaignOccurrence) -> CampaignOccurrence:
+    """Wait for WeCom to create the moment, then record each member's task to publish it.
+
+    WeCom is read outside the transaction; the transaction re-checks that the occurrence is
+    still waiting, so two sweeps record the tasks once.
+    """
+    # Planning commits the call with the occurrence: no call means nobody was eligible to post.
+    call = next(iter(outbox_calls_with_key_prefix(moment_call_key(occurrence))), None)
+    moment_id, failed, members = None, False, []
+    if call is not None:
+        if not call.is_final:
+            return occurrence
+        if call.status == OutboxStatus.SUCCEEDED:
+            moment_id, failed = _moment_created(call)
+            if moment_id is None and not failed:
+                return occurrence
+        else:
+            failed = True
+        if moment_id:
+            members = [row["userid"] for row in wecom().moment_tasks(moment_id)]
+    with transaction.atomic():
+        locked = (
+            CampaignOccurrence.objects.select_for_update()
+            .select_related("campaign")
+            .filter(pk=occurrence.pk, status=OccurrenceStatus.PLANNED)
+            .first()
+        )
+        if locked is None:
+            return occurrence
+        if moment_id:
+            staff = dict(Staff.objects.filter(wecom_userid__in=members).values_list("wecom_userid", "pk"))
+            for userid in members:
+                if userid in staff:
+                    CampaignTask.objects.get_or_create(
+                        moment_id=moment_id,
+                        sender_id=staff[userid],
+                        defaults={"occurrence": locked, "variant": "A"},
+                    )
+            locked.moment_id = moment_id
+            locked.tasks_created = len(staff)
+            if locked.campaign.status == CampaignStatus.CANCELLED:
+                for task in CampaignTask.objects.filter(occurrence=locked):
+                    _task_stop(task)
+        locked.tasks_failed = int(failed)
+        _occurrence_dispatched(locked)
+        locked.save(update_fields=["status", "dispatched_at", "tasks_created", "tasks_failed", "moment_id"])
+        return locked
+
+
+def occurrence_results_fetch(occurrence_id: int) -> int:
+    """Read WeCom's outcome for each of the occurrence's tasks; how many recipient rows changed."""
+    occurrence = CampaignOccurrence.objects.select_related("campaign").get(pk=occurrence_id)
+    if occurrence.campaign.kind == CampaignKind.MOMENTS:
+        return _moment_results_fetch(occurrence)
+    gateway = wecom()
     for task in CampaignTask.objects.filter(
         occurrence=occurrence, confirmed_at__isnull=True, cancelled_at__isnull=True
     ):
@@ -223,25 +372,96 @@ def occurrence_results_fetch(occurrence_id: int) -> int:
         if any(row.get("status") == 2 for row in gateway.group_msg_tasks(task.msgid)):
             task.confirmed_at = timezone.now()
             task.save(update_fields=["confirmed_at"])
+    if occurrence.campaign.kind == CampaignKind.GROUPS:
+        return _group_results_fetch(occurrence)
+    tasks = (
+        CampaignRecipient.objects.filter(occurrence=occurrence, holdout=False)
+        .exclude(msgid="")
+        .values_list("msgid", "sender__wecom_userid")
+        .distinct()
+    )
+    changed, recipients = 0, CampaignRecipient._meta.db_table
     for msgid, sender in tasks:
-        if not sender:
+        if sender:
+            changed += _outcomes_store(
+                recipients,
+                "external_userid",
+                occurrence,
+                msgid,
+                gateway.group_msg_send_result(msgid=msgid, userid=sender),
+            )
+    return changed
+
+
+def _outcomes_store(
+    table: str, address: str, occurrence: CampaignOccurrence, msgid: str, rows: list[dict[str, Any]]
+) -> int:
+    """Write get_groupmsg_send_result's statuses onto the rows of ``table`` it names by ``address``."""
+    values = [(row.get(address, ""), int(row["status"]), int(row.get("send_time") or 0)) for row in rows]
+    if not values:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {table} r
+                SET send_status = v.status,
+                    sent_at = CASE WHEN v.send_time > 0 THEN to_timestamp(v.send_time) END
+                FROM unnest(%s::text[], %s::int[], %s::bigint[]) AS v(address, status, send_time)
+                WHERE r.occurrence_id = %s AND r.msgid = %s AND r.{address} = v.address
+                  AND r.send_status IS DISTINCT FROM v.status""",  # noqa: S608 - the models' own table and column
+            [[v[0] for v in values], [v[1] for v in values], [v[2] for v in values], occurrence.pk, msgid],
+        )
+        return cursor.rowcount
+
+
+def _group_results_fetch(occurrence: CampaignOccurrence) -> int:
+    """Each group's outcome (by chat_id), then its customers'; how many customers changed."""
+    gateway, targets = wecom(), CampaignGroupTarget._meta.db_table
+    for task in CampaignTask.objects.filter(occurrence=occurrence).select_related("sender"):
+        if task.sender.wecom_userid:
+            rows = gateway.group_msg_send_result(msgid=task.msgid, userid=task.sender.wecom_userid)
+            _outcomes_store(targets, "chat_id", occurrence, task.msgid, rows)
+    return _group_customers_follow(occurrence)
+
+
+def _moment_results_fetch(occurrence: CampaignOccurrence) -> int:
+    """Who published the moment, and the customers each published moment reached; how many rows were added.
+
+    A reached customer becomes a recipient row (sent) of the member who reached them, dated
+    the day it was first seen: from then on the cap counts it and a purchase can be
+    attributed to it. Customers WeCom reports that the bank has not identified are not rows.
+    """
+    if not occurrence.moment_id:
+        return 0
+    gateway = wecom()
+    published = {
+        row["userid"] for row in gateway.moment_tasks(occurrence.moment_id) if int(row.get("publish_status", 0)) == 1
+    }
+    added, now = 0, timezone.now()
+    recipients, contacts = CampaignRecipient._meta.db_table, ExternalContact._meta.db_table
+    marketing = occurrence.campaign.purpose == CampaignPurpose.MARKETING
+    for task in CampaignTask.objects.filter(occurrence=occurrence, cancelled_at__isnull=True).select_related("sender"):
+        userid = task.sender.wecom_userid
+        if not userid or userid not in published:
             continue
-        rows = gateway.group_msg_send_result(msgid=msgid, userid=sender)
-        if not rows:
-            continue
-        values = [(row["external_userid"], int(row["status"]), int(row.get("send_time") or 0)) for row in rows]
+        if task.confirmed_at is None:
+            task.confirmed_at = now
+            task.save(update_fields=["confirmed_at"])
+        reached = gateway.moment_send_result(moment_id=occurrence.moment_id, userid=userid)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"""UPDATE {recipients} r
-                    SET send_status = v.status,
-                        sent_at = CASE WHEN v.send_time > 0 THEN to_timestamp(v.send_time) END
-                    FROM unnest(%s::text[], %s::int[], %s::bigint[]) AS v(external_userid, status, send_time)
-                    WHERE r.occurrence_id = %s AND r.msgid = %s AND r.external_userid = v.external_userid
-                      AND r.send_status IS DISTINCT FROM v.status""",  # noqa: S608 - the model's own table name
-                [[v[0] for v in values], [v[1] for v in values], [v[2] for v in values], occurrence.pk, msgid],
+                f"""INSERT INTO {recipients}
+                        (occurrence_id, customer_id, variant, holdout, sender_id, external_userid,
+                         marketing, channel, planned_on, msgid, send_status, sent_at)
+                    SELECT DISTINCT ON (x.customer_id) %s, x.customer_id, 'A', false, %s, x.external_userid,
+                           %s, %s, %s, '', 1, %s
+                    FROM {contacts} x
+                    WHERE x.external_userid = ANY(%s) AND x.customer_id IS NOT NULL
+                    ORDER BY x.customer_id, x.id
+                    ON CONFLICT (occurrence_id, customer_id) DO NOTHING""",  # noqa: S608 - the models' own table names
+                [occurrence.pk, task.sender_id, marketing, RecipientChannel.MOMENT, timezone.localdate(), now, reached],
             )
-            changed += cursor.rowcount
-    return changed
+            added += cursor.rowcount
+    return added
 
 
 def campaigns_due_ids(*, now: datetime.datetime | None = None) -> list[int]:
@@ -297,7 +517,15 @@ REMINDERS_PER_DAY = 3
 
 
 def _task_stop(task: CampaignTask) -> None:
-    outbox_submit(key=f"campaign-cancel:{task.pk}", operation="cancel_groupmsg_send", payload={"msgid": task.msgid})
+    if task.is_moment:
+        # One moment for all its members: stopping it once stops everyone's unpublished task.
+        outbox_submit(
+            key=f"campaign-cancel-moment:{task.moment_id}",
+            operation="cancel_moment_task",
+            payload={"moment_id": task.moment_id},
+        )
+    else:
+        outbox_submit(key=f"campaign-cancel:{task.pk}", operation="cancel_groupmsg_send", payload={"msgid": task.msgid})
     task.cancelled_at = timezone.now()
     task.save(update_fields=["cancelled_at"])
 
@@ -320,7 +548,7 @@ def campaign_remind(*, actor: Staff, campaign_id: int, request: HttpRequest | No
     """Remind every RM who has not sent their task yet; how many tasks were reminded.
 
     WeCom allows three reminders per task in any 24 hours: a task reminded that often is
-    left out until the oldest reminder is a day old.
+    left out until the oldest reminder is a day old. WeCom has no reminder for a moment.
     """
     campaign = _manageable(actor, campaign_id)
     if campaign.status not in (CampaignStatus.DISPATCHING, CampaignStatus.SENT, CampaignStatus.SCHEDULED):
@@ -328,7 +556,7 @@ def campaign_remind(*, actor: Staff, campaign_id: int, request: HttpRequest | No
             _("Only a campaign whose tasks are out can be reminded."), extra={"status": campaign.status}
         )
     now, reminded = timezone.now(), 0
-    for task in _open_tasks(campaign).select_for_update():
+    for task in _open_tasks(campaign).exclude(msgid="").select_for_update():
         recent = [at for at in task.reminded_at if at > now - datetime.timedelta(days=1)]
         if len(recent) >= REMINDERS_PER_DAY:
             continue

@@ -1,11 +1,13 @@
 """The campaigns app's tables, one module per concept; import them from ``campaigns.models``."""
 
 from campaigns.models.audience import (
+    CampaignGroupTarget,
     CampaignOccurrence,
     CampaignRecipient,
     CampaignTask,
     ExclusionReason,
     OccurrenceStatus,
+    RecipientChannel,
 )
 from campaigns.models.campaign import (
     Campaign,
@@ -30,6 +32,7 @@ from campaigns.models.scripts import Script, ScriptCategory, ScriptKind
 
 __all__ = [
     "Campaign",
+    "CampaignGroupTarget",
     "CampaignKind",
     "CampaignOccurrence",
     "CampaignPurpose",
@@ -47,6 +50,7 @@ __all__ = [
     "ExclusionReason",
     "MediaPurpose",
     "OccurrenceStatus",
+    "RecipientChannel",
     "Recurrence",
     "ScheduleKind",
     "Script",

@@ -173,35 +173,37 @@ def _add_msg_template(gateway: WeComGateway, payload: Payload) -> Result:
             chat_type=payload["chat_type"],
             sender=payload["sender"],
             external_userids=payload.get("external_userids", []),
+            chat_ids=payload.get("chat_ids", []),
             text=payload.get("text", ""),
             attachments=payload.get("attachments", []),
         )
     except WeComError as error:
-        if error.errcode != NO_CUSTOMER_TO_SEND or payload["chat_type"] != "single":
+        if error.errcode != NO_CUSTOMER_TO_SEND:
             raise
-        return {"msgid": "", "fail_list": list(payload.get("external_userids", []))}
+        # For groups: none of the chunk's groups is still the sender's own live group.
+        return {"msgid": "", "fail_list": list(payload.get("external_userids") or payload.get("chat_ids", []))}
 
 
 def _verify_add_msg_template(gateway: WeComGateway, payload: Payload) -> Result | None:
-    """The sender's message of the window with this content and, for customers, exactly these recipients.
+    """The sender's message of the window with this content and exactly these recipients (customers or groups).
 
     Content alone is not enough: the chunks of one campaign variant share their content and
     differ only in their recipients.
     """
     start, end = _window(payload)
-    wanted = set(payload.get("external_userids", []))
+    groups = payload["chat_type"] == "group"
+    wanted = set(payload.get("chat_ids" if groups else "external_userids", []))
     for found in gateway.group_msgs(
         creator=payload["sender"], start_time=start, end_time=end, chat_type=payload["chat_type"]
     ):
         if not _same_content(found, payload):
             continue
-        if payload["chat_type"] == "group":
-            return {"msgid": found["msgid"], "fail_list": [], "verified": True}
         results = gateway.group_msg_send_result(msgid=found["msgid"], userid=payload["sender"])
-        recipients = {row["external_userid"] for row in results}
+        recipients = {row.get("chat_id" if groups else "external_userid", "") for row in results}
         # The chunks of a send are disjoint, so a message of this content whose recipients are
-        # all in this chunk is this chunk's; the rest of the chunk was WeCom's fail_list.
-        if recipients and recipients <= wanted:
+        # all in this chunk is this chunk's; the rest of the chunk was WeCom's fail_list. A group
+        # message naming no chat ids goes to all the sender's groups.
+        if recipients and (recipients <= wanted or (groups and not wanted)):
             return {"msgid": found["msgid"], "fail_list": sorted(wanted - recipients), "verified": True}
     return None
 

@@ -370,17 +370,20 @@ class WeComGateway:
         external_userids: list[str],
         text: str,
         attachments: list[dict[str, Any]],
+        chat_ids: list[str] = (),  # type: ignore[assignment]
     ) -> dict[str, Any]:
         """A mass-send task for ``sender`` to confirm in the client: ``{"msgid", "fail_list"}``.
 
         ``chat_type`` "single" goes to the given customers (≤ 10,000 a call); "group" to the
-        sender's own customer groups (``external_userids`` empty).
+        sender's own customer groups: those of ``chat_ids`` (≤ 2,000), or all when it is empty.
         """
         template: dict[str, Any] = {"chat_type": chat_type, "sender": sender, "attachments": attachments}
         if text:
             template["text"] = {"content": text}
         if external_userids:
             template["external_userid"] = external_userids
+        if chat_ids:
+            template["chat_id_list"] = list(chat_ids)
         answer = self._post("externalcontact/add_msg_template", template)
         return {"msgid": answer["msgid"], "fail_list": list(answer.get("fail_list", []))}
 

@@ -34,7 +34,7 @@ NAVIGATION = (
     NavItem(_("Channel codes"), "channel-codes-page", ALL_ROLES),
     NavItem(_("Authentication"), "identity-dashboard", ALL_ROLES),
     NavItem(_("Campaigns"), "campaign-list", frozenset({Role.HQ_ADMIN, Role.BRANCH_MANAGER, Role.COMPLIANCE})),
-    NavItem(_("My mass-send tasks"), "campaign-tasks", frozenset({Role.RM})),
+    NavItem(_("My campaign tasks"), "campaign-tasks", frozenset({Role.RM})),
     NavItem(_("Scripts"), "script-library", frozenset({Role.HQ_ADMIN})),
     NavItem(_("Sensitive words"), "compliance-library", frozenset({Role.HQ_ADMIN, Role.COMPLIANCE})),
     NavItem(_("Content library"), "content-library", frozenset({Role.HQ_ADMIN})),

@@ -12,3 +12,8 @@ WECOM_GROUPMSG_DAILY_QUOTA: int = env.int("WECOM_GROUPMSG_DAILY_QUOTA", default=
 WECOM_GROUPMSG_MONTHLY_QUOTA: int = env.int("WECOM_GROUPMSG_MONTHLY_QUOTA", default=0)
 # The most external userids one add_msg_template call takes.
 WECOM_GROUPMSG_CHUNK_SIZE: int = env.int("WECOM_GROUPMSG_CHUNK_SIZE", default=10_000)
+# A customer group receives at most as many group messages in a month as the month has
+# days (WECOM.md §1); a positive value replaces that.
+WECOM_GROUPCHAT_MONTHLY_QUOTA: int = env.int("WECOM_GROUPCHAT_MONTHLY_QUOTA", default=0)
+# The most customer groups one add_msg_template call takes (chat_id_list).
+WECOM_GROUPMSG_CHAT_CHUNK_SIZE: int = env.int("WECOM_GROUPMSG_CHAT_CHUNK_SIZE", default=2_000)

@@ -1,10 +1,13 @@
 """Mass sends (群发): a task is created, the RM confirms it, each customer gets a status."""
 
+import calendar
+
 import pytest
 import requests
 
 from tests.wecom_sandbox.conftest import WeCom, contact_way
 from wecom_sandbox.client import SandboxControlError
+from wecom_sandbox.state import china_month
 
 
 @pytest.fixture
@@ -173,3 +176,39 @@ def test_the_member_page_confirms_a_task_as_the_rm_would_in_the_client(sandbox, 
     assert "已发送 sent: 3" in confirmed.text
     assert "四月基金定投" not in confirmed.text.split("群发助手")[1].split("朋友圈")[0]
     assert len(sandbox.deliveries(kind="groupmsg")) == 3
+
+
+def _group_send(wecom, chat_ids, content="客户群理财沙龙"):
+    body = {"chat_type": "group", "sender": "rm_li", "text": {"content": content}}
+    if chat_ids is not None:
+        body["chat_id_list"] = chat_ids
+    return wecom.post("externalcontact/add_msg_template", body)
+
+
+def test_a_group_message_goes_to_the_senders_own_live_groups_it_names(sandbox, wecom, customers):
+    mine = [sandbox.group_create(owner="rm_li", name=f"群{i}", members=customers[:1])["chat_id"] for i in range(3)]
+    sandbox.group_dismiss(chat_id=mine[2])
+
+    named = _group_send(wecom, [mine[0], mine[2]])
+    everything = _group_send(wecom, None)
+    none_left = _group_send(wecom, [mine[2]])
+    too_many = _group_send(wecom, [f"wr{i}" for i in range(2001)])
+
+    state = sandbox.state()["groupmsgs"]
+    assert [r["chat_id"] for r in state[named["msgid"]]["results"]] == [mine[0]]
+    assert {r["chat_id"] for r in state[everything["msgid"]]["results"]} == set(mine[:2])
+    assert none_left["errcode"] == 41048
+    assert too_many["errcode"] == 40058
+
+
+def test_a_group_receives_as_many_group_messages_a_month_as_the_month_has_days(sandbox, wecom, customers):
+    chat_id = sandbox.group_create(owner="rm_li", name="理财群", members=customers[:1])["chat_id"]
+    days = calendar.monthrange(*china_month(sandbox.now()))[1]
+    outcomes = []
+    for _ in range(days + 1):
+        msgid = _group_send(wecom, [chat_id])["msgid"]
+        sandbox.confirm_groupmsg(msgid=msgid, userid="rm_li")
+        [row] = wecom.post("externalcontact/get_groupmsg_send_result", {"msgid": msgid, "userid": "rm_li"})["send_list"]
+        outcomes.append(row["status"])
+
+    assert outcomes == [1] * days + [3]
