@@ -14,8 +14,10 @@ from django.db import transaction
 
 from channels.codes.services import channel_code_create
 from channels.contacts.services import contact_upsert, relation_upsert
+from channels.groups.services import group_store
 from channels.identity.services import contact_link
-from channels.models import AssignmentStrategy, ChannelCode, FollowRelation, MatchMethod
+from channels.models import AssignmentStrategy, ChannelCode, CustomerGroup, FollowRelation, MatchMethod
+from channels.wecom.gateway import wecom
 from customers.models import Customer, TagKind
 from customers.tagging.selectors import tag_groups_list, tags_list
 from customers.tagging.services import tag_create, tag_group_create
@@ -196,3 +198,34 @@ def _demo_contacts_record(rm: Staff, customers: list[Customer], external_userids
         )
         relation_upsert(contact=contact, userid=str(rm.wecom_userid), follow={"createtime": now}, channel=None)
         contact_link(contact=contact, customer=customer, method=MatchMethod.MANUAL, actor=rm)
+
+
+DEMO_GROUP_NAME = "演示理财客户群"
+DEMO_GROUP_MEMBERS = 5
+
+
+def demo_customer_group_create() -> CustomerGroup | None:
+    """A customer group of the demo RM's with some of their linked customers, in the sandbox and here, once.
+
+    So a campaign to customer groups has a group to go to in the demo. None when the RM
+    has no linked customers yet, or already has the group.
+    """
+    rm = Staff.objects.filter(user__username=DEMO_RM_USERNAME, wecom_userid__isnull=False).first()
+    if rm is None or CustomerGroup.objects.filter(owner=rm, name=DEMO_GROUP_NAME).exists():
+        return None
+    members = list(
+        FollowRelation.objects.filter(staff=rm, contact__customer__marketing_consent=True)
+        .order_by("contact__customer_id")
+        .values_list("contact__external_userid", flat=True)[:DEMO_GROUP_MEMBERS]
+    )
+    if not members:
+        return None
+    control = f"{settings.WECOM_SANDBOX_URL.rstrip('/')}/sandbox"
+    body = {"owner": rm.wecom_userid, "name": DEMO_GROUP_NAME, "members": members, "deliver": False}
+    try:
+        response = requests.post(f"{control}/simulate/group_create", json=body, timeout=SANDBOX_TIMEOUT_SECONDS)
+        response.raise_for_status()
+    except requests.RequestException as error:
+        raise ApplicationError(f"The WeCom sandbox did not create the demo group: {error}") from error
+    # Stored as the nightly sync would: whole, from groupchat/get.
+    return group_store(wecom().group_chat(response.json()["chat_id"]))

@@ -7,7 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from channels.demo import demo_customer_for_verification
-from channels.models import AssignmentStrategy, ChannelCode, FollowRelation
+from channels.models import AssignmentStrategy, ChannelCode, CustomerGroup, FollowRelation
+from customers.models import Customer
 from scrm.core.redis import redis_client
 from tests.support.wecom_sandbox import free_port
 from wecom_sandbox.client import SandboxControl
@@ -51,6 +52,8 @@ def test_setup_wecom_demo_makes_the_demo_rm_s_customers_their_wecom_contacts_onc
         redis_client().delete(key)
     settings.WECOM_SANDBOX_URL = sandbox.base_url
     settings.WECOM_API_BASE_URL = sandbox.api_base_url
+    refused = world.customers_rm_bj[0]
+    Customer.objects.filter(owner=world.rm_bj).exclude(pk=refused.pk).update(marketing_consent=True)
     out = StringIO()
 
     call_command("setup_wecom_demo", directory=tmp_path / "d.json", wait=5, stdout=out)
@@ -63,6 +66,11 @@ def test_setup_wecom_demo_makes_the_demo_rm_s_customers_their_wecom_contacts_onc
         r.contact.external_userid for r in linked
     }
     assert "3 of the demo RM's customers" in out.getvalue()
+    # And one customer group of theirs, for a group campaign to go to: in the sandbox and here, once.
+    [group] = CustomerGroup.objects.filter(owner=world.rm_bj)
+    consenting = {c.pk for c in world.customers_rm_bj[1:]}
+    assert {m.contact.customer_id for m in group.members.filter(contact__isnull=False)} == consenting
+    assert [c["owner"] for c in sandbox.state()["groupchats"].values()] == [world.rm_bj.wecom_userid]
 
 
 def test_setup_wecom_demo_stops_with_a_clear_error_when_the_sandbox_is_not_answering(world, settings, tmp_path) -> None:

@@ -8,6 +8,7 @@ from django.urls import reverse
 from channels.demo import (
     demo_channel_codes_create,
     demo_customer_for_verification,
+    demo_customer_group_create,
     demo_sandbox_directory_upsert,
     demo_wecom_customers_link,
     demo_wecom_directory_write,
@@ -34,12 +35,17 @@ class Command(BaseCommand):
             demo_sandbox_directory_upsert(written, wait_seconds=wait)
             codes = demo_channel_codes_create()
             linked = demo_wecom_customers_link()
+            group = demo_customer_group_create()
         except ApplicationError as error:
             raise CommandError(error.message) from error
         self.stdout.write(f"WeCom sandbox: {len(written['users'])} staff, {len(codes)} demo channel codes.")
         if linked:
             self.stdout.write(
                 f"  {linked} of the demo RM's customers are now their WeCom contacts (campaigns reach them)."
+            )
+        if group:
+            self.stdout.write(
+                f"  Their customer group {group.name} ({group.member_count} members) takes group campaigns."
             )
         for code in codes:
             self.stdout.write(f"  {code.name}: scan it at {settings.WECOM_SANDBOX_URL}/sandbox/scan/{code.config_id}")
