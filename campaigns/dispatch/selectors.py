@@ -43,34 +43,41 @@ class SenderProgress:
 
 
 def campaign_progress(*, campaign: Campaign) -> list[SenderProgress]:
-    """Per RM: tasks created and confirmed, and what WeCom reported for their recipients."""
+    """Per RM with a task or a recipient: tasks created and confirmed, and what WeCom reported.
+
+    A moments campaign has recipients only once a published moment reached someone, so
+    its RMs appear from their tasks.
+    """
     tasks: dict[int, tuple[int, int]] = {
         row["sender"]: (row["tasks"], row["confirmed"])
         for row in CampaignTask.objects.filter(occurrence__campaign=campaign)
         .values("sender")
         .annotate(tasks=Count("id"), confirmed=Count("id", filter=Q(confirmed_at__isnull=False)))
     }
-    outcomes = (
-        CampaignRecipient.objects.filter(occurrence__campaign=campaign, holdout=False)
-        .values("sender", "sender__name")
+    outcomes = {
+        row["sender"]: row
+        for row in CampaignRecipient.objects.filter(occurrence__campaign=campaign, holdout=False)
+        .values("sender")
         .annotate(
             recipients=Count("id"),
             sent=Count("id", filter=Q(send_status=1)),
             not_friend=Count("id", filter=Q(send_status=2)),
             over_quota=Count("id", filter=Q(send_status=3)),
         )
-        .order_by("sender__name", "sender")
-    )
+        .order_by()
+    }
+    names = dict(Staff.objects.filter(pk__in={*tasks, *outcomes}).values_list("pk", "name"))
+    empty = {"recipients": 0, "sent": 0, "not_friend": 0, "over_quota": 0}
     return [
         SenderProgress(
-            sender_id=row["sender"],
-            sender_name=row["sender__name"],
-            tasks=tasks.get(row["sender"], (0, 0))[0],
-            confirmed=tasks.get(row["sender"], (0, 0))[1],
-            recipients=row["recipients"],
-            sent=row["sent"],
-            not_friend=row["not_friend"],
-            over_quota=row["over_quota"],
+            sender_id=sender,
+            sender_name=names[sender],
+            tasks=tasks.get(sender, (0, 0))[0],
+            confirmed=tasks.get(sender, (0, 0))[1],
+            recipients=outcomes.get(sender, empty)["recipients"],
+            sent=outcomes.get(sender, empty)["sent"],
+            not_friend=outcomes.get(sender, empty)["not_friend"],
+            over_quota=outcomes.get(sender, empty)["over_quota"],
         )
-        for row in outcomes
+        for sender in sorted(names, key=lambda pk: (names[pk], pk))
     ]

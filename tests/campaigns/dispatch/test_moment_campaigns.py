@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from campaigns.content.services import content_item_create
-from campaigns.dispatch.selectors import rm_open_tasks
+from campaigns.dispatch.selectors import campaign_progress, rm_open_tasks
 from campaigns.dispatch.services import (
     campaign_dispatch,
     campaign_remind,
@@ -26,6 +26,7 @@ from channels.models import OutboundCall, OutboxStatus
 from channels.outbox.services import outbox_execute
 from customers.models import Customer
 from scrm.core.exceptions import ApplicationError
+from scrm.org.models import Staff
 from tests.campaigns.content.conftest import MP4, PNG
 from tests.campaigns.factories import SegmentFactory, campaign_draft
 from tests.conftest import World
@@ -119,6 +120,11 @@ def test_the_rms_with_eligible_customers_post_it_and_what_it_reached_comes_back(
         world.rm_bj2.pk,
     }
     assert [t.is_moment for t in rm_open_tasks(staff=world.rm_bj)] == [True]
+    # Before anyone publishes, each poster shows in the progress with their task and nobody reached.
+    assert [(p.sender_id, p.tasks, p.confirmed, p.recipients) for p in campaign_progress(campaign=campaign)] == sorted(
+        [(world.rm_bj.pk, 1, 0, 0), (world.rm_bj2.pk, 1, 0, 0)],
+        key=lambda row: (Staff.objects.get(pk=row[0]).name, row[0]),
+    )
     assert not CampaignRecipient.objects.filter(occurrence=occurrence).exists()
 
     corp.publish_moment(moment_id=occurrence.moment_id, userid=world.rm_bj.wecom_userid)
