@@ -1,9 +1,18 @@
-"""Factories for campaign tests: segments to aim at and campaign drafts to build from."""
+"""Factories for campaign tests: segments to aim at, campaign drafts to build from, and campaigns ready to go."""
 
 import factory
 
-from campaigns.services import CampaignDraft, VariantDraft
+from campaigns.models import Campaign
+from campaigns.services import (
+    CampaignDraft,
+    VariantDraft,
+    campaign_approve,
+    campaign_create,
+    campaign_schedule,
+    campaign_submit,
+)
 from customers.models import Segment
+from scrm.org.models import Staff
 
 
 class SegmentFactory(factory.django.DjangoModelFactory):
@@ -27,3 +36,11 @@ def campaign_draft(segment: Segment, **changes: object) -> CampaignDraft:
         "variants": [VariantDraft(label="A", weight=100, text="尊敬的客户，五月理财节开始了。")],
     }
     return CampaignDraft(**{**fields, **changes})  # type: ignore[arg-type]
+
+
+def campaign_scheduled(draft: CampaignDraft, *, author: Staff, reviewer: Staff) -> Campaign:
+    """The draft built and submitted by ``author``, approved by ``reviewer`` and scheduled: ready to dispatch."""
+    campaign = campaign_create(actor=author, draft=draft)
+    campaign_submit(actor=author, campaign_id=campaign.pk)
+    campaign_approve(actor=reviewer, campaign_id=campaign.pk)
+    return campaign_schedule(actor=author, campaign_id=campaign.pk)

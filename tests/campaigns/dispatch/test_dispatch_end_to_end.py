@@ -20,11 +20,11 @@ from campaigns.models import (
     CampaignTask,
     OccurrenceStatus,
 )
-from campaigns.services import VariantDraft, campaign_approve, campaign_create, campaign_schedule, campaign_submit
+from campaigns.services import VariantDraft
 from channels.models import OutboundCall, OutboxStatus
-from channels.outbox.services import outbox_execute
-from tests.campaigns.factories import SegmentFactory, campaign_draft
+from tests.campaigns.factories import SegmentFactory, campaign_draft, campaign_scheduled
 from tests.conftest import World
+from tests.support.outbox import outbox_drain
 from wecom_sandbox.client import SandboxControl
 
 pytestmark = pytest.mark.django_db
@@ -33,15 +33,7 @@ pytestmark = pytest.mark.django_db
 def scheduled(world: World, **changes) -> Campaign:
     everyone = {"tags_any": [], "tags_all": [], "tags_none": [], "rule": {"field": "aum", "op": "gte", "value": 0}}
     segment = SegmentFactory(created_by=world.hq_admin, definition=everyone)
-    campaign = campaign_create(actor=world.hq_admin, draft=campaign_draft(segment, **changes))
-    campaign_submit(actor=world.hq_admin, campaign_id=campaign.pk)
-    campaign_approve(actor=world.compliance, campaign_id=campaign.pk)
-    return campaign_schedule(actor=world.hq_admin, campaign_id=campaign.pk)
-
-
-def send_outbox() -> None:
-    for call in OutboundCall.objects.filter(finished_at__isnull=True):
-        outbox_execute(call.pk)
+    return campaign_scheduled(campaign_draft(segment, **changes), author=world.hq_admin, reviewer=world.compliance)
 
 
 def test_a_campaign_reaches_each_customer_after_their_rm_confirms(world: World, corp: SandboxControl) -> None:
@@ -55,7 +47,7 @@ def test_a_campaign_reaches_each_customer_after_their_rm_confirms(world: World, 
     assert campaigns_due_ids() == [campaign.pk]
     occurrence = campaign_dispatch(campaign.pk)
     assert occurrence is not None
-    send_outbox()
+    outbox_drain()
     occurrence_reconcile(occurrence.pk)
     occurrence.refresh_from_db()
     campaign.refresh_from_db()
@@ -92,8 +84,8 @@ def test_dispatching_twice_plans_once_and_creates_each_wecom_task_once(world: Wo
 
     first = campaign_dispatch(campaign.pk)
     second = campaign_dispatch(campaign.pk)
-    send_outbox()
-    send_outbox()
+    outbox_drain()
+    outbox_drain()
 
     assert first is not None
     assert second is None
@@ -123,14 +115,14 @@ def test_a_recurring_campaign_returns_to_scheduled_until_its_last_date(world: Wo
     )
 
     first = campaign_dispatch(campaign.pk, now=start)
-    send_outbox()
+    outbox_drain()
     occurrence_reconcile(first.pk)
     campaign.refresh_from_db()
     assert campaign.status == CampaignStatus.SCHEDULED
     assert campaign_dispatch(campaign.pk, now=start + datetime.timedelta(hours=1)) is None
 
     second = campaign_dispatch(campaign.pk, now=start + datetime.timedelta(days=1))
-    send_outbox()
+    outbox_drain()
     occurrence_reconcile(second.pk)
     campaign.refresh_from_db()
 
@@ -141,7 +133,7 @@ def test_a_recurring_campaign_returns_to_scheduled_until_its_last_date(world: Wo
 def test_a_sent_campaign_completes_when_its_result_window_closes(world: World, corp: SandboxControl) -> None:
     campaign = scheduled(world, result_days=3)
     occurrence = campaign_dispatch(campaign.pk)
-    send_outbox()
+    outbox_drain()
     occurrence_reconcile(occurrence.pk)
 
     assert campaigns_complete_due() == []
@@ -154,7 +146,7 @@ def dispatched(world: World) -> tuple[Campaign, CampaignOccurrence]:
     campaign = scheduled(world)
     occurrence = campaign_dispatch(campaign.pk)
     assert occurrence is not None
-    send_outbox()
+    outbox_drain()
     occurrence_reconcile(occurrence.pk)
     return campaign, occurrence
 
@@ -181,7 +173,7 @@ def test_reminders_stay_within_wecom_s_three_a_day(world: World, corp: SandboxCo
     hq = client_for("hq_admin")
 
     answers = [hq.post(f"/api/campaigns/{campaign.pk}/remind/").json()["reminded"] for _ in range(4)]
-    send_outbox()
+    outbox_drain()
 
     assert answers == [3, 3, 3, 0]
     reminders = [m.get("reminders", []) for m in corp.state()["groupmsgs"].values()]
@@ -200,7 +192,7 @@ def test_stopping_a_campaign_stops_the_tasks_not_yet_sent_and_keeps_what_was_sen
     stopped = client_for("hq_admin").post(
         f"/api/campaigns/{campaign.pk}/cancel/", {"reason": "产品下架"}, content_type="application/json"
     )
-    send_outbox()
+    outbox_drain()
 
     assert stopped.json()["status"] == "cancelled"
     assert corp.member_tasks(world.rm_bj2.wecom_userid)["groupmsgs"] == []
@@ -238,7 +230,7 @@ def test_the_greeting_names_the_sending_rm_and_their_outlet_and_nothing_of_the_c
     campaign = scheduled(world, variants=[VariantDraft("A", 100, "您好，我是{网点}的{客户经理}，七月理财节开始了。")])
 
     campaign_dispatch(campaign.pk)
-    send_outbox()
+    outbox_drain()
 
     texts = {m["creator"]: m["text"] for m in corp.state()["groupmsgs"].values()}
     assert texts[world.rm_bj.wecom_userid] == f"您好，我是{world.bj_hd_1.name}的{world.rm_bj.name}，七月理财节开始了。"

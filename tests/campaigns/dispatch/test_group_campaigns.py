@@ -16,15 +16,16 @@ from campaigns.models import (
     OccurrenceStatus,
     RecipientChannel,
 )
-from campaigns.services import VariantDraft, campaign_approve, campaign_create, campaign_schedule, campaign_submit
+from campaigns.services import VariantDraft
 from channels.groups.services import group_store
 from channels.models import CustomerGroup, OutboundCall, OutboxStatus
 from channels.outbox.services import outbox_execute
 from channels.wecom.gateway import wecom
 from customers.models import Customer
 from scrm.org.models import Staff
-from tests.campaigns.factories import SegmentFactory, campaign_draft
+from tests.campaigns.factories import SegmentFactory, campaign_draft, campaign_scheduled
 from tests.conftest import World
+from tests.support.outbox import outbox_drain
 from wecom_sandbox.client import SandboxControl
 
 pytestmark = pytest.mark.django_db
@@ -72,16 +73,9 @@ def groups(world: World, corp: SandboxControl) -> Groups:
 def scheduled(world: World, *, actor: Staff | None = None, **changes) -> Campaign:
     actor = actor or world.hq_admin
     segment = SegmentFactory(created_by=actor, definition=EVERYONE)
-    draft = campaign_draft(segment, kind="groups", **changes)
-    campaign = campaign_create(actor=actor, draft=draft)
-    campaign_submit(actor=actor, campaign_id=campaign.pk)
-    campaign_approve(actor=world.compliance, campaign_id=campaign.pk)
-    return campaign_schedule(actor=actor, campaign_id=campaign.pk)
-
-
-def send_outbox() -> None:
-    for call in OutboundCall.objects.filter(finished_at__isnull=True):
-        outbox_execute(call.pk)
+    return campaign_scheduled(
+        campaign_draft(segment, kind="groups", **changes), author=actor, reviewer=world.compliance
+    )
 
 
 def sent_chat_ids(corp: SandboxControl) -> set[str]:
@@ -100,7 +94,7 @@ def test_each_owner_sends_to_their_own_groups_that_hold_the_audience(
 
     occurrence = campaign_dispatch(campaign.pk)
     assert occurrence is not None
-    send_outbox()
+    outbox_drain()
     occurrence_reconcile(occurrence.pk)
     occurrence.refresh_from_db()
 
@@ -158,7 +152,7 @@ def test_a_branch_managers_group_campaign_stays_in_their_subtree(
     campaign = scheduled(world, actor=world.branch_manager_bj, purpose="service")
 
     occurrence = campaign_dispatch(campaign.pk)
-    send_outbox()
+    outbox_drain()
 
     assert occurrence is not None
     assert occurrence.exclusions["out_of_scope"] == 2  # both of rm_sh's groups
@@ -171,7 +165,7 @@ def test_a_held_out_group_is_never_sent_and_its_customers_are_the_control(
     campaign = scheduled(world, purpose="service", holdout_percent=50)
 
     occurrence = campaign_dispatch(campaign.pk)
-    send_outbox()
+    outbox_drain()
 
     assert occurrence is not None
     held = CampaignGroupTarget.objects.filter(occurrence=occurrence, holdout=True)
@@ -185,7 +179,7 @@ def test_a_held_out_group_is_never_sent_and_its_customers_are_the_control(
 def test_wecoms_monthly_quota_per_group_is_respected(world: World, corp: SandboxControl, groups: Groups) -> None:
     with override_settings(WECOM_GROUPCHAT_MONTHLY_QUOTA=1):
         first = campaign_dispatch(scheduled(world, purpose="service", name="第一次").pk)
-        send_outbox()
+        outbox_drain()
         second = campaign_dispatch(scheduled(world, purpose="service", name="第二次").pk)
 
     assert first is not None
@@ -201,7 +195,7 @@ def test_a_chunk_whose_groups_are_all_gone_creates_no_task(world: World, corp: S
     corp.group_dismiss(chat_id=groups.sh.chat_id, deliver=False)
     corp.group_dismiss(chat_id=groups.sh_opted_out.chat_id, deliver=False)
 
-    send_outbox()
+    outbox_drain()
     occurrence_reconcile(occurrence.pk)
     occurrence.refresh_from_db()
 

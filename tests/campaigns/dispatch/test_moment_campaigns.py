@@ -21,16 +21,17 @@ from campaigns.models import (
     OccurrenceStatus,
     RecipientChannel,
 )
-from campaigns.services import VariantDraft, campaign_approve, campaign_create, campaign_schedule, campaign_submit
+from campaigns.services import VariantDraft, campaign_create
 from channels.models import OutboundCall, OutboxStatus
 from channels.outbox.services import outbox_execute
 from customers.models import Customer
 from scrm.core.exceptions import ApplicationError
 from scrm.org.models import Staff
 from tests.campaigns.content.conftest import MP4, PNG
-from tests.campaigns.factories import SegmentFactory, campaign_draft
+from tests.campaigns.factories import SegmentFactory, campaign_draft, campaign_scheduled
 from tests.conftest import World
 from tests.factories import ContentCategoryFactory
+from tests.support.outbox import outbox_drain
 from wecom_sandbox.client import SandboxControl, SandboxControlError
 
 pytestmark = pytest.mark.django_db
@@ -74,15 +75,7 @@ def moment_draft(world: World, **changes: object) -> object:
 
 def scheduled(world: World, *attachment_ids: int) -> Campaign:
     draft = moment_draft(world, variants=[VariantDraft("A", 100, TEXT, attachment_ids=attachment_ids)])
-    campaign = campaign_create(actor=world.hq_admin, draft=draft)
-    campaign_submit(actor=world.hq_admin, campaign_id=campaign.pk)
-    campaign_approve(actor=world.compliance, campaign_id=campaign.pk)
-    return campaign_schedule(actor=world.hq_admin, campaign_id=campaign.pk)
-
-
-def send_outbox() -> None:
-    for call in OutboundCall.objects.filter(finished_at__isnull=True):
-        outbox_execute(call.pk)
+    return campaign_scheduled(draft, author=world.hq_admin, reviewer=world.compliance)
 
 
 @pytest.fixture
@@ -98,7 +91,7 @@ def test_the_rms_with_eligible_customers_post_it_and_what_it_reached_comes_back(
 
     occurrence = campaign_dispatch(campaign.pk)
     assert occurrence is not None
-    send_outbox()
+    outbox_drain()
     [call] = corp.calls("externalcontact/add_moment_task")
     # Only the Beijing RMs have customers who agreed to marketing; the image went up as moment media.
     assert call["body"]["visible_range"]["sender_list"]["user_list"] == sorted(
@@ -174,7 +167,7 @@ def test_stopping_a_moment_campaign_stops_the_unpublished_tasks_once(world: Worl
     campaign = scheduled(world)
     occurrence = campaign_dispatch(campaign.pk)
     assert occurrence is not None
-    send_outbox()
+    outbox_drain()
     occurrence_reconcile(occurrence.pk)
     occurrence = occurrence_reconcile(occurrence.pk)
     assert occurrence is not None
@@ -183,7 +176,7 @@ def test_stopping_a_moment_campaign_stops_the_unpublished_tasks_once(world: Worl
 
     assert campaign_remind(actor=world.hq_admin, campaign_id=campaign.pk) == 0  # WeCom has no moment reminder
     campaign_stop(actor=world.hq_admin, campaign_id=campaign.pk, reason="活动取消")
-    send_outbox()
+    outbox_drain()
 
     assert len(corp.calls("externalcontact/cancel_moment_task")) == 1
     assert not CampaignTask.objects.filter(occurrence=occurrence, confirmed_at__isnull=True, cancelled_at=None)
