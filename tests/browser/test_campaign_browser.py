@@ -33,6 +33,12 @@ def sign_in(page: Page, live_server, staff: Staff) -> None:
     page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
 
 
+def posted(page: Page, selector: str) -> None:
+    """Click a form's button and wait for the answer's page: on a loaded CI machine it can take seconds."""
+    with page.expect_navigation(timeout=30_000):
+        page.click(selector)
+
+
 def shot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
@@ -63,10 +69,10 @@ def test_build_approve_dispatch_and_watch_a_campaign(
     page.fill("#id_variant_B_weight", "40")
     page.fill("#id_variant_B_text", "七月理财节开幕。")
     shot(page, "campaign-builder.png")
-    page.click("#campaign-form button[type=submit]")
+    posted(page, "#campaign-form button[type=submit]")
     expect(page.locator("h1")).to_contain_text("七月理财节")
     expect(page.locator("#audience-recipients")).to_have_text("3")
-    page.click("#submit-campaign")
+    posted(page, "#submit-campaign")
     expect(page.locator("h1 .badge")).to_have_text("审核中")
 
     sign_in(page, live_server, world.compliance)
@@ -74,12 +80,12 @@ def test_build_approve_dispatch_and_watch_a_campaign(
     page.goto(f"{live_server.url}/campaigns/{campaign.pk}/")
     page.fill("#review-text", "表述合规")
     shot(page, "campaign-review.png")
-    page.click("#approve-campaign")
+    posted(page, "#approve-campaign")
     expect(page.locator("h1 .badge")).to_have_text("已通过")
 
     sign_in(page, live_server, world.hq_admin)
     page.goto(f"{live_server.url}/campaigns/{campaign.pk}/")
-    page.click("#schedule-campaign")
+    posted(page, "#schedule-campaign")
     expect(page.locator("h1 .badge")).to_have_text("已排期")
 
     with override_settings(WECOM_API_BASE_URL=sandbox.api_base_url, WECOM_HTTP_TIMEOUT_SECONDS=2.0):
