@@ -126,8 +126,10 @@ def _claim(call_id: int) -> tuple[OutboundCall, bool] | None:
     """Mark the call in flight; returns it and whether an earlier attempt's outcome is unknown."""
     now = timezone.now()
     with transaction.atomic():
+        # Waits out a peer's claim (one short UPDATE) rather than skipping the row: skipped,
+        # the call would read as still pending while the peer is already sending it.
         call = (
-            OutboundCall.objects.select_for_update(skip_locked=True)
+            OutboundCall.objects.select_for_update()
             .filter(pk=call_id)
             .filter(
                 Q(status__in=[OutboxStatus.PENDING, OutboxStatus.UNKNOWN])

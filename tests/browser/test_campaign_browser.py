@@ -26,6 +26,13 @@ EVERYONE = {"tags_any": [], "tags_all": [], "tags_none": [], "rule": {"field": "
 
 
 def sign_in(page: Page, live_server, staff: Staff) -> None:
+    """Switch the browser to another user's session.
+
+    The page first waits out its htmx requests and leaves: each answer renews the old session's
+    cookie, and one landing after the switch would sign the previous user back in.
+    """
+    page.wait_for_load_state("networkidle")
+    page.goto("about:blank")
     client = Client()
     client.force_login(staff.user)
     cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]

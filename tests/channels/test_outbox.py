@@ -1,8 +1,11 @@
 """The outbox: one send per key, and never a blind re-send after an unknown outcome."""
 
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
+from django.db import connection, transaction
 from django.test import override_settings
 
 from channels.models import OutboundCall, OutboxStatus
@@ -163,3 +166,27 @@ def test_a_rate_limited_call_stays_pending_for_a_later_retry(wecom_at_sandbox: S
     assert pending.status == OutboxStatus.PENDING
     assert pending.error_code == 45009
     assert pending.next_attempt_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_caller_arriving_while_a_peer_claims_the_call_sees_it_in_flight(wecom_at_sandbox: SandboxControl) -> None:
+    call = outbox_submit(key="remark:peer", operation="remark", payload={"userid": RM}, send=False)
+    claimed = threading.Event()
+
+    def peer_claims() -> None:
+        try:
+            with transaction.atomic():
+                OutboundCall.objects.select_for_update().filter(pk=call.pk).update(status=OutboxStatus.IN_FLIGHT)
+                claimed.set()
+                time.sleep(0.5)  # the claim's commit is still to come when the caller arrives
+        finally:
+            connection.close()
+
+    peer = threading.Thread(target=peer_claims)
+    peer.start()
+    assert claimed.wait(timeout=10)
+    seen = outbox_execute(call.pk)
+    peer.join(timeout=10)
+
+    assert seen.status == OutboxStatus.IN_FLIGHT
+    assert wecom_at_sandbox.calls("externalcontact/remark") == []

@@ -174,10 +174,13 @@ def test_two_senders_who_find_the_media_stale_at_once_share_one_upload(
     # The first upload is held a second, so the second caller arrives while it is in flight.
     wecom.add_fault("media/upload", mode="apply_then_hang", seconds=1)
     results: list[str] = []
+    errors: list[BaseException] = []
 
     def send() -> None:
         try:
             results.append(content_media_id(item.pk))
+        except BaseException as error:  # reported by the assertion below, not lost in the thread
+            errors.append(error)
         finally:
             connection.close()  # this thread's own connection
 
@@ -187,6 +190,7 @@ def test_two_senders_who_find_the_media_stale_at_once_share_one_upload(
     for thread in threads:
         thread.join(timeout=30)
 
+    assert errors == []
     assert len(results) == 2
     assert results[0] == results[1]
     assert len(wecom.calls("media/upload")) == 1
