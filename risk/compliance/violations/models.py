@@ -12,6 +12,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Customer
 from risk.compliance.archive.models import ArchivedChat
@@ -30,15 +31,15 @@ class Rule(models.TextChoices):
 
 
 class Severity(models.TextChoices):
-    HIGH = "high", _("High")
-    MEDIUM = "medium", _("Medium")
-    LOW = "low", _("Low")
+    HIGH = "high", pgettext_lazy("severity", "High")
+    MEDIUM = "medium", pgettext_lazy("severity", "Medium")
+    LOW = "low", pgettext_lazy("severity", "Low")
 
 
 class ViolationStatus(models.TextChoices):
-    OPEN = "open", _("Open")
-    CONFIRMED = "confirmed", _("Confirmed")
-    DISMISSED = "dismissed", _("Dismissed")
+    OPEN = "open", pgettext_lazy("violation", "Open")
+    CONFIRMED = "confirmed", pgettext_lazy("violation", "Confirmed")
+    DISMISSED = "dismissed", pgettext_lazy("violation", "Dismissed")
 
 
 class _ComplianceQueueQuerySet(ScopedQuerySet):
@@ -63,18 +64,18 @@ class Violation(models.Model):
     category = models.CharField(_("category"), max_length=24, blank=True)
     severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices)
     # The library word, the pattern's name, or the rule's own term (a complaint word).
-    entry = models.CharField(_("entry"), max_length=64, blank=True)
+    entry = models.CharField(_("library entry"), max_length=64, blank=True)
     word_id = models.BigIntegerField(null=True, blank=True)
     # Personal information in these three is masked before they are stored.
     matched_text = models.CharField(_("matched text"), max_length=200)
     context_before = models.CharField(_("context before"), max_length=200, blank=True)
     context_after = models.CharField(_("context after"), max_length=200, blank=True)
-    match_start = models.PositiveIntegerField(_("start"))
-    match_end = models.PositiveIntegerField(_("end"))
+    match_start = models.PositiveIntegerField(_("hit start"))
+    match_end = models.PositiveIntegerField(_("hit end"))
     hit_count = models.PositiveIntegerField(_("hits in the message"), default=1)
-    message_id = models.BigIntegerField(_("message"))
-    message_sent_at = models.DateTimeField(_("sent at"))
-    chat = models.ForeignKey(ArchivedChat, on_delete=models.PROTECT, related_name="+", verbose_name=_("chat"))
+    message_id = models.BigIntegerField(_("archived message"))
+    message_sent_at = models.DateTimeField(_("message sent at"))
+    chat = models.ForeignKey(ArchivedChat, on_delete=models.PROTECT, related_name="+", verbose_name=_("conversation"))
     staff = models.ForeignKey(
         Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("staff")
     )
@@ -128,8 +129,8 @@ class DeletionAlertQuerySet(_ComplianceQueueQuerySet):
 class DeletionAlert(models.Model):
     """删人提醒: a WeCom relation an RM or a customer ended, as channels reported it."""
 
-    relation_id = models.BigIntegerField(_("relation"))
-    direction = models.CharField(_("direction"), max_length=24, choices=DeletionDirection.choices)
+    relation_id = models.BigIntegerField(_("follow relation id"))
+    direction = models.CharField(_("deleted by whom"), max_length=24, choices=DeletionDirection.choices)
     staff = models.ForeignKey(
         Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("staff")
     )
@@ -204,8 +205,8 @@ class ManagerNotice(models.Model):
 
 
 class RescanStatus(models.TextChoices):
-    RUNNING = "running", _("Running")
-    FINISHED = "finished", _("Finished")
+    RUNNING = "running", pgettext_lazy("rescan", "Running")
+    FINISHED = "finished", pgettext_lazy("rescan", "Finished")
 
 
 class RescanRun(models.Model):
