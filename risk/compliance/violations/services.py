@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from channels.outbox.services import outbox_submit
 from risk.audit import ComplianceAuditAction
 from risk.compliance import selectors as library_selectors
-from risk.compliance.archive.models import ArchivedMessage
+from risk.compliance.archive.models import ArchivedMessage, SenderKind
 from risk.compliance.matcher import library_current
 from risk.compliance.violations.masking import text_pii_masked
 from risk.compliance.violations.models import (
@@ -53,6 +53,7 @@ _MESSAGE_FIELDS = (
     "id",
     "sent_at",
     "sender_kind",
+    "sender_id",
     "text",
     "chat_id",
     "chat__kind",
@@ -60,6 +61,28 @@ _MESSAGE_FIELDS = (
     "chat__customer_id",
     "chat__staff__branch_id",
 )
+
+
+def _with_sender_staff(messages: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Each message as (id, sent_at, sender_kind, text, chat_id, chat_kind, staff_id, customer_id, branch_id).
+
+    A message a member of staff sent counts against that member (in a group chat, not
+    necessarily the chat's owner); anything else against the chat's staff member.
+    """
+    senders = {row[3] for row in messages if row[2] == SenderKind.STAFF}
+    staff_of = {
+        userid: (staff_id, branch_id)
+        for userid, staff_id, branch_id in Staff.objects.filter(wecom_userid__in=senders).values_list(
+            "wecom_userid", "id", "branch_id"
+        )
+    }
+    rows = []
+    for message_id, sent_at, kind, sender_id, text, chat_id, chat_kind, staff_id, customer_id, branch_id in messages:
+        if kind == SenderKind.STAFF and sender_id in staff_of:
+            staff_id, branch_id = staff_of[sender_id]
+        rows.append((message_id, sent_at, kind, text, chat_id, chat_kind, staff_id, customer_id, branch_id))
+    return rows
+
 
 _VIOLATION_COLUMNS = (
     "rule",
@@ -168,7 +191,7 @@ def _notices_for_violations(violation_ids: list[int]) -> None:
 
 
 def _scan(messages: Sequence[tuple[Any, ...]]) -> int:
-    rows = _violation_rows(messages)
+    rows = _violation_rows(_with_sender_staff(messages))
     if not rows:
         return 0
     with transaction.atomic():

@@ -303,3 +303,20 @@ def test_compliance_starts_a_rescan_and_sees_its_progress(world: World, client_f
     fragment = client.get(f"{PAGE}rescan/").content.decode()
     assert "正在用词库版本" in fragment
     assert AuditEvent.objects.filter(action=ComplianceAuditAction.VIOLATIONS_RESCAN_STARTED).count() == 1
+
+
+def test_the_queue_reads_a_fixed_number_of_queries_however_many_rows(
+    world: World, client_for, violations: dict[str, Violation]
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for("compliance")
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(API).status_code == 200
+    for _ in range(5):
+        violations_scan([message_in(chat_of(world.rm_sh), "你个蠢货").pk])
+    with CaptureQueriesContext(connection) as many:
+        assert len(client.get(API).json()["results"]) == 8
+
+    assert len(many.captured_queries) == len(few.captured_queries)

@@ -166,3 +166,15 @@ def test_the_automatic_rescan_can_be_switched_off(world: World, library: None) -
     message_in(chat_of(world.rm_bj), "保本")
 
     assert violations_rescan_if_library_changed() is None
+
+
+def test_in_a_group_chat_the_violation_is_the_sending_members_not_the_owners(world: World, library: None) -> None:
+    from risk.compliance.archive.models import ChatKind
+
+    group = chat_of(world.rm_bj, kind=ChatKind.GROUP, chat_key="wrGROUP01", roomid="wrGROUP01")
+    message = message_in(group, "保本", sender_id=world.rm_sh.wecom_userid)
+
+    violations_scan([message.pk])
+
+    violation = Violation.objects.get()
+    assert (violation.staff, violation.branch) == (world.rm_sh, world.sh_pd_1)
