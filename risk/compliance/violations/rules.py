@@ -86,7 +86,8 @@ def _first_hit_of(
     found = [hit for hit in hits if hit.category == category]
     if not found:
         return None
-    first = found[0]
+    # At one place the longest entry reads best (稳赚不赔 rather than the 稳赚 inside it).
+    first = min(found, key=lambda hit: (hit.start, -hit.end))
     return RuleHit(
         rule=rule,
         severity=config.severity(rule),

@@ -19,6 +19,7 @@ LIBRARY = library_compile(
         (3, "私下转账", "私下转账", ContentCategory.OFF_BOOK_SALE, ContentAction.BLOCK),
         (4, "蠢货", "蠢货", ContentCategory.ABUSE, ContentAction.REVIEW),
         (5, "某某银行", "某某银行", ContentCategory.COMPETITOR, ContentAction.REVIEW),
+        (6, "稳赚", "稳赚", ContentCategory.PROMISED_RETURN, ContentAction.REVIEW),
     ],
     patterns=[("mobile", "review"), ("id_number", "review"), ("bank_card", "review")],
 )
@@ -157,3 +158,9 @@ def test_one_message_may_break_several_rules_once_each() -> None:
     found = rules_on("保本，电话13800138000", at=datetime(2026, 12, 1, 23, 0, tzinfo=SHANGHAI))
 
     assert set(found) == {Rule.PROMISED_RETURN, Rule.STAFF_PII, Rule.AFTER_HOURS}
+
+
+def test_of_two_entries_at_one_place_the_longer_is_the_violations_hit() -> None:
+    hit = rules_on("这个稳赚不赔")["promised_return"]
+
+    assert (hit.entry, hit.start, hit.end) == ("稳赚不赔", 2, 6)
