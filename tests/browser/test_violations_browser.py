@@ -1,4 +1,4 @@
-"""Compliance works the violation queue in the browser, in Chinese: filter, open, read the masked conversation, confirm."""
+"""Compliance works the violation queue in the browser, in Chinese: filter, read the masked chat, confirm."""
 
 import pytest
 from django.conf import settings as django_settings
