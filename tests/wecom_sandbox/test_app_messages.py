@@ -52,3 +52,14 @@ def test_the_duplicate_check_drops_the_same_text_within_its_interval(sandbox, we
     wecom.post("message/send", _text(sandbox, "rm_li", "同一条", **checked))
 
     assert [m["dropped"] for m in sandbox.app_messages("rm_li")] == ["", "duplicate", "", ""]
+
+
+def test_the_members_page_shows_the_app_messages_they_received(sandbox, wecom: WeCom, staff) -> None:
+    import requests
+
+    wecom.post("message/send", _text(sandbox, "rm_li", "【合规提醒】新增 1 条高风险违规"))
+
+    page = requests.get(f"{sandbox.base_url}/sandbox/member/rm_li", timeout=10).text
+
+    assert "应用消息 app messages" in page
+    assert "【合规提醒】新增 1 条高风险违规" in page
