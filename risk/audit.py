@@ -8,3 +8,7 @@ class ComplianceAuditAction(models.TextChoices):
     WORD_CHANGED = "compliance.word_changed", _("Sensitive word changed")
     WORDS_BULK_ADDED = "compliance.words_bulk_added", _("Sensitive words added in bulk")
     PATTERN_CHANGED = "compliance.pattern_changed", _("Personal information pattern changed")
+    VIOLATION_ASSIGNED = "compliance.violation_assigned", _("Violation assigned")
+    VIOLATION_CONFIRMED = "compliance.violation_confirmed", _("Violation confirmed")
+    VIOLATION_DISMISSED = "compliance.violation_dismissed", _("Violation dismissed")
+    VIOLATIONS_RESCAN_STARTED = "compliance.violations_rescan_started", _("Violation rescan started")

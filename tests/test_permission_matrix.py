@@ -19,11 +19,15 @@ from rest_framework.views import APIView
 
 from campaigns.services import campaign_create
 from channels.models import AssignmentStrategy, ChannelCode
+from risk.compliance.models import ContentCategory
+from risk.compliance.violations.services import violations_scan
 from scrm.org.permissions import IsActiveStaff
 from scrm.org.scoping import ScopedQuerySet
 from tests.campaigns.factories import SegmentFactory, campaign_draft
+from tests.compliance_factories import SensitiveWordFactory
 from tests.conftest import World
 from tests.factories import ContentItemFactory
+from tests.risk.compliance.violations.factories import chat_of, message_in
 
 ROLES = ["hq_admin", "branch_manager", "rm", "compliance"]
 # The OpenAPI schema and its two viewers are documentation, not data.
@@ -32,6 +36,9 @@ DOCUMENTATION = {"api:schema", "api:docs"}
 ROLES_ADMITTED = {
     "api:compliance-word-list": {"hq_admin", "compliance"},
     "api:compliance-pattern-list": {"hq_admin", "compliance"},
+    "api:violation-list": {"hq_admin", "compliance", "branch_manager"},
+    "api:violation-figures": {"hq_admin", "compliance", "branch_manager"},
+    "api:violation-rescan": {"hq_admin", "compliance"},
 }
 
 
@@ -136,6 +143,9 @@ def channel_world(world: World) -> World:
     segment = SegmentFactory(created_by=world.hq_admin)
     campaign_create(actor=world.hq_admin, draft=campaign_draft(segment, name="总行活动"))
     campaign_create(actor=world.branch_manager_bj, draft=campaign_draft(segment, name="北京分行活动"))
+    # Violations in Beijing and Shanghai, so the violation queue has rows to scope.
+    SensitiveWordFactory(word="保本", category=ContentCategory.PROMISED_RETURN)
+    violations_scan([message_in(chat_of(rm), "保本").pk for rm in (world.rm_bj, world.rm_sh)])
     return world
 
 

@@ -107,6 +107,10 @@ class SandboxControl:
         [{name, unionid?, external_userid?, follow: [{userid, remark?, state?, tags?, createtime?}]}]."""
         return list(self._post("contacts", {"contacts": contacts})["external_userids"])
 
+    def app_messages(self, userid: str) -> list[dict[str, Any]]:
+        """App messages (message/send) to a member: content, at, delivered, dropped ("", duplicate, member_limit)."""
+        return list(self._get("app_messages", {"userid": userid})["messages"])
+
     # --- faults and logs -----------------------------------------------------------------------
 
     def add_fault(

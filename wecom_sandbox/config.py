@@ -97,6 +97,8 @@ class Tunables:
     contact_way_user_limit: int = CONTACT_WAY_USER_LIMIT
     # How long an uploaded media_id stays valid (WeCom: 3 days).
     media_ttl: int = 3 * 86400
+    # App messages (message/send) one member receives a minute; WeCom drops the excess.
+    app_message_member_limit: int = 30
 
     @classmethod
     def from_env(cls) -> Tunables:

@@ -37,6 +37,7 @@ TUNABLE_KEYS = {
     "corp_tag_limit": int,
     "contact_way_user_limit": int,
     "media_ttl": int,
+    "app_message_member_limit": int,
 }
 JOIN_SCENES = {0, 1, 2, 3}
 DELETE_BY_TRANSFER = "DELETE_BY_TRANSFER"

@@ -157,6 +157,7 @@ def member_tasks(state: SandboxState, userid: str, *, notice: str = "", error: s
     with state.lock:
         user = state.data["users"].get(userid)
         tasks = pending_tasks(state, userid)
+        app_messages = [dict(m) for m in state.data.get("app_messages", []) if m["userid"] == userid][-20:]
     if user is None:
         return _page("未找到 not found", f"<h1>没有成员 no member {escape(userid)}</h1>")
     status = f'<p class="ok">{escape(notice)}</p>' if notice else ""
@@ -186,6 +187,11 @@ def member_tasks(state: SandboxState, userid: str, *, notice: str = "", error: s
         "</tr>"
         for m in tasks["moments"]
     )
+    app_rows = "".join(
+        f"<tr><td>{escape(m['content'])}</td>"
+        f"<td>{'是 yes' if m['delivered'] else escape('否 dropped: ' + m['dropped'])}</td></tr>"
+        for m in reversed(app_messages)
+    )
     body = (
         f"<h1>{escape(user.get('name') or userid)} 的待发任务 tasks to send</h1>{status}"
         "<h2>群发助手 mass messages</h2>"
@@ -194,6 +200,9 @@ def member_tasks(state: SandboxState, userid: str, *, notice: str = "", error: s
         "<h2>朋友圈 moments</h2>"
         "<table><tr><th>moment_id</th><th>内容 content</th><th></th></tr>"
         f"{moment_rows or '<tr><td colspan=3 class=muted>无 none</td></tr>'}</table>"
+        "<h2>应用消息 app messages</h2>"
+        "<table><tr><th>内容 content</th><th>送达 delivered</th></tr>"
+        f"{app_rows or '<tr><td colspan=2 class=muted>无 none</td></tr>'}</table>"
         '<p><a href="/sandbox/">← 沙箱首页 sandbox index</a></p>'
     )
     return _page("待发任务 tasks to send", body)

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from wecom_sandbox import api as wecom
-from wecom_sandbox import control, errors, pages
+from wecom_sandbox import appmsg, control, errors, pages  # noqa: F401 - appmsg registers message/send
 from wecom_sandbox.callbacks import CallbackSender
 from wecom_sandbox.errors import ControlError, WeComError
 from wecom_sandbox.media import parse_multipart

@@ -24,6 +24,7 @@ from channels.codes.services import (
     customer_for_state,
     welcome_message_for,
 )
+from channels.contacts.events import FollowRelationDeleted
 from channels.identity.services import (
     contact_channel_tags_copy,
     contact_link,
@@ -46,6 +47,7 @@ from channels.wecom.events import ExternalContactEvent
 from channels.wecom.gateway import wecom
 from customers.models import Tag, TimelineKind
 from customers.timeline.services import timeline_record
+from scrm.core import events
 from scrm.org.models import Staff
 from scrm.pii import MAINLAND_MOBILE_IN_TEXT, mask_phone
 
@@ -267,6 +269,17 @@ def relation_mark_deleted(*, external_userid: str, userid: str, by: DeletedBy, a
         relation.deleted_at = at
         relation.save(update_fields=["status", "deleted_by", "deleted_at", "updated_at"])
         customer = relation.contact.customer
+        events.publish(
+            FollowRelationDeleted(
+                relation_id=relation.pk,
+                userid=userid,
+                external_userid=external_userid,
+                staff_id=relation.staff_id,
+                customer_id=customer.pk if customer is not None else None,
+                deleted_by=str(by),
+                deleted_at=at.isoformat(),
+            )
+        )
         if customer is not None and by != DeletedBy.TRANSFER:
             who = relation.staff.name if relation.staff else userid
             timeline_record(

@@ -272,6 +272,10 @@ def _upload_media(gateway: WeComGateway, payload: Payload) -> Result:
     return gateway.upload_media(**arguments)
 
 
+def _send_app_message(gateway: WeComGateway, payload: Payload) -> Result:
+    return gateway.send_app_message(touser=payload["touser"], text=payload["text"])
+
+
 OPERATIONS: dict[str, Operation] = {
     "add_corp_tags": Operation(perform=_add_corp_tags, verify=_verify_add_corp_tags),
     # A welcome code is single-use: WeCom answers a second send with 41051.
@@ -296,4 +300,7 @@ OPERATIONS: dict[str, Operation] = {
     # a second media_id, which WeCom forgets after three days anyway. Realtime, because an
     # RM in a chat waits for it.
     "upload_media": Operation(perform=_upload_media, verify=lambda _gateway, _payload: None, queue=Queue.REALTIME),
+    # An app message is sent with WeCom's duplicate check: sending it again after an
+    # unknown outcome delivers nothing twice within half an hour.
+    "message_send": Operation(perform=_send_app_message, verify=lambda _gateway, _payload: None),
 }

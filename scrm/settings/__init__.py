@@ -12,4 +12,5 @@ from scrm.settings.csp import *  # noqa: F403
 from scrm.settings.logging import *  # noqa: F403
 from scrm.settings.pii import *  # noqa: F403
 from scrm.settings.security import *  # noqa: F403
+from scrm.settings.violations import *  # noqa: F403
 from scrm.settings.wecom import *  # noqa: F403

@@ -115,6 +115,18 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 600.0,
         "options": {"queue": Queue.BULK},
     },
+    # Branch managers' digests of high-severity violations and deletions (one a window at most),
+    # and a rescan of the chat archive once the word library has changed.
+    "violations-manager-digests": {
+        "task": "risk.manager_digests_send",
+        "schedule": 60.0,
+        "options": {"queue": Queue.BULK},
+    },
+    "violations-rescan-on-library-change": {
+        "task": "risk.violations_rescan_if_library_changed",
+        "schedule": 60.0,
+        "options": {"queue": Queue.BULK},
+    },
     # Hourly: a rewrite of the table is caught against a signed copy at most an hour old.
     "audit-export-digest-hourly": {
         "task": "audit.export_digest",
