@@ -8,6 +8,7 @@ class RiskConfig(AppConfig):
 
     def ready(self) -> None:
         from risk.audit import ComplianceAuditAction
+        from risk.compliance.archive import checks  # noqa: F401  (registers the Finance SDK check)
         from scrm.audit.actions import audit_actions_register
 
         audit_actions_register(ComplianceAuditAction)
