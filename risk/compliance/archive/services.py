@@ -568,11 +568,15 @@ def _partition_create(year: int, month: int) -> None:
     """One month's partition (migration 0003's function, with the owner's rights); rows of that
     month waiting in DEFAULT move into it."""
     with connection.cursor() as cursor:
+        # Deferred foreign-key checks of rows written earlier in this transaction must run
+        # before PostgreSQL lets the table be altered.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SELECT risk_archive_partition_create(%s, %s, %s)", [year, month, settings.TIME_ZONE])
 
 
 def _partition_drop(year: int, month: int) -> None:
     with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("SELECT risk_archive_partition_drop(%s, %s)", [year, month])
 
 
