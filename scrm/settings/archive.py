@@ -9,13 +9,16 @@ from django.core.exceptions import ImproperlyConfigured
 
 from channels.wecom import defaults as sandbox
 from scrm.settings.base import VAR_DIR
-from scrm.settings.environment import IS_PRODUCTION, env, secret
+from scrm.settings.environment import IS_PRODUCTION, env, from_env_or_file
 from scrm.settings.wecom import WECOM_SANDBOX_URL
 
-# The 会话存档 Secret of the corp (the SDK's Init takes the corp id and this secret).
-WECOM_ARCHIVE_SECRET: str = secret("WECOM_ARCHIVE_SECRET", dev_default=sandbox.CORP_SECRET)
 # Tencent's libWeWorkFinanceSdk_C.so; when set, the archive is read through it (ctypes).
+# Unset in production means the bank has no chat archive: ingestion does nothing.
 WECOM_FINANCE_SDK_PATH: str = env.str("WECOM_FINANCE_SDK_PATH", default="")
+# The 会话存档 Secret of the corp (the SDK's Init takes the corp id and this secret).
+WECOM_ARCHIVE_SECRET: str = from_env_or_file("WECOM_ARCHIVE_SECRET") or ("" if IS_PRODUCTION else sandbox.CORP_SECRET)
+if WECOM_FINANCE_SDK_PATH and not WECOM_ARCHIVE_SECRET:
+    raise ImproperlyConfigured("WECOM_FINANCE_SDK_PATH is set: WECOM_ARCHIVE_SECRET (or _FILE) must be set too")
 # The sandbox's Finance SDK stand-in, used when no SDK path is set; empty against a real corp.
 WECOM_ARCHIVE_SANDBOX_URL: str = env.str(
     "WECOM_ARCHIVE_SANDBOX_URL", default=f"{WECOM_SANDBOX_URL.rstrip('/')}/finance/" if WECOM_SANDBOX_URL else ""

@@ -39,7 +39,13 @@ from channels.wecom.gateway import wecom
 from customers.selectors import customers_by_ids_for_system
 from risk.compliance.archive.crypto import RecordKeyError, random_key_decrypt
 from risk.compliance.archive.models import ArchiveCursor, ArchiveRefusedRecord, ChatKind, RefusalReason, SenderKind
-from risk.compliance.archive.sources import ArchiveRecord, ArchiveSource, RecordDecryptError, archive_source
+from risk.compliance.archive.sources import (
+    ArchiveRecord,
+    ArchiveSource,
+    RecordDecryptError,
+    archive_configured,
+    archive_source,
+)
 from scrm.core.redis import redis_client
 from scrm.org.models import Staff
 
@@ -100,6 +106,7 @@ class IngestResult:
     discarded: int = 0
     refused: int = 0
     busy: bool = False
+    configured: bool = True
     lag_seconds: float | None = None
     lag_level: str = LagLevel.OK
 
@@ -437,6 +444,9 @@ def archive_ingest(*, source: ArchiveSource | None = None, max_pages: int | None
     alarm is checked at the end, whatever happened.
     """
     total = IngestResult()
+    if source is None and not archive_configured():
+        total.configured = False
+        return total
     with connection.cursor() as db:
         db.execute("SELECT pg_try_advisory_lock(%s)", [_ADVISORY_LOCK_KEY])
         if not db.fetchone()[0]:

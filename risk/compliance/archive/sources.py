@@ -257,6 +257,11 @@ def finance_sdk_load(path: str) -> ctypes.CDLL:
     return lib
 
 
+def archive_configured() -> bool:
+    """Whether this installation reads a chat archive at all (a bank may not have licensed it)."""
+    return bool(settings.WECOM_FINANCE_SDK_PATH or settings.WECOM_ARCHIVE_SANDBOX_URL)
+
+
 @cache
 def archive_source() -> ArchiveSource:
     """The configured archive: the Finance SDK when its path is set, else the sandbox; one per process."""

@@ -315,3 +315,13 @@ def test_a_run_that_stops_mid_archive_measures_the_lag_from_the_newest_message_r
     assert lag is not None
     assert 89.9 * 3600 < lag < 90.1 * 3600
     assert level == "warning"
+
+
+def test_an_installation_without_a_chat_archive_ingests_nothing_and_does_not_fail(settings) -> None:
+    settings.WECOM_FINANCE_SDK_PATH = ""
+    settings.WECOM_ARCHIVE_SANDBOX_URL = ""
+
+    result = archive_ingest()
+
+    assert result.configured is False
+    assert not ArchiveCursor.objects.exists()
