@@ -325,3 +325,45 @@ def test_an_installation_without_a_chat_archive_ingests_nothing_and_does_not_fai
 
     assert result.configured is False
     assert not ArchiveCursor.objects.exists()
+
+
+def test_a_run_over_many_pages_reads_each_page_ahead_and_still_stores_each_message_once_in_order(
+    archive: Archive, settings
+) -> None:
+    settings.ARCHIVE_PAGE_LIMIT = 3
+    archive.post(*(archive.text(archive.rm_userid, archive.agreed_external, f"第{n}条") for n in range(10)))
+
+    result = archive_ingest(source=archive.source)
+
+    assert (result.pages, result.stored) == (4, 10)
+    assert _texts() == [f"第{n}条" for n in range(10)]
+    assert ArchiveCursor.objects.get().seq == 10
+    # Four pages, each fetched once (the last one short: the archive was read to its end).
+    assert archive_ingest(source=archive.source).stored == 0
+
+
+def test_a_crash_mid_run_keeps_the_pages_already_committed_and_the_rerun_picks_up_after_them(
+    archive: Archive, settings, monkeypatch
+) -> None:
+    settings.ARCHIVE_PAGE_LIMIT = 2
+    archive.post(*(archive.text(archive.rm_userid, archive.agreed_external, f"第{n}条") for n in range(6)))
+    real = services._messages_insert
+    calls = []
+
+    def crash_on_the_second_page(messages, chat_ids):
+        calls.append(1)
+        if len(calls) == 2:
+            real(messages, chat_ids)
+            raise RuntimeError("worker killed")
+        return real(messages, chat_ids)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(services, "_messages_insert", crash_on_the_second_page)
+        with pytest.raises(RuntimeError):
+            archive_ingest(source=archive.source)
+
+    assert _texts() == ["第0条", "第1条"]
+    assert ArchiveCursor.objects.get().seq == 2
+    archive_ingest(source=archive.source)
+    assert _texts() == [f"第{n}条" for n in range(6)]
+    assert ArchivedChat.objects.get().message_count == 6
