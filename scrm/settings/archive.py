@@ -5,6 +5,8 @@ WECOM_FINANCE_SDK_PATH names it; otherwise, outside production, from the local s
 over HTTP. docs/risk.md ("Chat archive") explains keys, rotation and retention.
 """
 
+import os
+
 from django.core.exceptions import ImproperlyConfigured
 
 from channels.wecom import defaults as sandbox
@@ -44,8 +46,8 @@ ARCHIVE_PAGE_LIMIT: int = env.int("ARCHIVE_PAGE_LIMIT", default=1000)
 if not 1 <= ARCHIVE_PAGE_LIMIT <= 1000:
     raise ImproperlyConfigured("ARCHIVE_PAGE_LIMIT must be 1..1000 (the Finance SDK's limit)")
 ARCHIVE_MAX_PAGES_PER_RUN: int = env.int("ARCHIVE_MAX_PAGES_PER_RUN", default=200)
-# Threads decrypting a page (RSA releases the GIL): about the number of cores.
-ARCHIVE_DECRYPT_THREADS: int = env.int("ARCHIVE_DECRYPT_THREADS", default=2)
+# Threads decrypting a page (RSA releases the GIL): the number of cores by default.
+ARCHIVE_DECRYPT_THREADS: int = env.int("ARCHIVE_DECRYPT_THREADS", default=os.cpu_count() or 2)
 # WeCom forgets records after five days: the lag alarm warns, then turns critical, before that.
 ARCHIVE_LAG_WARN_HOURS: float = env.float("ARCHIVE_LAG_WARN_HOURS", default=72.0)
 ARCHIVE_LAG_CRITICAL_HOURS: float = env.float("ARCHIVE_LAG_CRITICAL_HOURS", default=96.0)
