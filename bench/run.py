@@ -592,6 +592,13 @@ def bench_compliance_matcher() -> list[Measurement]:
     return [Measurement(**fields) for fields in measure()]
 
 
+def bench_archive_ingestion() -> list[Measurement]:
+    """Chat-archive ingestion from pre-built encrypted records (bench/archive.py)."""
+    from bench.archive import measure
+
+    return [Measurement(**fields) for fields in measure()]
+
+
 SECTIONS: dict[str, Callable[[], list[Measurement]]] = {
     "org_subtree": bench_org_subtree,
     "import": bench_import,
@@ -601,9 +608,10 @@ SECTIONS: dict[str, Callable[[], list[Measurement]]] = {
     "tag_sync": bench_tag_sync,
     "compliance_matcher": bench_compliance_matcher,
     "campaign_plan": bench_campaign_plan,
+    "archive_ingestion": bench_archive_ingestion,
 }
 # Sections that work without the seeded customers: run alone, they skip the seed.
-WITHOUT_CUSTOMERS = {"compliance_matcher"}
+WITHOUT_CUSTOMERS = {"compliance_matcher", "archive_ingestion"}
 
 
 def main() -> int:

@@ -9,6 +9,7 @@ class RiskConfig(AppConfig):
     def ready(self) -> None:
         from channels.contacts.events import FollowRelationDeleted
         from risk.audit import ComplianceAuditAction
+        from risk.compliance.archive import checks  # noqa: F401  (registers the Finance SDK check)
         from risk.compliance.violations.subscribers import deletion_alert_on_relation_deleted
         from scrm.audit.actions import audit_actions_register
         from scrm.core import events

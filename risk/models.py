@@ -1,6 +1,6 @@
 """The risk app's tables, one module per concept."""
 
-from risk.compliance.archive.models import ArchiveCursor, ArchivedChat, ArchivedMessage
+from risk.compliance.archive.models import ArchiveCursor, ArchivedChat, ArchivedMessage, ArchiveRefusedRecord
 from risk.compliance.models import LibraryVersion, PiiPatternSetting, SensitiveWord
 from risk.compliance.violations.models import (
     DeletionAlert,
@@ -12,6 +12,7 @@ from risk.compliance.violations.models import (
 
 __all__ = [
     "ArchiveCursor",
+    "ArchiveRefusedRecord",
     "ArchivedChat",
     "ArchivedMessage",
     "DeletionAlert",

@@ -30,6 +30,7 @@ $PY manage.py migrate --noinput
 $PY manage.py seed_demo --if-empty --customers "${DEMO_CUSTOMERS:-5000}"
 if [[ -n "${SANDBOX_PID:-}" ]]; then
   $PY manage.py setup_wecom_demo --directory var/wecom-directory.json
+  $PY manage.py setup_archive_demo
 fi
 
 cat <<BANNER

@@ -287,6 +287,45 @@ class SandboxControl:
         params = {k: v for k, v in {"external_userid": external_userid, "kind": kind}.items() if v}
         return self._get("deliveries", params=params or None)
 
+    # --- 会话存档 (the Finance SDK's side is served under /finance/) ----------------------------
+
+    @property
+    def finance_base_url(self) -> str:
+        """Where the sandbox serves the Finance SDK's calls: the product's WECOM_ARCHIVE_SANDBOX_URL."""
+        return f"{self.base_url}/finance/"
+
+    def archive_set_public_key(self, *, version: int, pem: str) -> dict[str, Any]:
+        """The corp's archive RSA public key (PEM) of ``version``; new records use the highest version."""
+        return self._post("archive/public_key", {"version": version, "pem": pem})
+
+    def archive_post(self, *messages: dict[str, Any]) -> list[dict[str, Any]]:
+        """Archive messages: ``{from, to | tolist, roomid?, msgtype: text | image | file | revoke,
+        text: {content} | image: {size?} | file: {filename, size?} | revoke: {pre_msgid}, msgtime? (ms)}``.
+        Returns each one's ``{seq, msgid, message}``."""
+        return list(self._post("archive/messages", {"messages": list(messages)})["posted"])
+
+    def archive_conversation(
+        self, *, userid: str, external_userid: str, lines: list[dict[str, str]], minutes_ago: float = 30
+    ) -> list[dict[str, Any]]:
+        """A 1:1 text conversation, ``lines`` of ``{"by": "staff" | "customer", "text": ...}``, a minute apart."""
+        body = {"userid": userid, "external_userid": external_userid, "lines": lines, "minutes_ago": minutes_ago}
+        return list(self._post("archive/conversation", body)["posted"])
+
+    def archive_agree(
+        self, *, userid: str, external_userid: str, agree: bool = True, deliver: bool = True
+    ) -> dict[str, Any]:
+        """The contact agrees to archiving with the member (sends msg_audit_approved) or refuses."""
+        body = {"userid": userid, "external_userid": external_userid, "agree": agree, "deliver": deliver}
+        return self._post("archive/agree", body)
+
+    def archive_corrupt(self, *, seq: int, part: str) -> dict[str, Any]:
+        """Flip a byte of record ``seq``'s ``random_key`` or ``message``."""
+        return self._post("archive/corrupt", {"seq": seq, "part": part})
+
+    def archive_records(self) -> list[dict[str, Any]]:
+        """The encrypted records the archive still holds (five days), with their msgtime."""
+        return list(self._get("archive/records"))
+
     # --- transport -----------------------------------------------------------------------------
 
     def _simulate(self, name: str, /, **body: Any) -> dict[str, Any]:

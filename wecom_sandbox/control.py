@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wecom_sandbox import api as wecom
-from wecom_sandbox import media, moments
+from wecom_sandbox import archive, media, moments
 from wecom_sandbox.callbacks import CallbackSender, PendingEvent, RawXml, event_xml
 from wecom_sandbox.errors import ControlError, WeComError
 from wecom_sandbox.state import SandboxState, random_id
@@ -869,3 +869,69 @@ def welcome_messages(ctx: Ctx) -> list[dict[str, Any]]:
 def deliveries(ctx: Ctx) -> list[dict[str, Any]]:
     with ctx.state.lock:
         return _filtered(ctx.data["deliveries"], ctx.query, "external_userid", "userid", "kind")
+
+
+# --- 会话存档 (wecom_sandbox.archive) ------------------------------------------------------------
+
+
+@route("POST", "archive/public_key")
+def archive_public_key(ctx: Ctx) -> dict[str, Any]:
+    """The corp's archive RSA public key of a version, as an admin sets it in the console."""
+    return archive.public_key_set(ctx.state, version=int(ctx.need("version")), pem=str(ctx.need("pem")))
+
+
+@route("POST", "archive/messages")
+def archive_messages(ctx: Ctx) -> dict[str, Any]:
+    """People chat: each message becomes an encrypted archive record with the next seq."""
+    return {"posted": archive.messages_post(ctx.state, ctx.need("messages"))}
+
+
+@route("POST", "archive/corrupt")
+def archive_corrupt(ctx: Ctx) -> dict[str, Any]:
+    return archive.record_corrupt(ctx.state, seq=int(ctx.need("seq")), part=str(ctx.need("part")))
+
+
+@route("POST", "archive/agree")
+def archive_agree(ctx: Ctx) -> dict[str, Any]:
+    """The external contact agrees (or refuses) to archiving of their chats with the member.
+
+    Agreeing sends ``change_external_contact`` / ``msg_audit_approved``, as WeCom does.
+    """
+    userid, external_userid = str(ctx.need("userid")), str(ctx.need("external_userid"))
+    agree = bool(ctx.body.get("agree", True))
+    archive.agree_set(ctx.state, userid=userid, external_userid=external_userid, agree=agree)
+    if not agree:
+        return {"agree": False, "callback": None}
+    with ctx.state.lock:
+        _contact_event(ctx, "msg_audit_approved", userid, external_userid)
+    return {"agree": True, "callback": ctx.send()[0]}
+
+
+@route("POST", "archive/conversation")
+def archive_conversation(ctx: Ctx) -> dict[str, Any]:
+    """A 1:1 conversation for the demo: ``lines`` of ``{"by": "staff" | "customer", "text": ...}``,
+    a minute apart, ending ``minutes_ago`` before now (default 30)."""
+    userid, external_userid = str(ctx.need("userid")), str(ctx.need("external_userid"))
+    lines = ctx.need("lines")
+    if not isinstance(lines, list):
+        raise ControlError("lines is a list")
+    end_ms = int((ctx.state.now() - 60 * float(ctx.body.get("minutes_ago", 30))) * 1000)
+    messages = []
+    for index, line in enumerate(lines):
+        by_staff = line.get("by") == "staff"
+        messages.append(
+            {
+                "from": userid if by_staff else external_userid,
+                "tolist": [external_userid if by_staff else userid],
+                "msgtype": "text",
+                "text": {"content": str(line.get("text", ""))},
+                "msgtime": end_ms - (len(lines) - 1 - index) * 60_000,
+            }
+        )
+    return {"posted": archive.messages_post(ctx.state, messages)}
+
+
+@route("GET", "archive/records")
+def archive_records(ctx: Ctx) -> list[dict[str, Any]]:
+    with ctx.state.lock:
+        return _copy(ctx.data.get("archive", archive.empty())["records"])

@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 from wecom_sandbox import api as wecom
-from wecom_sandbox import appmsg, control, errors, pages  # noqa: F401 - appmsg registers message/send
+from wecom_sandbox import appmsg, archive, control, errors, pages  # noqa: F401 - appmsg registers message/send
 from wecom_sandbox.callbacks import CallbackSender
 from wecom_sandbox.errors import ControlError, WeComError
 from wecom_sandbox.media import parse_multipart
@@ -124,6 +124,8 @@ class RequestHandler(BaseHTTPRequestHandler):
             self._wecom(method, path.removeprefix("/cgi-bin/").strip("/"), query, raw)
         elif path == "/sandbox" or path.startswith("/sandbox/"):
             self._sandbox(method, path.removeprefix("/sandbox").strip("/"), query, raw)
+        elif path.startswith("/finance/"):
+            self._finance(path.removeprefix("/finance/").strip("/"), raw)
         elif path == "/":
             self._redirect("/sandbox/")
         else:
@@ -183,6 +185,23 @@ class RequestHandler(BaseHTTPRequestHandler):
         state.calls.append(call_log)
         if hang:
             time.sleep(hang)  # the effect is applied; the caller times out not knowing it
+        self._json(200, payload)
+
+    def _finance(self, name: str, raw: bytes) -> None:
+        """The Finance SDK's calls (wecom_sandbox.archive): SDK return codes, not WeCom errcodes."""
+        handler = archive.FINANCE_ROUTES.get(name)
+        if handler is None:
+            self._json(404, {"error": f"no such SDK call {name}"})
+            return
+        try:
+            body = json.loads(raw.decode("utf-8")) if raw.strip() else {}
+            if not isinstance(body, dict):
+                raise archive.SdkError(archive.SDK_BAD_PARAMETER, "the body is a JSON object")
+            payload = handler(self.server.state, body)
+        except (UnicodeDecodeError, ValueError):
+            payload = {"errcode": archive.SDK_BAD_PARAMETER, "errmsg": "the body is a JSON object"}
+        except archive.SdkError as exc:
+            payload = {"errcode": exc.code, "errmsg": exc.message}
         self._json(200, payload)
 
     def _file(self, data: bytes, content_type: str, filename: str) -> None:

@@ -36,6 +36,8 @@ HANDLERS: dict[tuple[str, str], Handler] = {
     (CONTACT, "del_external_contact"): contacts.contact_deleted_by_staff,
     (CONTACT, "del_follow_user"): contacts.contact_deleted_by_customer,
     (CONTACT, "transfer_fail"): transfer_failed,
+    # The contact agreed to chat archiving (会话存档).
+    (CONTACT, "msg_audit_approved"): contacts.contact_archive_approved,
     (CHAT, "create"): group_changed,
     (CHAT, "update"): group_changed,
     (CHAT, "dismiss"): group_changed,

@@ -45,7 +45,8 @@ from channels.outbox.services import outbox_send_now, outbox_submit
 from channels.wecom.errors import WeComRequestError
 from channels.wecom.events import ExternalContactEvent
 from channels.wecom.gateway import wecom
-from customers.models import Tag, TimelineKind
+from customers.consent.services import consent_set
+from customers.models import ConsentPurpose, ConsentSource, Tag, TimelineKind
 from customers.timeline.services import timeline_record
 from scrm.core import events
 from scrm.org.models import Staff
@@ -308,3 +309,21 @@ def contact_deleted_by_customer(event: ExternalContactEvent) -> None:
         by=DeletedBy.CUSTOMER,
         at=_from_timestamp(event.create_time),
     )
+
+
+def contact_archive_approved(event: ExternalContactEvent) -> None:
+    """msg_audit_approved: the contact agreed to chat archiving (会话存档) with the member.
+
+    For a contact linked to a customer, the customer's chat-archive consent is recorded
+    (source WeCom, once: a repeated event changes nothing). A contact not linked yet has no
+    customer to record it on; the archive asks WeCom's agree status for such contacts.
+    """
+    customer_id = (
+        ExternalContact.objects.filter(external_userid=event.external_user_id)
+        .values_list("customer_id", flat=True)
+        .first()
+    )
+    if customer_id is None:
+        logger.info("wecom: archive agreement of unlinked contact userid=%s", event.user_id)
+        return
+    consent_set(customer_id=customer_id, purpose=ConsentPurpose.CHAT_ARCHIVE, granted=True, source=ConsentSource.WECOM)

@@ -360,6 +360,20 @@ class WeComGateway:
     def group_chat(self, chat_id: str) -> dict[str, Any]:
         return dict(self._post("externalcontact/groupchat/get", {"chat_id": chat_id, "need_name": 1})["group_chat"])
 
+    # --- 会话存档 (msgaudit) --------------------------------------------------------------
+
+    def check_single_agree(self, pairs: list[tuple[str, str]]) -> dict[tuple[str, str], bool]:
+        """Whether each (member userid, external userid) pair agreed to chat archiving.
+
+        WeCom spells the field ``exteranalopenid``; ``agree_status`` is Agree or Disagree.
+        """
+        info = [{"userid": userid, "exteranalopenid": external} for userid, external in pairs]
+        answer = self._post("msgaudit/check_single_agree", {"info": info})
+        agreed = dict.fromkeys(pairs, False)
+        for row in answer.get("agreeinfo", []):
+            agreed[(str(row["userid"]), str(row["exteranalopenid"]))] = row.get("agree_status") == "Agree"
+        return agreed
+
     # --- mass messages (群发) ---------------------------------------------------------
 
     def add_msg_template(

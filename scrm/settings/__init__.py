@@ -4,6 +4,7 @@ Each integration has its own module; this package imports them in order. Every
 variable is documented in README.md (Configuration).
 """
 
+from scrm.settings.archive import *  # noqa: F403
 from scrm.settings.audit import *  # noqa: F403
 from scrm.settings.base import *  # noqa: F403
 from scrm.settings.campaigns import *  # noqa: F403

@@ -138,5 +138,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=30),
         "options": {"queue": Queue.BULK},
     },
+    # WeCom keeps archive records five days: read them every minute, one ingester at a time.
+    "archive-ingest": {
+        "task": "risk.archive_ingest",
+        "schedule": 60.0,
+        "options": {"queue": Queue.BULK, "expires": 55},
+    },
+    "archive-partitions-daily": {
+        "task": "risk.archive_partitions_ensure",
+        "schedule": crontab(hour=0, minute=10),
+        "options": {"queue": Queue.BULK},
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")

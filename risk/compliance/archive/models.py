@@ -28,6 +28,12 @@ class ArchiveCursor(models.Model):
     last_message_at = models.DateTimeField(_("newest message stored"), null=True)
     last_run_at = models.DateTimeField(_("last run"), null=True)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
+    # When a run last read the archive to its end: everything sent before then has been read.
+    caught_up_at = models.DateTimeField(_("caught up at"), null=True)
+    # Running totals of what ingestion did with the records it read.
+    stored_count = models.PositiveBigIntegerField(_("messages stored"), default=0)
+    discarded_count = models.PositiveBigIntegerField(_("messages discarded without consent"), default=0)
+    refused_count = models.PositiveBigIntegerField(_("records refused"), default=0)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -129,3 +135,37 @@ class ArchivedMessage(models.Model):
 
     def __str__(self) -> str:
         return self.msgid
+
+
+class RefusalReason(models.TextChoices):
+    UNKNOWN_KEY = "unknown_key", _("No private key for its key version")
+    BAD_KEY = "bad_key", _("The random key does not decrypt (wrong key or damaged)")
+    BAD_MESSAGE = "bad_message", _("The message does not decrypt (damaged)")
+    MALFORMED = "malformed", _("The record or message is malformed")
+
+
+class ArchiveRefusedRecord(models.Model):
+    """A record ingestion could not open, kept as it came (still encrypted) for compliance to see.
+
+    Ingestion moves past it so that one bad record never stops the archive; with the right key
+    configured it can be opened later from what is kept here.
+    """
+
+    corp_id = models.CharField(_("corp id"), max_length=64)
+    seq = models.PositiveBigIntegerField(_("sequence number"))
+    msgid = models.CharField(_("message id"), max_length=64, blank=True)
+    publickey_ver = models.IntegerField(_("key version"), null=True)
+    reason = models.CharField(_("reason"), max_length=16, choices=RefusalReason.choices)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+    encrypt_random_key = models.TextField(blank=True)
+    encrypt_chat_msg = models.TextField(blank=True)
+    refused_at = models.DateTimeField(_("refused at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("refused archive record")
+        verbose_name_plural = _("refused archive records")
+        constraints = [models.UniqueConstraint(fields=["corp_id", "seq"], name="risk_refused_record_seq_unique")]
+        indexes = [models.Index(fields=["-refused_at"], name="risk_refused_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.corp_id}@{self.seq}: {self.reason}"

@@ -159,7 +159,7 @@ def test_handlers_are_registered_for_every_change_type_wecom_documents() -> None
         assert handler("change_external_chat", change_type) is group_changed
     for change_type in ("create", "update", "delete", "shuffle"):
         assert handler("change_external_tag", change_type) is corp_tag_changed
-    assert handler("change_external_contact", "msg_audit_approved") is None
+    assert handler("change_external_contact", "msg_audit_approved") is contact_services.contact_archive_approved
     assert handler("change_contact", "update_user") is None
 
 

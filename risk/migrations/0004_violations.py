@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('risk', '0002_chat_archive'),
+        ('risk', '0003_archive_ingestion'),
     ]
 
     operations = [
