@@ -24,6 +24,8 @@ def worker_start(queue: str, **extra_env: str) -> subprocess.Popen[bytes]:
         "DATABASE_URL": f"postgresql://{db['USER']}@/{db['NAME']}?host={db['HOST']}",
         "REDIS_URL": settings.REDIS_URL,
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        # The run's own digest folder: the checkout's var/ may hold a `make run`'s digests.
+        "AUDIT_DIGEST_LOCATION": str(settings.STORAGES["audit_digests"]["OPTIONS"]["location"]),
         # Whatever the worker itself enqueues (a retry, a follow-up) stays on the test's queue.
         "CELERY_ROUTE_EVERYTHING_TO": queue,
         **extra_env,
