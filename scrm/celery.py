@@ -22,5 +22,6 @@ app.autodiscover_tasks(
         "channels.transfers",
         "campaigns.dispatch",
         "risk.compliance.archive",
+        "risk.compliance.violations",
     ]
 )

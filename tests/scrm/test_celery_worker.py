@@ -31,3 +31,11 @@ def test_queues_and_delivery_guarantees_are_configured() -> None:
     assert {queue.name for queue in settings.CELERY_TASK_QUEUES} == {"realtime", "dispatch", "bulk"}
     assert settings.CELERY_BEAT_SCHEDULE["audit-verify-chain-nightly"]["task"] == "audit.verify_chain"
     assert app.amqp.router.route({}, "customers.tag_rules_run_all")["queue"].name == "bulk"
+
+
+def test_every_task_the_beat_schedules_is_known_to_a_worker() -> None:
+    app.loader.import_default_modules()  # what a worker imports at start: the autodiscovered tasks modules
+
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+
+    assert scheduled - set(app.tasks) == set()
