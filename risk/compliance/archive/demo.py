@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
+from django.utils import timezone
 
 from channels.contacts.selectors import linked_contacts_of_staff
 from customers.consent.services import consent_set
@@ -120,6 +122,16 @@ def _lines(conversation: list[tuple[str, str]]) -> list[dict[str, str]]:
     return [{"by": by, "text": text} for by, text in conversation]
 
 
+def _working_morning_minutes_ago() -> float:
+    """Minutes since the last 10:00 (local) at least five hours ago: the demo chats happen in
+    working hours, so only their words, not their hour, make violations."""
+    now = timezone.localtime()
+    morning = now.replace(hour=10, minute=0, second=0, microsecond=0)
+    if now - morning < timedelta(hours=5):
+        morning -= timedelta(days=1)
+    return (now - morning).total_seconds() / 60
+
+
 def demo_chat_archive_create() -> DemoArchive | None:
     """The demo's archived conversations in the sandbox, once; None when there is nothing to do.
 
@@ -136,6 +148,7 @@ def demo_chat_archive_create() -> DemoArchive | None:
     path, public_pem = demo_archive_key_ensure()
     _sandbox("POST", "archive/public_key", {"version": DEMO_KEY_VERSION, "pem": public_pem})
     userid = str(rm.wecom_userid)
+    start = _working_morning_minutes_ago()
     messages = 0
     for index, ((external_userid, customer_id), conversation) in enumerate(zip(contacts, CONVERSATIONS, strict=False)):
         _sandbox("POST", "archive/agree", {"userid": userid, "external_userid": external_userid, "deliver": False})
@@ -148,10 +161,10 @@ def demo_chat_archive_create() -> DemoArchive | None:
             "userid": userid,
             "external_userid": external_userid,
             "lines": _lines(conversation),
-            "minutes_ago": 240 - 60 * index,
+            "minutes_ago": start - 60 * index,
         }
         messages += len(_sandbox("POST", "archive/conversation", body)["posted"])
     not_agreed_external, _ = contacts[len(CONVERSATIONS)]
     body = {"userid": userid, "external_userid": not_agreed_external, "lines": _lines(NOT_AGREED_CONVERSATION)}
-    not_agreed = len(_sandbox("POST", "archive/conversation", {**body, "minutes_ago": 20})["posted"])
+    not_agreed = len(_sandbox("POST", "archive/conversation", {**body, "minutes_ago": start - 240})["posted"])
     return DemoArchive(agreed=len(CONVERSATIONS), messages=messages, not_agreed_messages=not_agreed, key_path=str(path))

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from customers.models import ConsentRecord, Customer
 from risk.compliance.archive.crypto import archive_keys_forget
 from risk.compliance.archive.demo import DEMO_ID_NUMBER, DEMO_PHONE
-from risk.models import ArchivedChat, ArchivedMessage
+from risk.models import ArchivedChat, ArchivedMessage, Violation
 from scrm.core.redis import redis_client
 from tests.factories import CustomerFactory
 
@@ -52,3 +52,6 @@ def test_setup_archive_demo_archives_the_agreed_customers_conversations_once(
     assert any("我要投诉" in t for t in texts)
     assert not any("理财沙龙" in t for t in texts)  # the customer who did not agree
     assert len(sandbox.archive_records()) == 16
+    # The chats happen in working hours: what they say makes the violations, not when.
+    assert set(Violation.objects.values_list("rule", flat=True)) >= {"staff_pii", "customer_complaint"}
+    assert not Violation.objects.filter(rule="after_hours").exists()
