@@ -128,6 +128,10 @@ def is_working_time(moment: datetime, config: RuleSettings) -> bool:
     return of_day >= config.working_start and (config.working_end is None or of_day < config.working_end)
 
 
+# Stored with the violation, so in the product's own language rather than the server locale's.
+_WEEKDAYS = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
+
+
 def after_hours(message: MessageFacts, hits: Sequence[ContentHit], config: RuleSettings) -> RuleHit | None:
     """Staff writing to a customer outside the configured working days and hours (local time)."""
     if message.sender_kind != SenderKind.STAFF or is_working_time(message.sent_at, config):
@@ -137,7 +141,7 @@ def after_hours(message: MessageFacts, hits: Sequence[ContentHit], config: RuleS
         rule=Rule.AFTER_HOURS,
         severity=config.severity(Rule.AFTER_HOURS),
         category="",
-        entry=local.strftime("%a %H:%M"),
+        entry=f"{_WEEKDAYS[local.weekday()]} {local:%H:%M}",
         word_id=None,
         start=0,
         end=min(len(message.text), 40),

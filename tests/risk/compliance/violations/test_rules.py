@@ -143,6 +143,10 @@ def test_working_hours_are_read_in_local_time_not_utc() -> None:
     assert "after_hours" in rules_on("在吗", at=datetime(2026, 12, 1, 14, 30, tzinfo=UTC))
 
 
+def test_an_after_hours_hit_names_the_local_weekday_and_time() -> None:
+    assert rules_on("在吗", at=datetime(2026, 12, 1, 14, 30, tzinfo=UTC))["after_hours"].entry == "周二 22:30"
+
+
 def test_a_customer_writing_late_at_night_is_no_violation_of_the_rm() -> None:
     assert rules_on("在吗", sender="customer", at=datetime(2026, 12, 1, 23, 0, tzinfo=SHANGHAI)) == {}
 
