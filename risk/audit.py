@@ -8,3 +8,6 @@ class ComplianceAuditAction(models.TextChoices):
     WORD_CHANGED = "compliance.word_changed", _("Sensitive word changed")
     WORDS_BULK_ADDED = "compliance.words_bulk_added", _("Sensitive words added in bulk")
     PATTERN_CHANGED = "compliance.pattern_changed", _("Personal information pattern changed")
+    CHURN_MODEL_TRAINED = "churn.model_trained", _("Churn model trained")
+    CHURN_MODEL_PROMOTED = "churn.model_promoted", _("Churn model promoted")
+    CHURN_MODEL_ROLLED_BACK = "churn.model_rolled_back", _("Churn model rolled back")

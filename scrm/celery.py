@@ -21,5 +21,6 @@ app.autodiscover_tasks(
         "channels.groups",
         "channels.transfers",
         "campaigns.dispatch",
+        "risk.churn",
     ]
 )
