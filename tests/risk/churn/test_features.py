@@ -92,10 +92,14 @@ def test_a_new_customer_with_no_history_has_no_change_and_missing_values_where_u
     row = features_of(customer.pk, current=True)
 
     assert row["aum"] == 2000  # scoring reads today's AUM
-    assert row["aum_change_30d"] == 0 and row["aum_change_90d"] == 0
-    assert math.isnan(row["days_since_contact"]) and math.isnan(row["days_to_maturity"]) and math.isnan(row["age_band"])
+    assert row["aum_change_30d"] == 0
+    assert row["aum_change_90d"] == 0
+    assert math.isnan(row["days_since_contact"])
+    assert math.isnan(row["days_to_maturity"])
+    assert math.isnan(row["age_band"])
     assert row["lifecycle_stage"] == 0  # new
-    assert row["wecom_relation"] == 0 and row["identity_verified"] == 0
+    assert row["wecom_relation"] == 0
+    assert row["identity_verified"] == 0
 
 
 def test_a_relation_the_customer_ended_before_the_day_counts_and_one_after_is_not_yet_known(world: World) -> None:
