@@ -147,7 +147,9 @@ def churn_model_train(
     y_train = train[LABEL_COLUMN].to_numpy(dtype=bool)
     if y_train.all() or not y_train.any():
         raise TrainingDataError("The training part needs both customers who left and customers who stayed.")
-    x_train = train[list(features)].to_numpy(dtype=np.float64)
+    x_train = train[list(features)].to_numpy(dtype=np.float64, copy=True)
+    # A feature no training row has (no holdings at all, say) cannot be binned: make it constant.
+    x_train[:, np.isnan(x_train).all(axis=0)] = 0.0
     model = CalibratedClassifierCV(
         HistGradientBoostingClassifier(
             max_iter=parameters["max_iter"],
