@@ -4,9 +4,9 @@ About a third of the customers leave at some day within the year or the next two
 (``LEAVER_SHARE``). In the ~90 days before leaving, their AUM runs down to about a third
 and their RM stops hearing from them; on the day they leave, the AUM falls under a few
 hundred yuan. Everyone else's AUM wanders a little and they keep being contacted, though
-some (``FALSE_ALARM_SHARE``) also see a fall in AUM without leaving, and some leavers
-are still contacted: the signal is strong but not perfect, as in a real bank. Whoever
-leaves after today is the one a model should flag now.
+some (``FALSE_ALARM_SHARE``) also see a fall in AUM without leaving, some leavers are
+still contacted and some leave abruptly (``ABRUPT_LEAVER_SHARE``): the signal is strong
+but not perfect, as in a real bank. Whoever leaves after today is the one a model should flag now.
 
 Snapshots fall every 30 days back from today, and on the day a customer leaves; each
 customer's current AUM and last contact are set to match the history. Rows go in with
@@ -31,9 +31,11 @@ LEAVE_AFTER_TODAY_DAYS = 60  # leavers leave up to this long after today (not ye
 RUN_DOWN_DAYS = 90
 RUN_DOWN_TO = 0.35
 LEFT_AUM_MAX = 800  # yuan: under the default churn AUM floor
-FALSE_ALARM_SHARE = 0.12
+FALSE_ALARM_SHARE = 0.2
 SILENT_BEFORE_LEAVING_DAYS = 75
-STILL_CONTACTED_LEAVER_SHARE = 0.2
+STILL_CONTACTED_LEAVER_SHARE = 0.35
+ABRUPT_LEAVER_SHARE = 0.3  # leave with no run-down at all: no model sees them coming
+DRIFT_SIGMA = 0.08
 CONTACT_EVERY_DAYS = 25  # mean gap between contacts of an owned customer
 POOL_CONTACT_EVERY_DAYS = 120
 
@@ -77,11 +79,12 @@ def demo_aum_history_create(
     leave_day = np.where(leaver, rng.integers(oldest + RUN_DOWN_DAYS, LEAVE_AFTER_TODAY_DAYS + 1, size), 10**6)
     false_alarm = ~leaver & (rng.random(size) < FALSE_ALARM_SHARE)
     false_alarm_day = rng.integers(oldest, 1, size)
+    run_down = np.where(rng.random(size) < ABRUPT_LEAVER_SHARE, 1, RUN_DOWN_DAYS)
 
     def aum_on(day: int) -> np.ndarray:
-        drift = np.exp(rng.normal(0.0, 0.04, size))
-        # The run-down: from 1 at RUN_DOWN_DAYS before leaving to RUN_DOWN_TO on the day before.
-        progress = np.clip((day - (leave_day - RUN_DOWN_DAYS)) / RUN_DOWN_DAYS, 0.0, 1.0)
+        drift = np.exp(rng.normal(0.0, DRIFT_SIGMA, size))
+        # The run-down: from 1 at ``run_down`` days before leaving to RUN_DOWN_TO on the day before.
+        progress = np.clip((day - (leave_day - run_down)) / run_down, 0.0, 1.0)
         factor = 1.0 - (1.0 - RUN_DOWN_TO) * progress
         alarm = np.clip((day - false_alarm_day) / RUN_DOWN_DAYS, 0.0, 1.0) * false_alarm
         factor = factor * (1.0 - 0.5 * alarm)
