@@ -103,8 +103,8 @@ def demo_aum_history_create(
     gone = leaver & (leave_day <= 0) & (opened <= leave_day)
     left_values = rng.uniform(0, LEFT_AUM_MAX, size)
     for index in np.flatnonzero(gone):
-        day = today + datetime.timedelta(days=int(leave_day[index]))
-        snapshot_rows.append((int(ids[index]), day, round(float(left_values[index]), 2)))
+        left_on = today + datetime.timedelta(days=int(leave_day[index]))
+        snapshot_rows.append((int(ids[index]), left_on, round(float(left_values[index]), 2)))
     current = np.where(gone, np.minimum(current, left_values), current)
     # Keep one snapshot per customer and day: the last written wins (the leaving day's).
     snapshot_rows = list({(row[0], row[1]): row for row in snapshot_rows}.values())

@@ -2,4 +2,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("compliance/", include("risk.compliance.urls")),
+    path("churn/", include("risk.churn.urls")),
 ]

@@ -48,6 +48,7 @@ urlpatterns += i18n_patterns(
     path("campaigns/content/", include("campaigns.content.page_urls")),
     path("campaigns/", include("campaigns.page_urls")),
     path("compliance/words/", include("risk.compliance.page_urls")),
+    path("churn/", include("risk.churn.page_urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

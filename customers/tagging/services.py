@@ -287,7 +287,7 @@ def customer_model_tags_set(
     if len(customer_ids) != len(tag_ids):
         raise ApplicationError("Each customer needs exactly one tag.")
     low, high = id_range
-    params = {
+    params: dict[str, Any] = {
         "customers": customer_ids,
         "tags": tag_ids,
         "low": low,

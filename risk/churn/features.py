@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -232,7 +233,7 @@ def churn_features_for_range(
     customers who could leave on that day. Columns: ``KEY_COLUMNS`` + ``FEATURES``
     (+ ``left``); float features, NaN where a value is missing.
     """
-    params: dict[str, object] = {
+    params: dict[str, Any] = {
         "low": low,
         "high": high,
         "current": current,

@@ -102,9 +102,9 @@ class ChurnScoringRange(models.Model):
 
 
 class ChurnBand(models.TextChoices):
-    HIGH = "high", _("High")
-    MEDIUM = "medium", _("Medium")
-    LOW = "low", _("Low")
+    HIGH = "high", _("High risk")
+    MEDIUM = "medium", _("Medium risk")
+    LOW = "low", _("Low risk")
 
 
 class ChurnScoreQuerySet(ScopedQuerySet):

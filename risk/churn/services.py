@@ -49,6 +49,10 @@ CHURN_TAGS = {
 }
 
 
+class ChurnPermissionError(ApplicationError):
+    status_code = 403
+
+
 class ChurnArtefactRefusedError(ApplicationError):
     """The stored artefact is not the one that was trained (its hash differs), or is gone."""
 
@@ -151,7 +155,7 @@ def _require_hq_admin(actor: Staff) -> None:
     from scrm.org.roles import Role
 
     if actor.role != Role.HQ_ADMIN:
-        raise ApplicationError(_("Only head office's admins promote or roll back churn models."), extra={"status": 403})
+        raise ChurnPermissionError(_("Only head office's admins promote or roll back churn models."))
 
 
 @transaction.atomic
@@ -165,12 +169,10 @@ def churn_model_promote(*, model: ChurnModel, actor: Staff, request: HttpRequest
 def churn_model_rollback(*, actor: Staff, request: HttpRequest | None = None) -> ChurnModel:
     """Promote again the model that was promoted before the current one."""
     _require_hq_admin(actor)
-    current = ChurnModel.objects.select_for_update().filter(is_promoted=True).first()
+    # Lock the registry first, so two rollbacks at once do not both pick the same "previous".
+    list(ChurnModel.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
     previous = (
-        ChurnModel.objects.filter(promoted_at__isnull=False)
-        .exclude(pk=current.pk if current else None)
-        .order_by("-promoted_at")
-        .first()
+        ChurnModel.objects.filter(promoted_at__isnull=False).exclude(is_promoted=True).order_by("-promoted_at").first()
     )
     if previous is None:
         raise ApplicationError(_("No earlier promoted model to roll back to."))

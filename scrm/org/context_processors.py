@@ -37,6 +37,7 @@ NAVIGATION = (
     NavItem(_("My campaign tasks"), "campaign-tasks", frozenset({Role.RM})),
     NavItem(_("Scripts"), "script-library", frozenset({Role.HQ_ADMIN})),
     NavItem(_("Sensitive words"), "compliance-library", frozenset({Role.HQ_ADMIN, Role.COMPLIANCE})),
+    NavItem(_("Churn risk"), "churn-page", frozenset({Role.HQ_ADMIN, Role.BRANCH_MANAGER, Role.RM})),
     NavItem(_("Content library"), "content-library", frozenset({Role.HQ_ADMIN})),
     NavItem(_("Imports"), "customer-import-upload", frozenset({Role.HQ_ADMIN})),
     NavItem(_("API docs"), "api:docs", frozenset({Role.HQ_ADMIN})),
