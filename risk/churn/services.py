@@ -16,6 +16,7 @@ from typing import Any
 
 import joblib
 import numpy as np
+import pandas as pd
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
@@ -23,6 +24,7 @@ from django.db.models import F, Max, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from threadpoolctl import threadpool_limits
 
 from customers.models import Tag, TagGroup, TagKind
 from customers.tagging.services import customer_model_tags_set, tag_create, tag_group_create
@@ -365,29 +367,55 @@ def churn_scoring_range_score(*, range_id: int) -> None:
         )
 
 
-def churn_score_write(*, model: ChurnModel, run: ChurnScoringRun | None, low: int, high: int, on: datetime.date) -> int:
-    """Score the customers with ids in [low, high] on ``on`` and write scores and tags; how many were scored."""
-    loaded = churn_model_load(model)
-    frame = churn_features_for_range(low=low, high=high, as_of=on, current=True)
+@dataclass(frozen=True)
+class RangeScores:
+    """The scores of one id range, worked out but not yet written."""
+
+    customer_ids: list[int]
+    scores: np.ndarray
+    bands: np.ndarray
+    reasons: list[str]  # comma-joined feature names ("" for none)
+    at_risk: np.ndarray  # row indexes in the high and medium bands
+
+
+def churn_scores_compute(*, loaded: LoadedModel, frame: pd.DataFrame) -> RangeScores:
+    """predict_proba, bands, and the top three reasons of the customers at risk (pure).
+
+    One thread: scoring is spread over range workers (processes), and OpenMP threads in
+    each of them would only fight over the same cores.
+    """
     x = frame[list(loaded.features)].to_numpy(dtype=np.float64)
-    scores = churn_predict(loaded.model, x) if len(x) else np.empty(0)
-    bands = churn_band_of(scores)
-    at_risk = np.flatnonzero(bands != ChurnBand.LOW.value)
-    # Reasons are what an RM acts on: worked out for the customers at risk only (most of the cost).
+    with threadpool_limits(limits=1, user_api="openmp"):
+        scores = churn_predict(loaded.model, x) if len(x) else np.empty(0)
+        bands = churn_band_of(scores)
+        at_risk = np.flatnonzero(bands != ChurnBand.LOW.value)
+        # Reasons are what an RM acts on: worked out for the customers at risk only (most of the cost).
+        top = reasons_top(loaded.model, x[at_risk], medians=loaded.medians) if len(at_risk) else None
     reasons = [""] * len(frame)
-    if len(at_risk):
-        top = reasons_top(loaded.model, x[at_risk], medians=loaded.medians)
+    if top is not None:
         for row, indexes in zip(at_risk.tolist(), top.tolist(), strict=True):
             reasons[row] = ",".join(loaded.features[index] for index in indexes if index >= 0)
-    customer_ids = frame["customer_id"].astype(np.int64).tolist()
+    return RangeScores(
+        customer_ids=frame["customer_id"].astype(np.int64).tolist(),
+        scores=scores,
+        bands=bands,
+        reasons=reasons,
+        at_risk=at_risk,
+    )
+
+
+def churn_scores_write(
+    *, model: ChurnModel, run: ChurnScoringRun | None, low: int, high: int, on: datetime.date, scores: RangeScores
+) -> int:
+    """One statement for the range's scores (stale ones of the range go), then its 流失预警 tags."""
     with connection.cursor() as cursor:
         cursor.execute(
             _WRITE_SCORES_SQL,
             {
-                "customers": customer_ids,
-                "scores": scores.tolist(),
-                "bands": bands.tolist(),
-                "reasons": reasons,
+                "customers": scores.customer_ids,
+                "scores": scores.scores.tolist(),
+                "bands": scores.bands.tolist(),
+                "reasons": scores.reasons,
                 "low": low,
                 "high": high,
                 "model": model.pk,
@@ -398,13 +426,22 @@ def churn_score_write(*, model: ChurnModel, run: ChurnScoringRun | None, low: in
         )
         (written,) = cursor.fetchone()
     group, tags = churn_tags_ensure()
+    at_risk = scores.at_risk.tolist()
     customer_model_tags_set(
         group=group,
         id_range=(low, high),
-        customer_ids=[customer_ids[row] for row in at_risk.tolist()],
-        tag_ids=[tags[bands[row]].pk for row in at_risk.tolist()],
+        customer_ids=[scores.customer_ids[row] for row in at_risk],
+        tag_ids=[tags[scores.bands[row]].pk for row in at_risk],
     )
     return int(written)
+
+
+def churn_score_write(*, model: ChurnModel, run: ChurnScoringRun | None, low: int, high: int, on: datetime.date) -> int:
+    """Score the customers with ids in [low, high] on ``on`` and write scores and tags; how many were scored."""
+    loaded = churn_model_load(model)
+    frame = churn_features_for_range(low=low, high=high, as_of=on, current=True)
+    scores = churn_scores_compute(loaded=loaded, frame=frame)
+    return churn_scores_write(model=model, run=run, low=low, high=high, on=on, scores=scores)
 
 
 def churn_scoring_run_sweep(*, queued_for: datetime.timedelta = datetime.timedelta(hours=1)) -> list[int]:

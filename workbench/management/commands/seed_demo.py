@@ -15,6 +15,10 @@ from scrm.core.exceptions import ApplicationError
 from scrm.org.demo import DEMO_LOGINS, DEMO_PASSWORD, demo_org_create, demo_org_exists
 from scrm.org.models import Role, Staff
 
+# A year of history and a model trained on it take seconds for a demo bank, and
+# minutes for millions of customers.
+CHURN_HISTORY_UP_TO = 50_000
+
 
 class Command(BaseCommand):
     help = (
@@ -28,8 +32,23 @@ class Command(BaseCommand):
             "--if-empty", action="store_true", help="do nothing at all if the bank already has an HQ (for make run)"
         )
         parser.add_argument("--seed", type=int, help="random seed, to reproduce a demo (default: a fresh one)")
+        parser.add_argument(
+            "--churn-history-up-to",
+            type=int,
+            default=CHURN_HISTORY_UP_TO,
+            help="plant the churn history and train a model only for a bank of at most this many customers "
+            f"(default {CHURN_HISTORY_UP_TO}; the benchmark seeds millions and measures churn on its own data)",
+        )
 
-    def handle(self, *args: Any, customers: int, if_empty: bool, seed: int | None, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        customers: int,
+        if_empty: bool,
+        seed: int | None,
+        churn_history_up_to: int,
+        **options: Any,
+    ) -> None:
         if if_empty and demo_org_exists():
             self.stdout.write("An HQ already exists: nothing seeded.")
             return
@@ -51,7 +70,8 @@ class Command(BaseCommand):
                 words = demo_compliance_library_create(actor=hq_admin) if org and hq_admin else 0
                 # A year of AUM and contact history with a planted churn signal; a new bank also
                 # gets a churn model trained on it, promoted, and every customer scored.
-                history = demo_aum_history_create(seed=seed) if added and org else None
+                plant = added and org and customers <= churn_history_up_to
+                history = demo_aum_history_create(seed=seed) if plant else None
                 churn = demo_churn_model_create(actor=hq_admin) if org and hq_admin and history else None
         except ApplicationError as error:
             raise CommandError(error.message) from error
