@@ -166,7 +166,7 @@ def churn_model_train(
     )
     model.fit(x_train, y_train)
     y_test = test[LABEL_COLUMN].to_numpy(dtype=bool)
-    scores = model.predict_proba(test[list(features)].to_numpy(dtype=np.float64))[:, 1]
+    scores = churn_predict(model, test[list(features)].to_numpy(dtype=np.float64))
     metrics = churn_metrics(y_test, scores)
     medians = np.nanmedian(x_train, axis=0)
     return TrainingResult(
@@ -192,8 +192,14 @@ def _raw_score(model: CalibratedClassifierCV, x: npt.NDArray[np.float64]) -> npt
     return np.asarray(estimator.decision_function(x), dtype=np.float64)
 
 
+# Isotonic calibration is a step function that reaches 0 and 1 at the extremes; nobody is
+# certain to leave or to stay, so a score stays inside these bounds.
+SCORE_BOUNDS = (0.001, 0.999)
+
+
 def churn_predict(model: CalibratedClassifierCV, x: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    return np.asarray(model.predict_proba(x)[:, 1], dtype=np.float64)
+    """The calibrated probability of leaving within the horizon, per row."""
+    return np.clip(np.asarray(model.predict_proba(x)[:, 1], dtype=np.float64), *SCORE_BOUNDS)
 
 
 def reasons_top(

@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from risk.churn.models import ChurnBand, ChurnModel, ChurnScore
 from risk.churn.services import churn_model_promote, churn_scoring_run_inline
+from risk.churn.training import SCORE_BOUNDS
 from scrm.audit.models import AuditEvent
 from tests.conftest import World
 from tests.factories import ExternalContactFactory, FollowRelationFactory
@@ -20,7 +21,9 @@ def scored(planted: World, trained: ChurnModel) -> World:
     # Known scores for the world's own customers, whatever the model made of them: the top of
     # every at-risk list (the riskiest first, ties by id, and the world's customers come first).
     for customer in (planted.customers_rm_bj[0], planted.customers_rm_bj2[0], planted.customers_rm_sh[0]):
-        ChurnScore.objects.filter(customer=customer).update(band=ChurnBand.HIGH, score=1.0, reasons=["aum_change_90d"])
+        ChurnScore.objects.filter(customer=customer).update(
+            band=ChurnBand.HIGH, score=SCORE_BOUNDS[1], reasons=["aum_change_90d"]
+        )
     return planted
 
 
@@ -100,7 +103,7 @@ def test_the_api_gives_a_customers_score_in_scope_and_404_outside(scored: World,
 
     body = client.get(reverse("api:churn-customer-score", args=[inside.customer_no])).json()
 
-    assert body["score"] == pytest.approx(1.0)
+    assert body["score"] == pytest.approx(SCORE_BOUNDS[1])
     assert body["band"] == "high"
     assert body["band_label"] == "高风险"
     assert body["reasons"] == [{"feature": "aum_change_90d", "label": "近90天资产变化"}]
