@@ -599,6 +599,20 @@ def bench_archive_ingestion() -> list[Measurement]:
     return [Measurement(**fields) for fields in measure()]
 
 
+def bench_churn_scoring() -> list[Measurement]:
+    """Scoring every customer of the bench database with the promoted churn model (bench/churn.py)."""
+    from bench.churn import measure_scoring
+
+    return [Measurement(**fields) for fields in measure_scoring()]
+
+
+def bench_churn_training() -> list[Measurement]:
+    """Training the churn model on 1,000,000 synthesised customers (bench/churn.py)."""
+    from bench.churn import measure_training
+
+    return [Measurement(**fields) for fields in measure_training()]
+
+
 SECTIONS: dict[str, Callable[[], list[Measurement]]] = {
     "org_subtree": bench_org_subtree,
     "import": bench_import,
@@ -609,9 +623,11 @@ SECTIONS: dict[str, Callable[[], list[Measurement]]] = {
     "compliance_matcher": bench_compliance_matcher,
     "campaign_plan": bench_campaign_plan,
     "archive_ingestion": bench_archive_ingestion,
+    "churn_scoring": bench_churn_scoring,
+    "churn_training": bench_churn_training,
 }
 # Sections that work without the seeded customers: run alone, they skip the seed.
-WITHOUT_CUSTOMERS = {"compliance_matcher", "archive_ingestion"}
+WITHOUT_CUSTOMERS = {"compliance_matcher", "archive_ingestion", "churn_training"}
 
 
 def main() -> int:

@@ -12,3 +12,6 @@ class ComplianceAuditAction(models.TextChoices):
     VIOLATION_CONFIRMED = "compliance.violation_confirmed", _("Violation confirmed")
     VIOLATION_DISMISSED = "compliance.violation_dismissed", _("Violation dismissed")
     VIOLATIONS_RESCAN_STARTED = "compliance.violations_rescan_started", _("Violation rescan started")
+    CHURN_MODEL_TRAINED = "churn.model_trained", _("Churn model trained")
+    CHURN_MODEL_PROMOTED = "churn.model_promoted", _("Churn model promoted")
+    CHURN_MODEL_ROLLED_BACK = "churn.model_rolled_back", _("Churn model rolled back")

@@ -23,5 +23,6 @@ app.autodiscover_tasks(
         "campaigns.dispatch",
         "risk.compliance.archive",
         "risk.compliance.violations",
+        "risk.churn",
     ]
 )

@@ -204,7 +204,7 @@ def test_no_api_view_is_public_by_accident(endpoint: Endpoint) -> None:
 # Routes with a customer number are not in the matrix above (it opens what needs no URL
 # arguments); each is listed here and driven with a customer inside and one outside the scope.
 
-CUSTOMER_ENDPOINTS = ["api:customer-consents"]
+CUSTOMER_ENDPOINTS = ["api:customer-consents", "api:churn-customer-score"]
 
 
 @pytest.mark.django_db

@@ -362,7 +362,15 @@ class CustomerStaging(Staging):
                 updated_at = EXCLUDED.updated_at
             WHERE ({", ".join(f"c.{column}" for column in compared)})
                 IS DISTINCT FROM ({", ".join(f"EXCLUDED.{column}" for column in compared)})
-            RETURNING c.id, (c.xmax = 0) AS created, c.marketing_consent
+            RETURNING c.id, (c.xmax = 0) AS created, c.marketing_consent, c.aum
+        ),
+        aum_history AS (
+            -- The day's AUM of every customer whose AUM this file set: churn features read the history.
+            INSERT INTO customers_aumsnapshot AS a (customer_id, as_of, aum)
+            SELECT u.id, %(today)s, u.aum
+            FROM upserted u LEFT JOIN changes ch ON ch.id = u.id
+            WHERE u.created OR 'aum' = ANY(ch.fields)
+            ON CONFLICT (customer_id, as_of) DO UPDATE SET aum = EXCLUDED.aum
         ),
         events AS (
             {events}
@@ -377,6 +385,7 @@ class CustomerStaging(Staging):
             {
                 "new_stage": LifecycleStage.NEW.value,
                 "now": now,
+                "today": timezone.localdate(now),
                 "actor": actor_id,
                 "job": job_id,
                 "imported": TimelineKind.IMPORTED.value,

@@ -195,3 +195,25 @@ class HoldingPurchase(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.product_code} +{self.amount}"
+
+
+class AumSnapshot(models.Model):
+    """A customer's AUM as core banking gave it on a day: the history churn features read.
+
+    Written by the customer import in its upsert statement for every customer whose AUM it
+    set (created, or changed); a later import on the same day replaces that day's value. A
+    customer's AUM on any day is the latest snapshot on or before it.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    as_of = models.DateField(_("as of"))
+    aum = models.DecimalField(_("AUM"), max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("AUM snapshot")
+        verbose_name_plural = _("AUM snapshots")
+        # Serves "the latest snapshot of this customer on or before a day" as one index probe.
+        constraints = [models.UniqueConstraint(fields=["customer", "as_of"], name="customers_aum_snapshot_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.as_of} {self.aum}"

@@ -25,6 +25,10 @@ class TimelineKind(models.TextChoices):
     CONSENT_CHANGED = "consent_changed", _("Consent changed")
 
 
+# Conversations with the customer and campaign touches (what churn features count).
+ENGAGEMENT_KINDS = ("contacted", "note", "campaign_sent")
+
+
 class TimelineEventQuerySet(ScopedQuerySet):
     scope_branch_field = "customer__branch"
     scope_owner_field = "customer__owner"
@@ -51,6 +55,13 @@ class TimelineEvent(models.Model):
         verbose_name_plural = _("timeline events")
         indexes = [
             models.Index(fields=["customer", "-occurred_at", "-id"], name="customers_timeline_recent"),
+            # Churn features read a customer range's conversations and campaign touches only:
+            # a few rows among the many imports and tag changes.
+            models.Index(
+                fields=["customer", "occurred_at"],
+                name="customers_timeline_engagement",
+                condition=models.Q(kind__in=ENGAGEMENT_KINDS),
+            ),
         ]
 
     def __str__(self) -> str:

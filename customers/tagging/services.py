@@ -233,6 +233,75 @@ def customer_tags_remove(*, customers: QuerySet[Customer], tag: Tag, actor: Staf
     return TaggingResult(tagged=0, untagged=untagged)
 
 
+# --- Model tags --------------------------------------------------------------------------
+
+
+_MODEL_TAGS_SQL = """
+WITH desired AS (
+    SELECT d.customer_id, d.tag_id FROM unnest(%(customers)s::bigint[], %(tags)s::bigint[]) AS d(customer_id, tag_id)
+),
+removed AS (
+    DELETE FROM customers_customertag ct
+    WHERE ct.customer_id BETWEEN %(low)s AND %(high)s AND ct.tag_id = ANY(%(group_tags)s)
+      AND NOT EXISTS (SELECT 1 FROM desired d WHERE d.customer_id = ct.customer_id AND d.tag_id = ct.tag_id)
+    RETURNING ct.customer_id, ct.tag_id
+),
+added AS (
+    INSERT INTO customers_customertag (customer_id, tag_id, source, created_at)
+    SELECT d.customer_id, d.tag_id, 'model', %(now)s FROM desired d
+    JOIN customers_customer c ON c.id = d.customer_id
+    ON CONFLICT (customer_id, tag_id) DO NOTHING
+    RETURNING customer_id, tag_id
+),
+events AS ({events})
+SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM removed)
+""".replace(
+    "{events}",
+    timeline_insert_sql(
+        """
+    SELECT changed.customer_id, changed.kind, %(now)s, NULL::bigint, t.name,
+           jsonb_build_object('tag', t.code, 'source', 'model')
+    FROM (
+        SELECT customer_id, tag_id, 'tagged' AS kind FROM added
+        UNION ALL
+        SELECT customer_id, tag_id, 'untagged' AS kind FROM removed
+    ) changed
+    JOIN customers_tag t ON t.id = changed.tag_id"""
+    ),
+)
+
+
+@transaction.atomic
+def customer_model_tags_set(
+    *, group: TagGroup, id_range: tuple[int, int], customer_ids: list[int], tag_ids: list[int]
+) -> TaggingResult:
+    """Make the model tags of ``group`` on the customers with ids in ``id_range`` exactly these.
+
+    ``customer_ids[i]`` gets ``tag_ids[i]``; every other tag of the group on a customer of
+    the range goes. One statement for the whole range, with its timeline events; one
+    ``CustomerTagsChanged`` for the range, so the tags reach WeCom like any other.
+    """
+    group_tags = dict(Tag.objects.filter(group=group).values_list("id", "kind"))
+    if any(kind != TagKind.MODEL for kind in group_tags.values()) or not set(tag_ids) <= set(group_tags):
+        raise ApplicationError("Only the model tags of this group are set by a model.", extra={"group": group.code})
+    if len(customer_ids) != len(tag_ids):
+        raise ApplicationError("Each customer needs exactly one tag.")
+    low, high = id_range
+    params: dict[str, Any] = {
+        "customers": customer_ids,
+        "tags": tag_ids,
+        "low": low,
+        "high": high,
+        "group_tags": list(group_tags),
+        "now": timezone.now(),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_MODEL_TAGS_SQL, params)
+        added, removed = cursor.fetchone()
+    _tags_changed(added + removed, low, high)
+    return TaggingResult(tagged=int(added), untagged=int(removed))
+
+
 # --- Rules -----------------------------------------------------------------------------
 
 

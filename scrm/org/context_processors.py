@@ -39,6 +39,7 @@ NAVIGATION = (
     NavItem(_("Sensitive words"), "compliance-library", frozenset({Role.HQ_ADMIN, Role.COMPLIANCE})),
     NavItem(_("Violations"), "violation-queue", frozenset({Role.HQ_ADMIN, Role.COMPLIANCE, Role.BRANCH_MANAGER})),
     NavItem(_("Chat archive"), "compliance-archive-status", frozenset({Role.COMPLIANCE})),
+    NavItem(_("Churn risk"), "churn-page", frozenset({Role.HQ_ADMIN, Role.BRANCH_MANAGER, Role.RM})),
     NavItem(_("Content library"), "content-library", frozenset({Role.HQ_ADMIN})),
     NavItem(_("Imports"), "customer-import-upload", frozenset({Role.HQ_ADMIN})),
     NavItem(_("API docs"), "api:docs", frozenset({Role.HQ_ADMIN})),

@@ -9,6 +9,7 @@ from scrm.settings.audit import *  # noqa: F403
 from scrm.settings.base import *  # noqa: F403
 from scrm.settings.campaigns import *  # noqa: F403
 from scrm.settings.celery import *  # noqa: F403
+from scrm.settings.churn import *  # noqa: F403
 from scrm.settings.csp import *  # noqa: F403
 from scrm.settings.logging import *  # noqa: F403
 from scrm.settings.pii import *  # noqa: F403

@@ -127,6 +127,17 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"queue": Queue.BULK},
     },
+    # After the nightly imports, lifecycle and tag rules: churn scores and 流失预警 tags for the day.
+    "churn-scoring-nightly": {
+        "task": "risk.churn_score_all",
+        "schedule": crontab(hour=4, minute=0),
+        "options": {"queue": Queue.BULK},
+    },
+    "churn-scoring-sweep": {
+        "task": "risk.churn_scoring_sweep",
+        "schedule": 60.0,
+        "options": {"queue": Queue.BULK},
+    },
     # Hourly: a rewrite of the table is caught against a signed copy at most an hour old.
     "audit-export-digest-hourly": {
         "task": "audit.export_digest",

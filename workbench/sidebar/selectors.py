@@ -20,6 +20,7 @@ from channels.wecom.gateway import wecom
 from customers.models import AumBand, Customer, LifecycleStage, Tag, TagKind
 from customers.selectors import Customer360, customer_360
 from customers.tagging.selectors import tags_list
+from risk.churn.selectors import CustomerChurn, customer_churn_of_found
 from scrm.org.roles import Role
 from scrm.org.scoping import data_scope_for
 
@@ -61,6 +62,8 @@ class SidebarCard:
     # Manual tags the viewer may still put on the customer.
     addable_tags: list[Tag]
     can_edit: bool
+    # The customer's churn score (risk), when the customer is in the viewer's scope.
+    churn: CustomerChurn | None = None
 
     @property
     def is_lead(self) -> bool:
@@ -149,6 +152,7 @@ def sidebar_card(*, contact: ExternalContact, user: AbstractBaseUser | Anonymous
         contact_tags=contact_tags,
         addable_tags=addable,
         can_edit=can_edit and view is not None,
+        churn=customer_churn_of_found(customer_no=view.profile.customer_no) if view else None,
     )
 
 

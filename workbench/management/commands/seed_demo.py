@@ -7,11 +7,17 @@ from django.db import transaction
 
 from campaigns.demo import demo_campaign_segment_create, demo_scripts_create
 from customers.demo import demo_customers_create
+from customers.demo_history import demo_aum_history_create
 from customers.tagging.demo import demo_tags_create
+from risk.churn.demo import demo_churn_model_create
 from risk.compliance.demo import demo_compliance_library_create
 from scrm.core.exceptions import ApplicationError
 from scrm.org.demo import DEMO_LOGINS, DEMO_PASSWORD, demo_org_create, demo_org_exists
 from scrm.org.models import Role, Staff
+
+# A year of history and a model trained on it take seconds for a demo bank, and
+# minutes for millions of customers.
+CHURN_HISTORY_UP_TO = 50_000
 
 
 class Command(BaseCommand):
@@ -26,8 +32,23 @@ class Command(BaseCommand):
             "--if-empty", action="store_true", help="do nothing at all if the bank already has an HQ (for make run)"
         )
         parser.add_argument("--seed", type=int, help="random seed, to reproduce a demo (default: a fresh one)")
+        parser.add_argument(
+            "--churn-history-up-to",
+            type=int,
+            default=CHURN_HISTORY_UP_TO,
+            help="plant the churn history and train a model only for a bank of at most this many customers "
+            f"(default {CHURN_HISTORY_UP_TO}; the benchmark seeds millions and measures churn on its own data)",
+        )
 
-    def handle(self, *args: Any, customers: int, if_empty: bool, seed: int | None, **options: Any) -> None:
+    def handle(
+        self,
+        *args: Any,
+        customers: int,
+        if_empty: bool,
+        seed: int | None,
+        churn_history_up_to: int,
+        **options: Any,
+    ) -> None:
         if if_empty and demo_org_exists():
             self.stdout.write("An HQ already exists: nothing seeded.")
             return
@@ -47,6 +68,11 @@ class Command(BaseCommand):
                 if org and hq_admin:
                     demo_campaign_segment_create(actor=hq_admin)
                 words = demo_compliance_library_create(actor=hq_admin) if org and hq_admin else 0
+                # A year of AUM and contact history with a planted churn signal; a new bank also
+                # gets a churn model trained on it, promoted, and every customer scored.
+                plant = added and org and customers <= churn_history_up_to
+                history = demo_aum_history_create(seed=seed) if plant else None
+                churn = demo_churn_model_create(actor=hq_admin) if org and hq_admin and history else None
         except ApplicationError as error:
             raise CommandError(error.message) from error
 
@@ -68,6 +94,18 @@ class Command(BaseCommand):
             self.stdout.write(f"Created {scripts} demo scripts.")
         if words:
             self.stdout.write(f"Created the starting compliance library: {words} sensitive words.")
+        if history:
+            self.stdout.write(
+                f"Planted a year of AUM history for {history.customers} customers "
+                f"({history.leavers} leave within it or soon after)."
+            )
+        if churn:
+            auc = churn.model.metrics["roc_auc"]
+            scored = churn.run.customers_scored if churn.run else 0
+            self.stdout.write(
+                f"Trained and promoted churn model v{churn.model.version} (held-out ROC AUC {auc:.3f}); "
+                f"scored {scored} customers."
+            )
         self.stdout.write(f"Seeded in {time.perf_counter() - started:.1f} s.")
         if org:
             logins = ", ".join(DEMO_LOGINS)
