@@ -340,18 +340,31 @@ SELECT count(*) FROM written
 """
 
 
+def _range_lock(range_id: int) -> bool:
+    """Lock the range if it is unscored and no other worker holds it (a duplicate skips, never waits)."""
+    unscored = ChurnScoringRange.objects.select_for_update(skip_locked=True).filter(pk=range_id, done_at__isnull=True)
+    return unscored.values_list("pk", flat=True).first() is not None
+
+
 def churn_scoring_range_score(*, range_id: int) -> None:
     """Score one id range exactly once: features → predict → band and reasons → one write → tags.
 
-    Claimed with a conditional UPDATE in the same transaction as the writes: a retried or
-    duplicate task finds it done; a task that dies mid-way rolls back and leaves the range
-    to its retry or the sweep.
+    Claimed under a row lock in the same transaction as the writes: a retried or duplicate
+    task finds it done or held and returns; a task that dies mid-way rolls back and leaves
+    the range to its retry or the sweep.
     """
-    ChurnScoringRange.objects.filter(pk=range_id, done_at__isnull=True).update(started_at=timezone.now())
     with transaction.atomic():
-        claimed = ChurnScoringRange.objects.filter(pk=range_id, done_at__isnull=True).update(done_at=timezone.now())
-        if claimed != 1:
-            logger.info("churn range already scored range_id=%s", range_id)
+        # Committed on its own: a range begun but not done once its worker's lock is gone
+        # is a range whose worker died, which the sweep hands on.
+        begun = _range_lock(range_id)
+        if begun:
+            ChurnScoringRange.objects.filter(pk=range_id).update(started_at=timezone.now())
+    with transaction.atomic():
+        claimed = begun and _range_lock(range_id)
+        if claimed:
+            ChurnScoringRange.objects.filter(pk=range_id).update(done_at=timezone.now())
+        else:
+            logger.info("churn range already scored or being scored range_id=%s", range_id)
             return
         scoring_range = ChurnScoringRange.objects.select_related("run__model").get(pk=range_id)
         run = scoring_range.run
@@ -445,17 +458,19 @@ def churn_score_write(*, model: ChurnModel, run: ChurnScoringRun | None, low: in
 
 
 def churn_scoring_run_sweep(*, queued_for: datetime.timedelta = datetime.timedelta(hours=1)) -> list[int]:
-    """Hand to a worker again every range whose worker died or whose task was lost; their ids."""
+    """Hand to a worker again every range whose task was lost or whose worker died; their ids.
+
+    A range being scored is locked by its worker and skipped here; an unscored range is
+    handed on once its run has waited ``queued_for`` (its task lost) or at once when a
+    worker had begun it (its claim rolled back with the worker).
+    """
     from risk.churn import tasks  # the tasks module imports this one
 
     with transaction.atomic():
         orphaned = list(
             ChurnScoringRange.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(run__status=ChurnRunStatus.RUNNING, done_at__isnull=True)
-            .filter(
-                Q(started_at__isnull=False)
-                | Q(started_at__isnull=True, run__created_at__lt=timezone.now() - queued_for)
-            )
+            .filter(Q(started_at__isnull=False) | Q(run__created_at__lt=timezone.now() - queued_for))
             .order_by("id")
             .values_list("id", flat=True)
         )

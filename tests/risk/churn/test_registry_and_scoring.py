@@ -1,8 +1,12 @@
 """The model registry (hash-checked artefacts, promotion, rollback) and nightly scoring in id ranges."""
 
 import logging
+import threading
+from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
+from django.utils import timezone
 
 from customers.models import CustomerTag, Tag, TimelineEvent
 from risk.churn.models import ChurnModel, ChurnRunStatus, ChurnScore, ChurnScoringRange
@@ -16,6 +20,7 @@ from risk.churn.services import (
     churn_scoring_range_score,
     churn_scoring_run_inline,
     churn_scoring_run_start,
+    churn_scoring_run_sweep,
 )
 from scrm.audit.models import AuditEvent
 from scrm.core.exceptions import ApplicationError
@@ -204,3 +209,38 @@ def _result_like(model: ChurnModel):
         test_positives=model.test_positives,
         metrics=ChurnMetrics(roc_auc=0.5, pr_auc=0.1, base_rate=0.1, top_decile_lift=1.0, calibration=()),
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_range_held_by_a_live_worker_is_skipped_by_a_duplicate_and_the_sweep_but_handed_on_once_it_dies(
+    planted: World, trained: ChurnModel
+) -> None:
+    churn_model_promote(model=trained, actor=planted.hq_admin)
+    run = churn_scoring_run_start(enqueue=False)
+    range_id = run.ranges.get().pk
+    ChurnScoringRange.objects.filter(pk=range_id).update(started_at=timezone.now())
+    holding, release = threading.Event(), threading.Event()
+
+    def live_worker() -> None:
+        try:
+            with transaction.atomic():
+                ChurnScoringRange.objects.select_for_update().get(pk=range_id)
+                holding.set()
+                release.wait(timeout=30)
+                raise RuntimeError("worker died")  # its transaction rolls back, the range stays unscored
+        except RuntimeError:
+            pass
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=live_worker)
+    worker.start()
+    assert holding.wait(timeout=10)
+    churn_scoring_range_score(range_id=range_id)  # a duplicate: returns at once instead of waiting
+    held = churn_scoring_run_sweep(queued_for=timedelta(0))
+    release.set()
+    worker.join(timeout=30)
+
+    assert held == []
+    assert not ChurnScore.objects.exists()
+    assert churn_scoring_run_sweep(queued_for=timedelta(hours=1)) == [range_id]
