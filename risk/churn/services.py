@@ -88,7 +88,8 @@ def churn_model_train_and_store(
         as_of_days=churn_training_days(today=today), label=label, range_size=settings.CHURN_RANGE_SIZE
     )
     try:
-        result = churn_model_train(frame, test_share=settings.CHURN_TEST_SHARE, parameters=parameters)
+        with threadpool_limits(limits=settings.CHURN_TRAINING_THREADS, user_api="openmp"):
+            result = churn_model_train(frame, test_share=settings.CHURN_TEST_SHARE, parameters=parameters)
     except TrainingDataError as error:
         raise ApplicationError(
             _("Not enough history to train a churn model: %(reason)s") % {"reason": error}

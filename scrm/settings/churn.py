@@ -14,6 +14,10 @@ CHURN_TEST_SHARE: float = env.float("CHURN_TEST_SHARE", default=0.25)
 # Scores at or above these probabilities band high (流失预警·高) and medium (流失预警·中).
 CHURN_BAND_HIGH: float = env.float("CHURN_BAND_HIGH", default=0.5)
 CHURN_BAND_MEDIUM: float = env.float("CHURN_BAND_MEDIUM", default=0.25)
+# OpenMP threads for training. Threads that share busy cores (the database, the web and the
+# other workers on one host) spin waiting for each other: on two shared cores a 20,000-row fit
+# took 100 s with two threads and 7 s with one. Raise it on a host that trains alone.
+CHURN_TRAINING_THREADS: int = env.int("CHURN_TRAINING_THREADS", default=1)
 # Customer ids per scoring range task.
 CHURN_RANGE_SIZE: int = env.int("CHURN_RANGE_SIZE", default=250_000)
 

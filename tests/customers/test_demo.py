@@ -49,7 +49,8 @@ def seed_demo(**options: object) -> str:
 
 @pytest.fixture
 def seeded() -> str:
-    return seed_demo(customers=CUSTOMERS, seed=SEED)
+    """The demo bank without its churn history and model, which tests/risk/churn/test_demo.py covers."""
+    return seed_demo(customers=CUSTOMERS, seed=SEED, churn_history_up_to=0)
 
 
 def staff(username: str) -> Staff:
@@ -215,7 +216,7 @@ def test_the_same_seed_gives_the_same_bank() -> None:
             for c in Customer.objects.filter(owner__isnull=False).select_related("owner__user").order_by("customer_no")
         ]
 
-    seed_demo(customers=200, seed=SEED)
+    seed_demo(customers=200, seed=SEED, churn_history_up_to=0)
     first = plaintexts()
     TagRuleRun.objects.all().delete()
     TagRule.objects.all().delete()
@@ -227,13 +228,13 @@ def test_the_same_seed_gives_the_same_bank() -> None:
     Staff.objects.all().delete()
     get_user_model().objects.all().delete()
     Branch.objects.all().delete()
-    seed_demo(customers=200, seed=SEED)
+    seed_demo(customers=200, seed=SEED, churn_history_up_to=0)
 
     assert plaintexts() == first
 
 
 def test_the_demo_comes_with_evaluated_tag_rules() -> None:
-    seed_demo(customers=500, seed=SEED)
+    seed_demo(customers=500, seed=SEED, churn_history_up_to=0)
 
     tiers = CustomerTag.objects.filter(tag__group__code="aum_tier")
     assert tiers.exists()
