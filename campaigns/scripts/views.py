@@ -34,7 +34,7 @@ class ScriptForm(forms.Form):
     sort_order = forms.IntegerField(
         min_value=0, max_value=services.SORT_ORDER_MAX, initial=0, label=gettext_lazy("Sort order")
     )
-    is_active = forms.BooleanField(required=False, initial=True, label=gettext_lazy("Active"))
+    is_active = forms.BooleanField(required=False, initial=True, label=gettext_lazy("In use"))
 
 
 class ScriptLibraryPage(RoleRequiredMixin, View):

@@ -3,9 +3,11 @@
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import DetailView, FormView
 
@@ -14,6 +16,7 @@ from customers.imports.forms import ImportUploadForm
 from customers.imports.responses import error_report_response
 from customers.imports.selectors import IMPORT_ROLES, import_job_list_visible, import_job_progress
 from customers.imports.services import import_job_create
+from customers.imports.template_files import import_template_csv, import_template_xlsx
 from customers.models import ImportJob, ImportKind, ImportMode
 from scrm.core.exceptions import ApplicationError
 from scrm.org.views import RoleRequiredMixin
@@ -79,3 +82,25 @@ class ImportJobProgressView(_JobView):
 class ImportJobErrorReportView(ImportAccessMixin, View):
     def get(self, request: HttpRequest, pk: int) -> FileResponse:
         return error_report_response(get_object_or_404(import_job_list_visible(user=request.user), pk=pk))
+
+
+TEMPLATE_FORMATS = {
+    "csv": (import_template_csv, "text/csv; charset=utf-8"),
+    "xlsx": (import_template_xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+}
+
+
+class ImportTemplateView(ImportAccessMixin, View):
+    """A blank extract of one kind to fill in, as CSV or Excel."""
+
+    def get(self, request: HttpRequest, kind: str, file_format: str) -> HttpResponse:
+        if kind not in CONTRACTS or file_format not in TEMPLATE_FORMATS:
+            raise Http404("No such import template.")
+        contract = CONTRACTS[kind]
+        render, content_type = TEMPLATE_FORMATS[file_format]
+        name = _("%(kind)s import template") % {"kind": contract.kind.label}
+        response = HttpResponse(render(contract), content_type=content_type)
+        response["Content-Disposition"] = content_disposition_header(
+            as_attachment=True, filename=f"{name}.{file_format}"
+        )
+        return response

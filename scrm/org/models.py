@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
 from scrm.org.roles import Role
@@ -58,7 +59,8 @@ class Branch(MP_Node):
 
 
 class StaffStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    # "Active" of a person is 在职 (employed); of a code or a script it is 启用 (enabled).
+    ACTIVE = "active", pgettext_lazy("staff status", "Active")
     DEPARTED = "departed", _("Departed")
 
 
