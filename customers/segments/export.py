@@ -15,13 +15,16 @@ from enum import StrEnum
 from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import OuterRef, QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from openpyxl import Workbook
 
 from customers.models import AumBand, Customer, CustomerTag
 from customers.pii import pii_masked
 from scrm.core.exceptions import ApplicationError
+from scrm.org.models import Branch, BranchLevel
 from scrm.pii import PiiKind
 
 ROWS_PER_FETCH = 2_000
@@ -48,8 +51,10 @@ def export_header() -> list[str]:
         _("Customer number"),
         _("Name"),
         _("Phone"),
-        _("Branch code"),
-        _("Branch"),
+        _("Outlet code"),
+        _("Outlet"),
+        # A customer belongs to an outlet; the 分行 is its branch-level ancestor.
+        pgettext("branch level", "Branch"),
         _("Owner employee number"),
         _("Owner"),
         _("AUM band"),
@@ -62,15 +67,20 @@ def export_rows(customers: QuerySet[Customer]) -> Iterator[list[str]]:
     tag_names = ArraySubquery(
         CustomerTag.objects.filter(customer_id=OuterRef("pk")).order_by("tag__code").values("tag__name")
     )
+    # The 分行 is the ancestor whose materialised path is the first two steps of the outlet's.
+    branch_of_outlet = Branch.objects.filter(
+        level=BranchLevel.BRANCH, path=Substr(OuterRef("branch__path"), 1, 2 * Branch.steplen)
+    ).values("name")[:1]
     rows = (
         customers.order_by("id")
-        .annotate(tag_names=tag_names)
+        .annotate(tag_names=tag_names, branch_level_name=Subquery(branch_of_outlet))
         .values_list(
             "customer_no",
             "name_cipher",
             "phone_cipher",
             "branch__code",
             "branch__name",
+            "branch_level_name",
             "owner__employee_no",
             "owner__name",
             "aum_band",
@@ -79,13 +89,14 @@ def export_rows(customers: QuerySet[Customer]) -> Iterator[list[str]]:
         .iterator(chunk_size=ROWS_PER_FETCH)
     )
     band_labels = dict(AumBand.choices)
-    for customer_no, name, phone, branch_code, branch_name, owner_no, owner_name, band, tags in rows:
+    for customer_no, name, phone, outlet_code, outlet_name, branch_name, owner_no, owner_name, band, tags in rows:
         yield [
             customer_no,
             pii_masked(name, kind=PiiKind.NAME) or "",
             pii_masked(phone, kind=PiiKind.PHONE) or "",
-            branch_code,
-            branch_name,
+            outlet_code,
+            outlet_name,
+            branch_name or "",
             owner_no or "",
             owner_name or "",
             str(band_labels.get(band, band)),

@@ -31,7 +31,8 @@ HEADER = [
     "Customer number",
     "Name",
     "Phone",
-    "Branch code",
+    "Outlet code",
+    "Outlet",
     "Branch",
     "Owner employee number",
     "Owner",
@@ -152,12 +153,12 @@ def test_an_export_is_masked_scoped_and_keeps_chinese(
 
     assert rows[0] == HEADER
     assert rows[1:] == [
-        [first.customer_no, "张*", f"138****{_phone(first)[-4:]}", "BJ-HD-1", "中关村网点",
+        [first.customer_no, "张*", f"138****{_phone(first)[-4:]}", "BJ-HD-1", "中关村网点", "北京分行",
          world.rm_bj.employee_no, world.rm_bj.name, "Potential (50k–500k)", "贵宾"],
-        [second.customer_no, "张*", f"138****{_phone(second)[-4:]}", "BJ-HD-1", "中关村网点",
+        [second.customer_no, "张*", f"138****{_phone(second)[-4:]}", "BJ-HD-1", "中关村网点", "北京分行",
          world.rm_bj.employee_no, world.rm_bj.name, "Wealth (500k–6M)", "养老金客户、贵宾"],
         [world.pool_customer_bj_hd_1.customer_no, "张*", f"138****{_phone(world.pool_customer_bj_hd_1)[-4:]}",
-         "BJ-HD-1", "中关村网点", "", "", "Potential (50k–500k)", "贵宾"],
+         "BJ-HD-1", "中关村网点", "北京分行", "", "", "Potential (50k–500k)", "贵宾"],
     ]  # fmt: skip
 
 
@@ -222,3 +223,14 @@ def test_a_large_csv_export_streams_in_chunks(world: World, tags: Tags, vip_segm
     assert result.row_count == 2102
     assert len(chunks) == 2
     assert len(read_csv(b"".join(chunks))) == 2103
+
+
+def test_the_export_names_the_outlet_and_its_branch_apart_in_chinese() -> None:
+    from django.utils import translation
+
+    from customers.segments.export import export_header
+
+    with translation.override("zh-hans"):
+        header = export_header()
+
+    assert header[3:6] == ["网点代码", "网点", "分行"]
