@@ -10,7 +10,7 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from customers.models import Customer, CustomerTag, Segment, SegmentSnapshotMember
-from customers.segments.export import ExportFormat
+from customers.segments.export import ExportFormat, export_header
 from customers.segments.services import (
     segment_create,
     segment_export,
@@ -226,10 +226,6 @@ def test_a_large_csv_export_streams_in_chunks(world: World, tags: Tags, vip_segm
 
 
 def test_the_export_names_the_outlet_and_its_branch_apart_in_chinese() -> None:
-    from django.utils import translation
-
-    from customers.segments.export import export_header
-
     with translation.override("zh-hans"):
         header = export_header()
 
