@@ -154,7 +154,8 @@ class ChannelCodeStaffPickPartial(RoleRequiredMixin, View):
         member = selectors.staff_pickable(user=request.user).filter(employee_no=number).first()
         if member is None or number in request.GET.getlist("staff"):
             return HttpResponse("")
-        return render(request, "channels/codes/_staff_picked.html", {"member": member})
+        # The chosen RM's search result is marked chosen in the same answer (out of band).
+        return render(request, "channels/codes/_staff_picked.html", {"member": member, "oob": True})
 
 
 class ChannelCodeDetailPage(RoleRequiredMixin, View):

@@ -97,3 +97,36 @@ def test_the_code_page_charts_its_adds_and_reads_in_chinese(wecom, world: World,
             return series.every(s => s.showSymbol !== false) && series[0].data.some(v => v > 0);
         }"""
     )
+
+
+def test_the_form_picks_rms_by_search_and_takes_attachments_as_fields(
+    wecom, world: World, live_server, page: Page
+) -> None:
+    signed_in(page, live_server, world.branch_manager_bj)
+    page.goto(f"{live_server.url}/channels/codes/new/")
+
+    page.get_by_label("名称", exact=True).fill("五道口沙龙")
+    page.locator("#id_branch").select_option(world.bj_hd.code)
+    page.locator("input[name=strategy][value=fixed]").check()
+    page.get_by_label("按姓名或工号查找客户经理").fill("员工")
+    results = page.locator("#staff-results .staff-result")
+    expect(results).to_have_count(2)  # rm_bj and rm_bj2: not the manager, not Shanghai's RM
+    results.filter(has_text=world.rm_bj2.employee_no).click()
+    expect(page.locator(f"#staff-picked input[value='{world.rm_bj2.employee_no}']")).to_be_checked()
+    expect(results).to_have_count(1)  # the chosen one is marked chosen, no longer offered
+    page.locator("#id_attachments-0-msgtype").select_option("link")
+    expect(page.locator("#id_attachments-0-appid")).to_be_hidden()
+    page.locator("#id_attachments-0-title").fill("养老规划讲座报名")
+    page.locator("#id_attachments-0-url").fill("https://bank.example/salon")
+    page.locator("#add-welcome-attachment").click()
+    page.locator("#id_attachments-1-msgtype").select_option("image")
+    page.locator("#id_attachments-1-pic_url").fill("https://bank.example/poster.png")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "channel-code-form.png"), full_page=True)
+    page.get_by_role("button", name="创建渠道活码").click()
+
+    code = ChannelCode.objects.get()
+    expect(page).to_have_url(f"{live_server.url}/channels/codes/{code.pk}/")
+    assert list(code.staff.values_list("employee_no", flat=True)) == [world.rm_bj2.employee_no]
+    assert [item["msgtype"] for item in code.welcome_attachments] == ["link", "image"]
+    expect(page.locator("#channel-code-attachments")).to_contain_text("养老规划讲座报名")
