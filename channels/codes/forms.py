@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
-from django.db import models
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from channels.codes.selectors import channel_tags_available, staff_pickable
@@ -184,7 +184,8 @@ class WelcomeAttachmentForm(forms.Form):
 def attachment_initial(stored: dict[str, Any]) -> dict[str, str]:
     """A stored attachment (send_welcome_msg's nested shape) as the form's fields."""
     msgtype = str(stored.get("msgtype", ""))
-    body = stored.get(msgtype) if isinstance(stored.get(msgtype), dict) else stored
+    nested = stored.get(msgtype)
+    body: dict[str, Any] = nested if isinstance(nested, dict) else stored
     if msgtype == AttachmentType.LINK:
         return {
             "msgtype": msgtype,
@@ -234,4 +235,7 @@ def welcome_attachment_formset(
     if data is not None and f"{ATTACHMENTS_PREFIX}-TOTAL_FORMS" not in data:
         data = {f"{ATTACHMENTS_PREFIX}-TOTAL_FORMS": "0", f"{ATTACHMENTS_PREFIX}-INITIAL_FORMS": "0"}
     initial = [attachment_initial(item) for item in instance.welcome_attachments] if instance is not None else []
-    return WelcomeAttachmentFormSet(data, prefix=ATTACHMENTS_PREFIX, initial=initial)
+    # formset_factory is typed as returning a plain BaseFormSet class.
+    return cast(
+        BaseWelcomeAttachmentFormSet, WelcomeAttachmentFormSet(data, prefix=ATTACHMENTS_PREFIX, initial=initial)
+    )

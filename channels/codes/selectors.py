@@ -108,10 +108,7 @@ def channel_code_stats(
 def staff_pickable(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Staff]:
     """The staff a fixed code may hold: active RMs with a WeCom account, within the viewer's scope."""
     return (
-        staff_list_visible(user=user)
-        .filter(role=Role.RM)
-        .exclude(wecom_userid__isnull=True)
-        .exclude(wecom_userid="")
+        staff_list_visible(user=user).filter(role=Role.RM).exclude(wecom_userid__isnull=True).exclude(wecom_userid="")
     )
 
 

@@ -140,7 +140,11 @@ class ChannelCodeStaffSearchPartial(RoleRequiredMixin, View):
         return render(
             request,
             "channels/codes/_staff_results.html",
-            {"query": query.strip(), "results": selectors.staff_search(user=request.user, query=query), "picked": picked},
+            {
+                "query": query.strip(),
+                "results": selectors.staff_search(user=request.user, query=query),
+                "picked": picked,
+            },
         )
 
 

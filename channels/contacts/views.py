@@ -9,8 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views import View
 
 from channels.contacts import selectors
@@ -41,9 +40,7 @@ class ContactFilterForm(forms.Form):
     add_way = forms.TypedChoiceField(
         label=gettext_lazy("Add way"), required=False, coerce=int, empty_value=None, choices=[*_ANY, *AddWay.choices]
     )
-    status = forms.ChoiceField(
-        label=gettext_lazy("Relation"), required=False, choices=[*_ANY, *RelationStatus.choices]
-    )
+    status = forms.ChoiceField(label=gettext_lazy("Relation"), required=False, choices=[*_ANY, *RelationStatus.choices])
 
     def __init__(self, *args: Any, channels: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

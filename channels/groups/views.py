@@ -24,7 +24,10 @@ _ANY = [("", pgettext_lazy("filter", "All"))]
 class GroupFilterForm(forms.Form):
     name = forms.CharField(label=gettext_lazy("Group name"), max_length=128, required=False)
     owner = forms.CharField(
-        label=pgettext_lazy("customer group", "Owner"), max_length=64, required=False, help_text=gettext_lazy("Employee number or full name.")
+        label=pgettext_lazy("customer group", "Owner"),
+        max_length=64,
+        required=False,
+        help_text=gettext_lazy("Employee number or full name."),
     )
     status = forms.ChoiceField(label=gettext_lazy("Status"), required=False, choices=[*_ANY, *GroupStatus.choices])
 

@@ -42,31 +42,57 @@ def no_english(page: Page) -> None:
 def wecom_world(world: World) -> dict:
     now = timezone.now()
     code = ChannelCode.objects.create(
-        name="中关村大堂海报", branch=world.bj_hd_1, strategy=AssignmentStrategy.FIXED, state="chbrowser",
+        name="中关村大堂海报",
+        branch=world.bj_hd_1,
+        strategy=AssignmentStrategy.FIXED,
+        state="chbrowser",
         created_by=world.hq_admin,
     )
     verified = FollowRelationFactory(
         contact=ExternalContactFactory(name="王小明", customer=world.customers_rm_bj[0]),
-        staff=world.rm_bj, channel=code, add_way=1, added_at=now - datetime.timedelta(days=3),
+        staff=world.rm_bj,
+        channel=code,
+        add_way=1,
+        added_at=now - datetime.timedelta(days=3),
     )
     FollowRelationFactory(
-        contact=ExternalContactFactory(name="李四"), staff=world.rm_bj, add_way=2, added_at=now - datetime.timedelta(days=2)
+        contact=ExternalContactFactory(name="李四"),
+        staff=world.rm_bj,
+        add_way=2,
+        added_at=now - datetime.timedelta(days=2),
     )
     FollowRelationFactory(
-        contact=ExternalContactFactory(name="赵六"), staff=world.rm_bj, added_at=now - datetime.timedelta(days=9),
-        status=RelationStatus.DELETED, deleted_at=now - datetime.timedelta(days=1), deleted_by=DeletedBy.CUSTOMER,
+        contact=ExternalContactFactory(name="赵六"),
+        staff=world.rm_bj,
+        added_at=now - datetime.timedelta(days=9),
+        status=RelationStatus.DELETED,
+        deleted_at=now - datetime.timedelta(days=1),
+        deleted_by=DeletedBy.CUSTOMER,
     )
     FollowRelationFactory(
-        contact=ExternalContactFactory(name="孙七", customer=world.customers_rm_bj2[0]), staff=world.rm_bj2,
+        contact=ExternalContactFactory(name="孙七", customer=world.customers_rm_bj2[0]),
+        staff=world.rm_bj2,
         added_at=now - datetime.timedelta(hours=5),
     )
     FollowRelationFactory(contact=ExternalContactFactory(name="周八"), staff=world.rm_sh)
-    bj_group = CustomerGroupFactory(name="中关村理财沙龙群", owner=world.rm_bj, created_on_wecom=now - datetime.timedelta(days=40))
-    GroupMemberFactory(group=bj_group, contact=verified.contact, join_time=now - datetime.timedelta(days=2), join_scene=3)
-    GroupMemberFactory(group=bj_group, contact=ExternalContactFactory(name="钱九"), join_time=now - datetime.timedelta(days=20), join_scene=2)
+    bj_group = CustomerGroupFactory(
+        name="中关村理财沙龙群", owner=world.rm_bj, created_on_wecom=now - datetime.timedelta(days=40)
+    )
     GroupMemberFactory(
-        group=bj_group, contact=ExternalContactFactory(name="吴十"), join_time=now - datetime.timedelta(days=30),
-        left_at=now - datetime.timedelta(days=1), join_scene=1,
+        group=bj_group, contact=verified.contact, join_time=now - datetime.timedelta(days=2), join_scene=3
+    )
+    GroupMemberFactory(
+        group=bj_group,
+        contact=ExternalContactFactory(name="钱九"),
+        join_time=now - datetime.timedelta(days=20),
+        join_scene=2,
+    )
+    GroupMemberFactory(
+        group=bj_group,
+        contact=ExternalContactFactory(name="吴十"),
+        join_time=now - datetime.timedelta(days=30),
+        left_at=now - datetime.timedelta(days=1),
+        join_scene=1,
     )
     bj2_group = CustomerGroupFactory(name="五道口养老规划群", owner=world.rm_bj2)
     GroupMemberFactory(group=bj2_group, contact=ExternalContactFactory(name="郑一"))

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
-from playwright.sync_api import Page, expect
-
 from django.utils import timezone
+from playwright.sync_api import Page, expect
 
 from channels.codes.services import channel_code_create
 from channels.models import AssignmentStrategy, ChannelCode, RelationStatus

@@ -18,7 +18,11 @@ pytestmark = pytest.mark.django_db
 def relations(world: World) -> dict[str, FollowRelation]:
     """rm_bj: a verified contact through a code, a lead, a deleted relation; rm_bj2: a lead; rm_sh: verified."""
     code = ChannelCode.objects.create(
-        name="大堂码", branch=world.bj_hd_1, strategy=AssignmentStrategy.FIXED, state="chpage", created_by=world.hq_admin
+        name="大堂码",
+        branch=world.bj_hd_1,
+        strategy=AssignmentStrategy.FIXED,
+        state="chpage",
+        created_by=world.hq_admin,
     )
     now = timezone.now()
     hour = datetime.timedelta(hours=1)
@@ -128,7 +132,9 @@ def test_the_rm_and_channel_filters(world: World, relations) -> None:
     manager = world.branch_manager_bj.user
     by_number = contact_relation_page(user=manager, filters=ContactFilters(rm=world.rm_bj2.employee_no))
     by_name = contact_relation_page(user=manager, filters=ContactFilters(rm=world.rm_bj2.name))
-    by_code = contact_relation_page(user=manager, filters=ContactFilters(channel_id=relations["bj_verified"].channel_id))
+    by_code = contact_relation_page(
+        user=manager, filters=ContactFilters(channel_id=relations["bj_verified"].channel_id)
+    )
     outside = contact_relation_page(user=manager, filters=ContactFilters(rm=world.rm_sh.employee_no))
 
     assert ids(by_number) == ids(by_name) == [relations["bj2_lead"].pk]
@@ -138,7 +144,10 @@ def test_the_rm_and_channel_filters(world: World, relations) -> None:
 
 def test_keyset_pages_walk_every_row_once_even_when_times_tie(world: World) -> None:
     at = timezone.now()
-    made = [FollowRelationFactory(staff=world.rm_bj, added_at=at if n % 2 else at - datetime.timedelta(minutes=n)) for n in range(7)]
+    made = [
+        FollowRelationFactory(staff=world.rm_bj, added_at=at if n % 2 else at - datetime.timedelta(minutes=n))
+        for n in range(7)
+    ]
 
     seen: list[int] = []
     cursor = None
@@ -160,7 +169,9 @@ def test_a_forged_cursor_is_refused_with_a_message(world: World) -> None:
 
 def test_a_page_reads_in_a_fixed_number_of_queries(world: World, relations, django_assert_num_queries) -> None:
     for _ in range(5):
-        FollowRelationFactory(contact=ExternalContactFactory(customer=CustomerFactory(owner=world.rm_bj)), staff=world.rm_bj)
+        FollowRelationFactory(
+            contact=ExternalContactFactory(customer=CustomerFactory(owner=world.rm_bj)), staff=world.rm_bj
+        )
     user = world.rm_bj.user
     contact_relation_page(user=user, filters=ContactFilters())  # the scope is cached on the user
 
@@ -179,7 +190,9 @@ def test_the_page_shows_the_rows_in_chinese_with_the_360_link(world: World, rela
     customer_no = world.customers_rm_bj[0].customer_no
     assert f'href="/customers/{customer_no}/"' in body
     assert "客户联系人" in body
-    assert "已认证" in body and "线索" in body and "已删除" in body
+    assert "已认证" in body
+    assert "线索" in body
+    assert "已删除" in body
     assert "客户删除了员工" in body
     assert "孙*" not in body  # rm_bj2's lead is not rm_bj's
     assert relations["bj_verified"].contact.external_userid not in body
