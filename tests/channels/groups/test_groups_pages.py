@@ -157,3 +157,15 @@ def test_group_pages_walk_all_groups_once(world: World) -> None:
         cursor = page.next_cursor
 
     assert seen == sorted((group.pk for group in made), reverse=True)
+
+
+def test_a_page_of_groups_is_one_query(world: World, groups, django_assert_num_queries) -> None:
+    CustomerGroupFactory.create_batch(4, owner=world.rm_bj2)
+    user = world.branch_manager_bj.user
+    group_page(user=user, filters=GroupFilters())  # the scope is cached on the user
+
+    with django_assert_num_queries(1):
+        page = group_page(user=user, filters=GroupFilters())
+
+    assert len(page.groups) == 6
+    assert all(group.owner.branch.name for group in page.groups)
