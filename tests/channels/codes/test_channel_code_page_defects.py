@@ -176,3 +176,16 @@ def test_codes_say_enabled_and_disabled_while_staff_stay_employed(wecom, world: 
     assert ">停用</span>" in client.get("/channels/codes/").content.decode()
     with translation.override("zh-hans"):
         assert str(StaffStatus.ACTIVE.label) == "在职"
+
+
+def test_the_edit_form_shows_the_codes_rms_as_picked(wecom, world: World, client_for) -> None:
+    code = channel_code_create(
+        actor=world.hq_admin, name="固定", branch=world.bj, strategy=AssignmentStrategy.FIXED, staff=[world.rm_bj]
+    )
+
+    body = client_for("hq_admin").get(f"/channels/codes/{code.pk}/edit/").content.decode()
+    picked = body.split('id="staff-picked"', 1)[1].split("</div>\n", 1)[0]
+
+    assert f'name="staff" value="{world.rm_bj.employee_no}"' in body
+    assert world.rm_bj.name in picked
+    assert world.rm_bj2.name not in body
