@@ -39,6 +39,8 @@ urlpatterns += i18n_patterns(
     path("customers/transfers/", include("customers.transfers.page_urls")),
     path("channels/codes/", include("channels.codes.page_urls")),
     path("channels/identity/", include("channels.identity.page_urls")),
+    path("channels/contacts/", include("channels.contacts.page_urls")),
+    path("channels/groups/", include("channels.groups.page_urls")),
     path("h5/verify/", include("channels.identity.h5_urls")),
     path("h5/preferences/", include("customers.consent.h5_urls")),
     path("customers/", include("customers.search.page_urls")),

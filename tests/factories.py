@@ -120,3 +120,28 @@ class ContentItemFactory(factory.django.DjangoModelFactory):
     kind = "text"
     title = factory.Sequence(lambda n: f"素材{n}")
     description = "理财非存款，产品有风险，投资须谨慎。"
+
+
+class CustomerGroupFactory(factory.django.DjangoModelFactory):
+    """A WeCom customer group owned by ``owner`` (a member of staff)."""
+
+    class Meta:
+        model = "channels.CustomerGroup"
+
+    chat_id = factory.Sequence(lambda n: f"wrTEST{n:010d}")
+    name = factory.Sequence(lambda n: f"客户群{n}")
+    owner = factory.SubFactory(StaffFactory)
+    owner_userid = factory.LazyAttribute(lambda o: o.owner.wecom_userid if o.owner else "unknown")
+
+
+class GroupMemberFactory(factory.django.DjangoModelFactory):
+    """An external member of ``group`` (pass ``contact``), joined now unless told otherwise."""
+
+    class Meta:
+        model = "channels.GroupMember"
+
+    group = factory.SubFactory(CustomerGroupFactory)
+    member_type = 2
+    contact = factory.SubFactory(ExternalContactFactory)
+    member_id = factory.LazyAttribute(lambda o: o.contact.external_userid if o.contact else "unknown")
+    join_time = factory.LazyFunction(lambda: datetime.datetime.now(tz=datetime.UTC))

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from channels.codes.selectors import channel_tags_available
+from channels.codes.selectors import channel_tags_available, staff_pickable
 from channels.codes.services import MAX_ATTACHMENTS, NAME_MAX_LENGTH, WELCOME_TEXT_MAX_LENGTH
 from channels.models import AssignmentStrategy, ChannelCode
 from customers.models import Tag
 from scrm.org.models import Branch, Staff
-from scrm.org.selectors import branch_list_visible, staff_list_visible
+from scrm.org.selectors import branch_list_visible
 
 
 class StaffChoices(forms.ModelMultipleChoiceField):
@@ -47,11 +47,11 @@ class ChannelCodeForm(forms.Form):
         widget=forms.RadioSelect,
     )
     staff = StaffChoices(
-        label=_("Staff (fixed assignment)"),
+        label=_("RMs (fixed assignment)"),
         queryset=Staff.objects.none(),
         to_field_name="employee_no",
         required=False,
-        help_text=_("1 to 100 staff members with a WeCom account; WeCom picks one of them at random per scan."),
+        help_text=_("1 to 100 RMs with a WeCom account; WeCom picks one of them at random per scan."),
     )
     tags = TagChoices(
         label=_("Channel tags"),
@@ -67,15 +67,6 @@ class ChannelCodeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_(
             "{name} is replaced by the customer's WeChat name, {verify_link} by their identity verification link."
-        ),
-    )
-    welcome_attachments = forms.CharField(
-        label=_("Welcome attachments (JSON)"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
-        help_text=_(
-            'Up to 9, e.g. [{"msgtype": "link", "title": "…", "url": "https://…"}]; '
-            "image: pic_url or media_id; miniprogram: title, appid, page, pic_media_id."
         ),
     )
     skip_verify = forms.BooleanField(label=_("Add without the customer's confirmation"), required=False, initial=True)
@@ -97,9 +88,6 @@ class ChannelCodeForm(forms.Form):
                 "staff": [member.employee_no for member in instance.staff.all()],
                 "tags": [tag.code for tag in instance.tags.all()],
                 "welcome_text": instance.welcome_text,
-                "welcome_attachments": json.dumps(instance.welcome_attachments, ensure_ascii=False)
-                if instance.welcome_attachments
-                else "",
                 "skip_verify": instance.skip_verify,
                 "valid_from": instance.valid_from,
                 "valid_until": instance.valid_until,
@@ -109,19 +97,145 @@ class ChannelCodeForm(forms.Form):
         self.fields["branch"].queryset = branch_list_visible(user=user)  # type: ignore[attr-defined]
         if instance is not None:
             self.fields["branch"].disabled = True
-        self.fields["staff"].queryset = (  # type: ignore[attr-defined]
-            staff_list_visible(user=user).exclude(wecom_userid__isnull=True).exclude(wecom_userid="")
-        )
+        self.fields["staff"].queryset = staff_pickable(user=user)  # type: ignore[attr-defined]
         self.fields["tags"].queryset = channel_tags_available()  # type: ignore[attr-defined]
 
-    def clean_welcome_attachments(self) -> list[Any]:
-        raw = self.cleaned_data["welcome_attachments"].strip()
-        if not raw:
-            return []
-        try:
-            value = json.loads(raw)
-        except ValueError as error:
-            raise forms.ValidationError(_("Not valid JSON: %(error)s") % {"error": error}) from error
-        if not isinstance(value, list) or len(value) > MAX_ATTACHMENTS:
-            raise forms.ValidationError(_("A JSON list of at most %(limit)d attachments.") % {"limit": MAX_ATTACHMENTS})
-        return value
+    def picked_staff(self) -> list[Staff]:
+        """The RMs currently chosen (submitted or saved), for the picker's list; unknown numbers are dropped."""
+        value = self["staff"].value() or []
+        numbers = [str(number) for number in value] if isinstance(value, list | tuple) else [str(value)]
+        queryset = self.fields["staff"].queryset  # type: ignore[attr-defined]
+        return list(queryset.filter(employee_no__in=numbers))
+
+
+class AttachmentType(models.TextChoices):
+    LINK = "link", _("Link")
+    IMAGE = "image", _("Image")
+    MINIPROGRAM = "miniprogram", _("Mini program")
+
+
+class WelcomeAttachmentForm(forms.Form):
+    """One attachment of the welcome message, in plain fields (WeCom's send_welcome_msg shape is built here)."""
+
+    msgtype = forms.ChoiceField(
+        label=_("Attachment type"),
+        required=False,
+        choices=[("", _("No attachment")), *AttachmentType.choices],
+    )
+    title = forms.CharField(label=_("Title"), max_length=128, required=False)
+    url = forms.URLField(label=_("Link address"), max_length=500, required=False, assume_scheme="https")
+    pic_url = forms.URLField(label=_("Picture address"), max_length=500, required=False, assume_scheme="https")
+    desc = forms.CharField(label=_("Description"), max_length=512, required=False)
+    appid = forms.CharField(label=_("Mini program AppID"), max_length=64, required=False)
+    page = forms.CharField(label=_("Mini program page"), max_length=512, required=False)
+    media_id = forms.CharField(
+        label=_("Uploaded picture (media_id)"),
+        max_length=512,
+        required=False,
+        help_text=_("Image: instead of a picture address. Mini program: its cover, required."),
+    )
+
+    REQUIRED = {
+        AttachmentType.LINK: ("title", "url"),
+        AttachmentType.MINIPROGRAM: ("title", "appid", "page", "media_id"),
+    }
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        msgtype = data.get("msgtype", "")
+        filled = [name for name in self.fields if name != "msgtype" and data.get(name)]
+        if not msgtype:
+            if filled:
+                self.add_error("msgtype", _("Choose the type of this attachment, or clear its fields."))
+            return data
+        for name in self.REQUIRED.get(msgtype, ()):
+            if not data.get(name):
+                self.add_error(name, _("Required for this type of attachment."))
+        if msgtype == AttachmentType.IMAGE and not (data.get("pic_url") or data.get("media_id")):
+            self.add_error("pic_url", _("An image needs a picture address or an uploaded picture."))
+        return data
+
+    def attachment(self) -> dict[str, str] | None:
+        """The attachment in the flat shape the service accepts, or None for an empty row."""
+        data = self.cleaned_data
+        msgtype = data.get("msgtype", "")
+        if msgtype == AttachmentType.LINK:
+            item = {"msgtype": "link", "title": data["title"], "url": data["url"]}
+            if data.get("pic_url"):
+                item["picurl"] = data["pic_url"]
+            if data.get("desc"):
+                item["desc"] = data["desc"]
+            return item
+        if msgtype == AttachmentType.IMAGE:
+            if data.get("media_id"):
+                return {"msgtype": "image", "media_id": data["media_id"]}
+            return {"msgtype": "image", "pic_url": data["pic_url"]}
+        if msgtype == AttachmentType.MINIPROGRAM:
+            return {
+                "msgtype": "miniprogram",
+                "title": data["title"],
+                "appid": data["appid"],
+                "page": data["page"],
+                "pic_media_id": data["media_id"],
+            }
+        return None
+
+
+def attachment_initial(stored: dict[str, Any]) -> dict[str, str]:
+    """A stored attachment (send_welcome_msg's nested shape) as the form's fields."""
+    msgtype = str(stored.get("msgtype", ""))
+    nested = stored.get(msgtype)
+    body: dict[str, Any] = nested if isinstance(nested, dict) else stored
+    if msgtype == AttachmentType.LINK:
+        return {
+            "msgtype": msgtype,
+            "title": body.get("title", ""),
+            "url": body.get("url", ""),
+            "pic_url": body.get("picurl", ""),
+            "desc": body.get("desc", ""),
+        }
+    if msgtype == AttachmentType.IMAGE:
+        return {"msgtype": msgtype, "pic_url": body.get("pic_url", ""), "media_id": body.get("media_id", "")}
+    if msgtype == AttachmentType.MINIPROGRAM:
+        return {
+            "msgtype": msgtype,
+            "title": body.get("title", ""),
+            "appid": body.get("appid", ""),
+            "page": body.get("page", ""),
+            "media_id": body.get("pic_media_id", ""),
+        }
+    return {}
+
+
+class BaseWelcomeAttachmentFormSet(forms.BaseFormSet):
+    def attachments(self) -> list[dict[str, str]]:
+        return [item for form in self.forms if (item := form.attachment()) is not None]
+
+    def form_for_attachment(self, index: int) -> forms.Form | None:
+        """The row that holds the ``index``-th non-empty attachment (for the service's errors)."""
+        used = [form for form in self.forms if form.cleaned_data.get("msgtype")]
+        return used[index] if 0 <= index < len(used) else None
+
+
+WelcomeAttachmentFormSet = forms.formset_factory(
+    WelcomeAttachmentForm,
+    formset=BaseWelcomeAttachmentFormSet,
+    extra=1,
+    max_num=MAX_ATTACHMENTS,
+    absolute_max=MAX_ATTACHMENTS,
+    validate_max=True,
+)
+ATTACHMENTS_PREFIX = "attachments"
+
+
+def welcome_attachment_formset(
+    data: Any = None, *, instance: ChannelCode | None = None
+) -> BaseWelcomeAttachmentFormSet:
+    """The attachments of a code as form rows; a post without the rows (an older form, a script) means none."""
+    if data is not None and f"{ATTACHMENTS_PREFIX}-TOTAL_FORMS" not in data:
+        data = {f"{ATTACHMENTS_PREFIX}-TOTAL_FORMS": "0", f"{ATTACHMENTS_PREFIX}-INITIAL_FORMS": "0"}
+    initial = [attachment_initial(item) for item in instance.welcome_attachments] if instance is not None else []
+    # formset_factory is typed as returning a plain BaseFormSet class.
+    return cast(
+        BaseWelcomeAttachmentFormSet, WelcomeAttachmentFormSet(data, prefix=ATTACHMENTS_PREFIX, initial=initial)
+    )

@@ -7,6 +7,8 @@ from channels.codes import views
 urlpatterns = [
     path("", views.ChannelCodeListPage.as_view(), name="channel-codes-page"),
     path("new/", views.ChannelCodeCreatePage.as_view(), name="channel-code-create"),
+    path("staff/search/", views.ChannelCodeStaffSearchPartial.as_view(), name="channel-code-staff-search"),
+    path("staff/pick/", views.ChannelCodeStaffPickPartial.as_view(), name="channel-code-staff-pick"),
     path("<int:pk>/", views.ChannelCodeDetailPage.as_view(), name="channel-code-detail"),
     path("<int:pk>/edit/", views.ChannelCodeEditPage.as_view(), name="channel-code-edit"),
     path(

@@ -12,6 +12,9 @@ from django.utils import timezone
 
 from channels.models import ChannelCode, FollowRelation, RelationStatus
 from customers.models import Tag, TagKind
+from scrm.org.models import Staff
+from scrm.org.roles import Role
+from scrm.org.selectors import staff_list_visible
 
 
 def channel_code_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[ChannelCode]:
@@ -99,4 +102,26 @@ def channel_code_stats(
             day += datetime.timedelta(days=1)
     return ChannelCodeStats(
         adds=adds, deletions=deletions, net=adds - deletions, authenticated=authenticated, by_day=by_day
+    )
+
+
+def staff_pickable(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Staff]:
+    """The staff a fixed code may hold: active RMs with a WeCom account, within the viewer's scope."""
+    return (
+        staff_list_visible(user=user).filter(role=Role.RM).exclude(wecom_userid__isnull=True).exclude(wecom_userid="")
+    )
+
+
+STAFF_SEARCH_LIMIT = 20
+
+
+def staff_search(*, user: AbstractBaseUser | AnonymousUser, query: str) -> list[Staff]:
+    """The first pickable RMs whose name or employee number contains ``query`` (the picker's search)."""
+    query = query.strip()
+    if not query:
+        return []
+    return list(
+        staff_pickable(user=user).filter(Q(name__icontains=query) | Q(employee_no__icontains=query))[
+            :STAFF_SEARCH_LIMIT
+        ]
     )

@@ -13,7 +13,12 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from channels.codes import selectors, services
-from channels.codes.forms import ChannelCodeForm
+from channels.codes.forms import (
+    BaseWelcomeAttachmentFormSet,
+    ChannelCodeForm,
+    attachment_initial,
+    welcome_attachment_formset,
+)
 from channels.models import ChannelCode
 from scrm.core.exceptions import ApplicationError
 from scrm.org.roles import Role
@@ -27,12 +32,17 @@ def _code_for(request: HttpRequest, pk: int) -> ChannelCode:
     return code
 
 
-def _apply_error(form: ChannelCodeForm, error: ApplicationError) -> None:
+def _apply_error(form: ChannelCodeForm, attachments: BaseWelcomeAttachmentFormSet, error: ApplicationError) -> None:
     field = error.extra.get("field")
+    if field == "welcome_attachments":
+        row = attachments.form_for_attachment(error.extra.get("index", -1))
+        if row is not None:
+            row.add_error(None, error.message)
+            return
     form.add_error(field if field in form.fields else None, error.message)
 
 
-def _service_arguments(form: ChannelCodeForm) -> dict[str, Any]:
+def _service_arguments(form: ChannelCodeForm, attachments: BaseWelcomeAttachmentFormSet) -> dict[str, Any]:
     data = form.cleaned_data
     return {
         "name": data["name"],
@@ -40,11 +50,26 @@ def _service_arguments(form: ChannelCodeForm) -> dict[str, Any]:
         "staff": list(data["staff"]),
         "tags": list(data["tags"]),
         "welcome_text": data["welcome_text"],
-        "welcome_attachments": data["welcome_attachments"],
+        "welcome_attachments": attachments.attachments(),
         "skip_verify": data["skip_verify"],
         "valid_from": data["valid_from"],
         "valid_until": data["valid_until"],
     }
+
+
+def _render_form(
+    request: HttpRequest,
+    form: ChannelCodeForm,
+    attachments: BaseWelcomeAttachmentFormSet,
+    code: ChannelCode | None,
+    status: int = 200,
+) -> HttpResponse:
+    return render(
+        request,
+        "channels/codes/form.html",
+        {"form": form, "attachments": attachments, "picked_staff": form.picked_staff(), "code": code},
+        status=status,
+    )
 
 
 class ChannelCodeListPage(RoleRequiredMixin, View):
@@ -63,24 +88,22 @@ class ChannelCodeCreatePage(RoleRequiredMixin, View):
     allowed_roles = services.MANAGERS
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return self.render_form(ChannelCodeForm(user=request.user))
+        return _render_form(request, ChannelCodeForm(user=request.user), welcome_attachment_formset(), None)
 
     def post(self, request: HttpRequest) -> HttpResponse:
         form = ChannelCodeForm(request.POST, user=request.user)
-        if form.is_valid():
+        attachments = welcome_attachment_formset(request.POST)
+        if form.is_valid() and attachments.is_valid():
             try:
                 code = services.channel_code_create(
-                    actor=self.staff, branch=form.cleaned_data["branch"], **_service_arguments(form)
+                    actor=self.staff, branch=form.cleaned_data["branch"], **_service_arguments(form, attachments)
                 )
             except ApplicationError as error:
-                _apply_error(form, error)
+                _apply_error(form, attachments, error)
             else:
                 messages.success(request, _("Channel code %(name)s created.") % {"name": code.name})
                 return redirect("channel-code-detail", pk=code.pk)
-        return self.render_form(form, status=400)
-
-    def render_form(self, form: ChannelCodeForm, status: int = 200) -> HttpResponse:
-        return render(self.request, "channels/codes/form.html", {"form": form, "code": None}, status=status)
+        return _render_form(request, form, attachments, None, status=400)
 
 
 class ChannelCodeEditPage(RoleRequiredMixin, View):
@@ -88,23 +111,55 @@ class ChannelCodeEditPage(RoleRequiredMixin, View):
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
         code = _code_for(request, pk)
-        return self.render_form(ChannelCodeForm(user=request.user, instance=code), code)
+        form = ChannelCodeForm(user=request.user, instance=code)
+        return _render_form(request, form, welcome_attachment_formset(instance=code), code)
 
     def post(self, request: HttpRequest, pk: int) -> HttpResponse:
         code = _code_for(request, pk)
         form = ChannelCodeForm(request.POST, user=request.user, instance=code)
-        if form.is_valid():
+        attachments = welcome_attachment_formset(request.POST, instance=code)
+        if form.is_valid() and attachments.is_valid():
             try:
-                services.channel_code_update(actor=self.staff, code=code, **_service_arguments(form))
+                services.channel_code_update(actor=self.staff, code=code, **_service_arguments(form, attachments))
             except ApplicationError as error:
-                _apply_error(form, error)
+                _apply_error(form, attachments, error)
             else:
                 messages.success(request, _("Channel code %(name)s saved.") % {"name": code.name})
                 return redirect("channel-code-detail", pk=code.pk)
-        return self.render_form(form, code, status=400)
+        return _render_form(request, form, attachments, code, status=400)
 
-    def render_form(self, form: ChannelCodeForm, code: ChannelCode, status: int = 200) -> HttpResponse:
-        return render(self.request, "channels/codes/form.html", {"form": form, "code": code}, status=status)
+
+class ChannelCodeStaffSearchPartial(RoleRequiredMixin, View):
+    """The staff picker's search (htmx): pickable RMs matching ``q``, those already picked marked."""
+
+    allowed_roles = services.MANAGERS
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        query = request.GET.get("q", "")[:64]
+        picked = set(request.GET.getlist("staff"))
+        return render(
+            request,
+            "channels/codes/_staff_results.html",
+            {
+                "query": query.strip(),
+                "results": selectors.staff_search(user=request.user, query=query),
+                "picked": picked,
+            },
+        )
+
+
+class ChannelCodeStaffPickPartial(RoleRequiredMixin, View):
+    """Adds one RM to the picker's chosen list (htmx); nothing for an RM outside the scope or already chosen."""
+
+    allowed_roles = services.MANAGERS
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        number = request.GET.get("pick", "")[:32]
+        member = selectors.staff_pickable(user=request.user).filter(employee_no=number).first()
+        if member is None or number in request.GET.getlist("staff"):
+            return HttpResponse("")
+        # The chosen RM's search result is marked chosen in the same answer (out of band).
+        return render(request, "channels/codes/_staff_picked.html", {"member": member, "oob": True})
 
 
 class ChannelCodeDetailPage(RoleRequiredMixin, View):
@@ -127,6 +182,7 @@ class ChannelCodeDetailPage(RoleRequiredMixin, View):
                 "valid_now": services.channel_code_is_valid(code, timezone.now()),
                 "staff": list(code.staff.select_related("branch")),
                 "tags": list(code.tags.all()),
+                "attachments": [attachment_initial(item) for item in code.welcome_attachments],
                 "can_manage": self.staff.role in services.MANAGERS,
                 "scan_url": f"{sandbox}/sandbox/scan/{code.config_id}" if sandbox and code.config_id else "",
             },

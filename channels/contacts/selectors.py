@@ -1,8 +1,162 @@
-"""Reads of contacts for other apps' batch work (the chat archive): plain ids, no scoping, no PII."""
+"""Reads of contacts: the scoped contacts page, and plain-id lookups for other apps' batch work.
+
+The page (``contact_relation_page``) starts from the viewer's follow relations
+(``FollowRelation.objects.visible_to``) and shows a linked customer only when that
+customer is in the viewer's customer scope too; names are masked. The batch lookups
+below it (the chat archive) return plain ids, no scoping, no PII.
+"""
 
 from __future__ import annotations
 
-from channels.models import CustomerGroup, ExternalContact, FollowRelation, RelationStatus
+import datetime
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.fields import DateTimeField
+
+from channels.contacts.add_ways import add_way_label
+from channels.models import ChannelCode, CustomerGroup, ExternalContact, FollowRelation, RelationStatus
+from channels.paging import PAGE_SIZE, Cursor
+from customers.pii import pii_masked
+from customers.search.keyset import RowComparison
+from customers.selectors import customer_list_visible
+from scrm.pii import PiiKind, mask_name
+
+# --- The contacts page ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContactFilters:
+    """What the contacts page narrows its relations to; empty values filter nothing."""
+
+    rm: str = ""  # employee number or full name of the member of staff
+    verified: bool | None = None  # True: linked to a customer; False: leads
+    channel_id: int | None = None
+    add_way: int | None = None
+    status: str = ""  # a RelationStatus value
+
+
+@dataclass(frozen=True)
+class LinkedCustomer:
+    customer_no: str
+    name_masked: str
+
+
+@dataclass(frozen=True)
+class ContactRelationRow:
+    relation_id: int
+    contact_name_masked: str
+    rm_name: str
+    rm_employee_no: str
+    added_at: datetime.datetime
+    is_active: bool
+    deleted_at: datetime.datetime | None
+    deleted_by: str
+    channel_id: int | None
+    channel_name: str
+    channel_linkable: bool  # the viewer may open the code's page
+    add_way: str
+    verified: bool
+    # None while a lead, and for a verified contact whose customer is outside the viewer's scope.
+    customer: LinkedCustomer | None
+
+
+@dataclass(frozen=True)
+class ContactPage:
+    rows: list[ContactRelationRow]
+    next_cursor: str | None
+
+
+def contact_relations_filtered(
+    *, user: AbstractBaseUser | AnonymousUser, filters: ContactFilters
+) -> QuerySet[FollowRelation]:
+    """The viewer's relations narrowed by the filters, newest added first (index ``(added_at, id)``)."""
+    relations = FollowRelation.objects.visible_to(user)
+    if filters.rm:
+        relations = relations.filter(Q(staff__employee_no=filters.rm) | Q(staff__name=filters.rm))
+    if filters.verified is not None:
+        relations = relations.filter(contact__customer__isnull=not filters.verified)
+    if filters.channel_id is not None:
+        relations = relations.filter(channel_id=filters.channel_id)
+    if filters.add_way is not None:
+        relations = relations.filter(add_way=filters.add_way)
+    if filters.status:
+        relations = relations.filter(status=filters.status)
+    return relations.order_by("-added_at", "-id")
+
+
+def _linked_customers(*, user: AbstractBaseUser | AnonymousUser, customer_ids: set[int]) -> dict[int, LinkedCustomer]:
+    """The linked customers the viewer may see, masked; one query."""
+    if not customer_ids:
+        return {}
+    return {
+        pk: LinkedCustomer(customer_no=number, name_masked=pii_masked(cipher, kind=PiiKind.NAME) or "")
+        for pk, number, cipher in customer_list_visible(user=user)
+        .filter(pk__in=customer_ids)
+        .values_list("pk", "customer_no", "name_cipher")
+    }
+
+
+def contact_relation_page(
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    filters: ContactFilters,
+    cursor: str | None = None,
+    size: int = PAGE_SIZE,
+) -> ContactPage:
+    """One keyset page of the viewer's contacts, a row per relation (RM ↔ contact); three queries.
+
+    Raises ``ApplicationError`` for a cursor that is not one this function made.
+    """
+    relations = contact_relations_filtered(user=user, filters=filters).select_related("contact", "staff", "channel")
+    if cursor:
+        position = Cursor.decode(cursor, timed=True)
+        relations = relations.filter(
+            RowComparison(
+                (F("added_at"), F("id")), "<", (Value(position.at, output_field=DateTimeField()), Value(position.id))
+            )
+        )
+    found = list(relations[: size + 1])
+    page, more = found[:size], len(found) > size
+    customers = _linked_customers(
+        user=user, customer_ids={relation.contact.customer_id for relation in page if relation.contact.customer_id}
+    )
+    code_ids = {relation.channel_id for relation in page if relation.channel_id}
+    linkable = (
+        set(ChannelCode.objects.visible_to(user).filter(pk__in=code_ids).values_list("pk", flat=True))
+        if code_ids
+        else set()
+    )
+    rows = [
+        ContactRelationRow(
+            relation_id=relation.pk,
+            contact_name_masked=mask_name(relation.contact.name),
+            rm_name=relation.staff.name if relation.staff else "",
+            rm_employee_no=relation.staff.employee_no if relation.staff else "",
+            added_at=relation.added_at,
+            is_active=relation.status == RelationStatus.ACTIVE,
+            deleted_at=relation.deleted_at,
+            deleted_by=relation.get_deleted_by_display() if relation.deleted_by else "",
+            channel_id=relation.channel_id,
+            channel_name=relation.channel.name if relation.channel else "",
+            channel_linkable=relation.channel_id in linkable,
+            add_way=add_way_label(relation.add_way),
+            verified=relation.contact.customer_id is not None,
+            customer=customers.get(relation.contact.customer_id) if relation.contact.customer_id else None,
+        )
+        for relation in page
+    ]
+    next_cursor = Cursor(at=page[-1].added_at, id=page[-1].pk).encode() if more else None
+    return ContactPage(rows=rows, next_cursor=next_cursor)
+
+
+def contact_channel_options(*, user: AbstractBaseUser | AnonymousUser) -> list[tuple[int, str]]:
+    """(id, name) of the channel codes the viewer may see, for the channel filter."""
+    return list(ChannelCode.objects.visible_to(user).order_by("name", "id").values_list("id", "name")[:500])
+
+
+# --- Batch lookups for other apps ---------------------------------------------------------
 
 
 def customer_ids_by_external_userid(external_userids: list[str]) -> dict[str, int | None]:

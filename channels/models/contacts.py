@@ -8,6 +8,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from customers.models import Customer, Tag
 from scrm.org.models import Staff
@@ -107,8 +108,8 @@ class ContactTag(models.Model):
 
 
 class RelationStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
-    DELETED = "deleted", _("Deleted")
+    ACTIVE = "active", pgettext_lazy("follow relation", "Active")
+    DELETED = "deleted", pgettext_lazy("follow relation", "Deleted")
 
 
 class DeletedBy(models.TextChoices):
@@ -153,6 +154,9 @@ class FollowRelation(models.Model):
             models.Index(fields=["staff", "status"]),
             models.Index(fields=["channel", "status"]),
             models.Index(fields=["userid"]),
+            # The contacts page's keyset order (newest added first), bank-wide and per RM.
+            models.Index(fields=["added_at", "id"], name="channels_rel_added_idx"),
+            models.Index(fields=["staff", "added_at", "id"], name="channels_rel_staff_added_idx"),
         ]
 
     def __str__(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from channels.models.contacts import ExternalContact
 from scrm.org.models import Staff
@@ -11,8 +12,8 @@ from scrm.org.scoping import ScopedQuerySet
 
 
 class GroupStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
-    DISMISSED = "dismissed", _("Dismissed")
+    ACTIVE = "active", pgettext_lazy("customer group", "Active")
+    DISMISSED = "dismissed", pgettext_lazy("customer group", "Dismissed")
 
 
 class CustomerGroupQuerySet(ScopedQuerySet):
@@ -60,6 +61,11 @@ class GroupMember(models.Model):
         verbose_name = _("group member")
         verbose_name_plural = _("group members")
         constraints = [models.UniqueConstraint(fields=["group", "member_id"], name="channels_groupmember_unique")]
+        # The groups page's "recent joins and leaves", newest first.
+        indexes = [
+            models.Index(fields=["join_time"], name="channels_member_join_idx"),
+            models.Index(fields=["left_at"], name="channels_member_left_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.group_id}:{self.member_id}"

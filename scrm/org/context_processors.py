@@ -33,6 +33,8 @@ NAVIGATION = (
     NavItem(_("Transfers"), "customer-transfers-page", frozenset({Role.HQ_ADMIN, Role.BRANCH_MANAGER})),
     NavItem(_("Channel codes"), "channel-codes-page", ALL_ROLES),
     NavItem(_("Authentication"), "identity-dashboard", ALL_ROLES),
+    NavItem(_("Customer contacts"), "contacts-page", ALL_ROLES),
+    NavItem(_("Customer groups"), "groups-page", ALL_ROLES),
     NavItem(_("Campaigns"), "campaign-list", frozenset({Role.HQ_ADMIN, Role.BRANCH_MANAGER, Role.COMPLIANCE})),
     NavItem(_("My campaign tasks"), "campaign-tasks", frozenset({Role.RM})),
     NavItem(_("Scripts"), "script-library", frozenset({Role.HQ_ADMIN})),

@@ -138,11 +138,19 @@ def test_the_create_page_makes_a_code_and_shows_its_qr_and_simulated_scan(
 def test_the_create_page_shows_the_error_and_creates_nothing(wecom, world: World, client_for) -> None:
     answer = client_for("hq_admin").post(
         "/channels/codes/new/",
-        {"name": "x", "branch": world.bj.code, "strategy": "fixed", "welcome_attachments": "[{"},
+        {
+            "name": "x",
+            "branch": world.bj.code,
+            "strategy": "round_robin",
+            "attachments-TOTAL_FORMS": "1",
+            "attachments-INITIAL_FORMS": "0",
+            "attachments-0-msgtype": "link",
+            "attachments-0-title": "开户指南",
+        },
     )
 
     assert answer.status_code == 400
-    assert "Not valid JSON" in answer.content.decode() or "JSON" in answer.content.decode()
+    assert "此类附件必须填写该项" in answer.content.decode()
     assert ChannelCode.objects.count() == 0
 
 
