@@ -19,7 +19,7 @@ from django.urls.resolvers import LocalePrefixPattern
 from campaigns.models import Campaign, ContentCategory, ContentItem, Script, ScriptCategory
 from campaigns.scripts.services import script_category_create, script_create
 from campaigns.services import campaign_create
-from channels.models import AssignmentStrategy, ChannelCode
+from channels.models import AssignmentStrategy, ChannelCode, CustomerGroup
 from customers.imports.services import import_job_run
 from customers.models import ImportJob, Segment, TagRule, TagRuleRun
 from customers.tagging.demo import demo_tags_create
@@ -32,7 +32,7 @@ from tests.campaigns.factories import SegmentFactory, campaign_draft
 from tests.compliance_factories import SensitiveWordFactory
 from tests.conftest import World
 from tests.customers.imports.extracts import csv_write, customer_row, job_uploaded
-from tests.factories import ContentCategoryFactory, ContentItemFactory
+from tests.factories import ContentCategoryFactory, ContentItemFactory, CustomerGroupFactory, GroupMemberFactory
 from tests.risk.compliance.violations.factories import chat_of, message_in
 from tests.support.untranslated import english_words, gettext_misses
 
@@ -68,9 +68,11 @@ def _first(model: Any, field: str = "pk", argument: str = "pk") -> Arguments:
 PAGE_ARGUMENTS: dict[str, Arguments] = {
     "tag-rule-run-progress": _first(TagRuleRun),
     "tag-rule-edit": lambda world, staff: {"code": TagRule.objects.order_by("pk").first().tag.code},  # type: ignore[union-attr]
+    "customer-import-template": lambda world, staff: {"kind": "customers", "file_format": "xlsx"},
     "customer-import-job": _first(ImportJob),
     "customer-import-progress": _first(ImportJob),
     "customer-import-error-report": _first(ImportJob),
+    "group-detail": _first(CustomerGroup),
     "channel-code-detail": _first(ChannelCode),
     "channel-code-edit": _first(ChannelCode),
     "channel-code-deactivate": _first(ChannelCode),
@@ -140,6 +142,8 @@ def bank(world: World, tmp_path: Path) -> World:
         state="pagesbj",
         created_by=world.hq_admin,
     )
+    group = CustomerGroupFactory(owner=world.rm_bj, name="中关村理财沙龙")
+    GroupMemberFactory(group=group)
     segment = SegmentFactory(created_by=world.hq_admin)
     campaign_create(actor=world.hq_admin, draft=campaign_draft(segment, name="总行活动"))
     script_create(

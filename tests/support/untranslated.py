@@ -23,31 +23,12 @@ from django.utils.translation import trans_real
 CHINESE = "zh-hans"
 _LETTERS = re.compile(r"[A-Za-z]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]")
-# Abbreviations a Chinese banking UI writes in Latin letters.
-LATIN_TERMS = frozenset(
-    {
-        "scrm",
-        "SCRM",
-        "API",
-        "CSV",
-        "JSON",
-        "URL",
-        "AUM",
-        "ID",
-        "PDF",
-        "VIP",
-        "UTC",
-        "CNY",
-        "HTTP",
-        "H5",
-        "Excel",
-        "XLSX",
-    }
-    | {"JPG", "JPEG", "PNG", "GIF", "MB", "KB", "GB", "MP", "UTF", "AUC", "ROC", "PR", "appid", "Ctrl", "Mac", "Enter"}
-)
-# A token that holds a path, an address, a file name or a number is an example value, not wording.
+# Words a Chinese banking UI writes in Latin letters (acronyms in capitals pass anyway).
+LATIN_TERMS = frozenset({"scrm", "Excel", "appid", "AppID", "Ctrl", "Mac", "Enter"})
+# A token that holds a path, an address, a file name, a placeholder or a number is an example
+# value, not wording; so is one in capitals only (an acronym, or a code such as BJ-HD).
 _TOKEN_SEPARATORS = re.compile(r"[\s，。；：、（）()“”‘’「」【】《》,;:!?！？·…]+")
-_EXAMPLE_VALUE = re.compile(r"[/._@=#\d]")
+_EXAMPLE_VALUE = re.compile(r"[/._@=#{}\d]")
 _SHOWN_ATTRIBUTES = ("title", "placeholder", "aria-label", "alt", "aria-description")
 _VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
@@ -138,4 +119,4 @@ def english_words(html: str) -> list[str]:
     reader.close()
     tokens = (token for piece in reader.pieces for token in _TOKEN_SEPARATORS.split(piece))
     words = (word for token in tokens if not _EXAMPLE_VALUE.search(token) for word in _WORD.findall(token))
-    return [word for word in words if word not in LATIN_TERMS]
+    return [word for word in words if word not in LATIN_TERMS and not word.isupper()]
