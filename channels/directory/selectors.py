@@ -9,7 +9,7 @@ from enum import StrEnum
 from django.core.cache import cache
 from django.utils.dateparse import parse_datetime
 
-from channels.directory.services import SNAPSHOT_KEY
+from channels.directory.services import snapshot_key
 from scrm.org.models import Staff, StaffStatus
 
 
@@ -29,7 +29,7 @@ class DirectorySnapshot:
 
 
 def directory_snapshot() -> DirectorySnapshot | None:
-    raw = cache.get(SNAPSHOT_KEY)
+    raw = cache.get(snapshot_key())
     if not raw:
         return None
     return DirectorySnapshot(taken_at=parse_datetime(raw["taken_at"]), members=dict(raw["members"]))

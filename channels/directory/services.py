@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -13,7 +15,13 @@ from channels.wecom.gateway import wecom
 
 logger = logging.getLogger(__name__)
 
-SNAPSHOT_KEY = "channels:directory:snapshot"
+
+def snapshot_key() -> str:
+    """One snapshot per corp and WeCom address (a sandbox's directory is not production's)."""
+    where = hashlib.sha256(settings.WECOM_API_BASE_URL.encode()).hexdigest()[:8]
+    return f"channels:directory:{where}:{settings.WECOM_CORP_ID}:snapshot"
+
+
 # Long enough to browse the staff pages; a refresh is one click away.
 SNAPSHOT_SECONDS = 30 * 60
 
@@ -31,5 +39,5 @@ def directory_snapshot_refresh() -> dict[str, Any] | None:
         "taken_at": timezone.now().isoformat(),
         "members": {str(member["userid"]): str(member.get("name", "")) for member in members},
     }
-    cache.set(SNAPSHOT_KEY, snapshot, SNAPSHOT_SECONDS)
+    cache.set(snapshot_key(), snapshot, SNAPSHOT_SECONDS)
     return snapshot

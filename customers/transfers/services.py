@@ -213,7 +213,8 @@ def branch_close_with_customers(
     (a reassignment, audited and on each timeline), then ``branch_close`` closes it. With
     customers still booked there and nobody to give them to, nothing changes."""
     result = None
-    booked = Customer.objects.filter(branch=branch)
+    # The branch is in the actor's scope (branch_close checks), so their view of it is all of it.
+    booked = Customer.objects.visible_to(actor.user).filter(branch=branch)
     if to_staff is not None and booked.exists():
         if to_staff.branch_id == branch.pk:
             raise ApplicationError(_("Choose an RM of another outlet: this one is being closed."))

@@ -111,8 +111,8 @@ def test_a_transfer_is_first_shown_for_confirmation_and_changes_nothing(
     assert response.status_code == 200
     assertContains(response, "确认转移")
     assertContains(response, "将把 2 位客户转给赵六（中关村网点）。")
-    assertContains(response, f"转出: {world.rm_bj.name}")
-    assertContains(response, "类型: 在职转接")
+    assertContains(response, f"转出：{world.rm_bj.name}")
+    assertContains(response, "类型：在职转接")
     assertContains(response, '<input type="hidden" name="confirmed" value="on">', html=True)
     assert owner_ids(world.customers_rm_bj) == [world.rm_bj.pk] * 3
     assert not CustomerTransfer.objects.exists()

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
-from channels.directory.services import SNAPSHOT_KEY
+from channels.directory.services import snapshot_key
 from customers.models import Customer
 from scrm.audit.models import AuditAction, AuditEvent
 from scrm.org.audit import OrgAuditAction
@@ -179,7 +179,7 @@ def test_a_branch_manager_lists_only_their_subtree(world: World, client_for) -> 
 
 def test_the_wecom_column_says_what_differs_from_the_directory(world: World, client_for, sandbox, settings) -> None:
     settings.WECOM_API_BASE_URL = sandbox.api_base_url
-    cache.delete(SNAPSHOT_KEY)  # no earlier check counts
+    cache.delete(snapshot_key())  # no earlier check counts
     sandbox.upsert_directory(
         departments=[{"id": 1, "name": "总行", "parentid": 0}],
         users=[
