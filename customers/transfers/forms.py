@@ -50,7 +50,9 @@ class CustomerTransferForm(forms.Form):
         super().__init__(*args, **kwargs)
         rms = staff_list_visible(user=user, active_only=False).filter(role=Role.RM)
         self.fields["from_staff"].queryset = rms  # type: ignore[attr-defined]
-        self.fields["to_staff"].queryset = rms.filter(status=StaffStatus.ACTIVE)  # type: ignore[attr-defined]
+        # Only who can receive: active, able to sign in (the service refuses anyone else).
+        receivers = rms.filter(status=StaffStatus.ACTIVE, user__is_active=True)
+        self.fields["to_staff"].queryset = receivers  # type: ignore[attr-defined]
 
     def clean_customer_nos(self) -> list[str]:
         numbers = list(

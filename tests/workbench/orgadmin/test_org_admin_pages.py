@@ -304,3 +304,33 @@ def test_a_branch_manager_cannot_change_a_compliance_officer_in_their_branch(wor
 
     assertContains(response, "分支行管理者不能任命或变更总行管理员和合规人员。", status_code=400)
     assert get_user_model().objects.get(pk=officer.user_id).is_active
+
+
+def test_a_branch_manager_cannot_act_on_people_or_branches_outside_their_subtree(world: World, client_for) -> None:
+    client = client_for("branch_manager")
+
+    depart = client.post(staff_page(world.rm_sh), {"action": "depart", "depart-reason": "越权"})
+    rename = client.post(branch_page(world.sh_pd_1), {"action": "rename", "name": "越权改名"})
+    change = client.post(
+        staff_page(world.rm_bj), {"action": "change", "role": "rm", "branch": world.sh_pd_1.pk, "reason": "越权"}
+    )
+
+    assert (depart.status_code, rename.status_code) == (404, 404)
+    assertContains(change, "选择一个有效的选项", status_code=400)
+    assert Staff.objects.get(pk=world.rm_sh.pk).status == StaffStatus.ACTIVE
+    assert Branch.objects.get(pk=world.sh_pd_1.pk).name == "陆家嘴网点"
+    assert Staff.objects.get(pk=world.rm_bj.pk).branch_id == world.bj_hd_1.pk
+    assert not AuditEvent.objects.filter(
+        action__in=[AuditAction.STAFF_DEPARTED, AuditAction.ROLE_CHANGED, OrgAuditAction.BRANCH_RENAMED]
+    ).exists()
+
+
+def test_a_deactivated_rm_is_not_offered_as_a_receiver(world: World, client_for) -> None:
+    client = client_for("hq_admin")
+    client.post(staff_page(world.rm_bj2), {"action": "deactivate", "deactivate-reason": "休假"})
+
+    response = client.get("/customers/transfers/")
+
+    to_select = response.content.decode().split('name="to_staff"')[1].split("</select>")[0]
+    assert f'value="{world.rm_bj2.employee_no}"' not in to_select
+    assert f'value="{world.rm_bj.employee_no}"' in to_select
