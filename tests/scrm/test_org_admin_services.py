@@ -1,8 +1,11 @@
 """Administering the organisation: who may change which branch or person, the tree's level
 rules, and that every change is audited while a refused one changes nothing."""
 
+from collections.abc import Iterator
+
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import translation
 
 from scrm.audit.models import AuditAction, AuditEvent
 from scrm.core.exceptions import ApplicationError
@@ -22,6 +25,13 @@ from scrm.org.services import (
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def chinese() -> Iterator[None]:
+    """The services speak the active language; these tests read them in Chinese."""
+    with translation.override("zh-hans"):
+        yield
 
 
 def new_staff(world: World, actor: Staff, **overrides: object) -> Staff:

@@ -334,3 +334,11 @@ def test_a_deactivated_rm_is_not_offered_as_a_receiver(world: World, client_for)
     to_select = response.content.decode().split('name="to_staff"')[1].split("</select>")[0]
     assert f'value="{world.rm_bj2.employee_no}"' not in to_select
     assert f'value="{world.rm_bj.employee_no}"' in to_select
+
+
+@pytest.mark.parametrize("path", ["/en/org/branches/", "/en/org/staff/", "/en/org/staff/new/"])
+def test_the_pages_also_render_in_english(world: World, client_for, path: str) -> None:
+    response = client_for("hq_admin").get(path)
+
+    assert response.status_code == 200
+    assertContains(response, '<html lang="en">')
