@@ -30,7 +30,7 @@ from scrm.core import events
 from scrm.core.exceptions import ApplicationError
 from scrm.core.text import text_require_plain
 from scrm.org.models import Branch, Role, Staff, StaffStatus
-from scrm.org.services import branch_close
+from scrm.org.services import branch_close, staff_change_role
 
 
 @dataclass(frozen=True)
@@ -206,21 +206,30 @@ def customers_transfer(
 
 
 @transaction.atomic
+def branch_customers_rebook(*, branch: Branch, to_staff: Staff, reason: str, actor: Staff) -> TransferResult:
+    """Give every customer booked at ``branch`` to ``to_staff`` of another outlet and book
+    them there (a reassignment, audited and on each timeline): the step before a branch's
+    staff move away and it closes."""
+    if to_staff.branch_id == branch.pk:
+        raise ApplicationError(_("Choose an RM of another outlet: this one is being closed."))
+    # Customers are scoped by their branch, so whoever may see the branch sees all of its customers.
+    booked = Customer.objects.visible_to(actor.user).filter(branch=branch)
+    return customers_transfer(
+        customers=booked, to_staff=to_staff, kind=TransferKind.REASSIGN, reason=reason, actor=actor, rebook=True
+    )
+
+
+@transaction.atomic
 def branch_close_with_customers(
     *, branch: Branch, to_staff: Staff | None, reason: str, actor: Staff
 ) -> TransferResult | None:
-    """撤销 a branch: first its customers go to ``to_staff`` and are booked at their outlet
-    (a reassignment, audited and on each timeline), then ``branch_close`` closes it. With
-    customers still booked there and nobody to give them to, nothing changes."""
-    result = None
-    # The branch is in the actor's scope (branch_close checks), so their view of it is all of it.
+    """撤销 a branch: first its remaining customers go to ``to_staff`` (``branch_customers_rebook``),
+    then ``branch_close`` closes it. With customers still booked there and nobody to give
+    them to, or staff still working there, nothing changes."""
     booked = Customer.objects.visible_to(actor.user).filter(branch=branch)
+    result = None
     if to_staff is not None and booked.exists():
-        if to_staff.branch_id == branch.pk:
-            raise ApplicationError(_("Choose an RM of another outlet: this one is being closed."))
-        result = customers_transfer(
-            customers=booked, to_staff=to_staff, kind=TransferKind.REASSIGN, reason=reason, actor=actor, rebook=True
-        )
+        result = branch_customers_rebook(branch=branch, to_staff=to_staff, reason=reason, actor=actor)
     remaining = booked.count()
     if remaining:
         raise ApplicationError(
@@ -244,3 +253,24 @@ def customer_transfers_wecom_status_set(
     if only_from is not None:
         transfers = transfers.filter(status=only_from)
     return transfers.exclude(status=status).update(status=status)
+
+
+def staff_move_keeping_customers_at_their_outlet(
+    *, staff: Staff, role: Role, branch: Branch, reason: str, actor: Staff
+) -> Staff:
+    """Change a person's role or place (``staff_change_role``), unless they would then own
+    customers booked at another outlet: those go to a colleague of that outlet first."""
+    with transaction.atomic():
+        owned_elsewhere = (
+            Customer.objects.visible_to(actor.user).filter(owner=staff).exclude(branch_id=branch.pk).count()
+        )
+        if owned_elsewhere and branch.pk != staff.branch_id:
+            raise ApplicationError(
+                _(
+                    "%(name)s still has %(count)d customers at %(branch)s: "
+                    "transfer them to a colleague there before the move."
+                )
+                % {"name": staff.name, "count": owned_elsewhere, "branch": staff.branch.name},
+                extra={"customers": owned_elsewhere},
+            )
+        return staff_change_role(staff=staff, role=role, branch=branch, reason=reason, actor=actor.user)

@@ -88,6 +88,15 @@ class BranchCloseForm(BootstrapForm):
         self.fields["to_staff"].queryset = rms  # type: ignore[attr-defined]
 
 
+class BranchRebookForm(BranchCloseForm):
+    """Only the customers move; the branch stays open (its staff can then move away)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_staff"].required = True
+        self.fields["to_staff"].label = _("Give them to")
+
+
 def _grantable_roles(user: AbstractBaseUser | AnonymousUser) -> list[tuple[str, Any]]:
     scope = data_scope_for(user)
     if scope is not None and scope.role == Role.HQ_ADMIN:
@@ -155,6 +164,7 @@ __all__ = [
     "BranchCloseForm",
     "BranchCreateForm",
     "BranchMoveForm",
+    "BranchRebookForm",
     "BranchRenameForm",
     "ReasonForm",
     "StaffChangeForm",

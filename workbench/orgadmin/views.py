@@ -24,7 +24,11 @@ from channels.directory.selectors import DirectoryState, directory_snapshot, dir
 from channels.directory.services import directory_snapshot_refresh
 from customers.models import TransferKind
 from customers.transfers.selectors import customer_counts_by_branch, customer_counts_by_owner
-from customers.transfers.services import branch_close_with_customers
+from customers.transfers.services import (
+    branch_close_with_customers,
+    branch_customers_rebook,
+    staff_move_keeping_customers_at_their_outlet,
+)
 from scrm.core.exceptions import ApplicationError
 from scrm.org.models import Branch, BranchLevel, Role, Staff, StaffStatus
 from scrm.org.selectors import branch_admin_list, branch_list_visible, staff_admin_search, staff_list_visible
@@ -32,7 +36,6 @@ from scrm.org.services import (
     branch_create,
     branch_move,
     branch_rename,
-    staff_change_role,
     staff_create,
     staff_deactivate,
     staff_mark_departed,
@@ -44,6 +47,7 @@ from workbench.orgadmin.forms import (
     BranchCloseForm,
     BranchCreateForm,
     BranchMoveForm,
+    BranchRebookForm,
     BranchRenameForm,
     ReasonForm,
     StaffChangeForm,
@@ -140,6 +144,21 @@ class BranchDetailPage(RoleRequiredMixin, View):
                     branch_move(branch=branch, new_parent=form.cleaned_data["new_parent"], actor=self.staff.user)
                     messages.success(request, _("The branch was moved."))
                     return redirect("org-branch", pk=branch.pk)
+            elif action == "rebook":
+                form = forms["rebook"] = BranchRebookForm(request.POST, user=user, branch=branch, prefix="rebook")
+                if form.is_valid():
+                    rebooked = branch_customers_rebook(
+                        branch=branch,
+                        to_staff=form.cleaned_data["to_staff"],
+                        reason=form.cleaned_data["reason"],
+                        actor=self.staff,
+                    )
+                    messages.success(
+                        request,
+                        _("%(count)d customers went to %(rm)s.")
+                        % {"count": rebooked.transferred, "rm": rebooked.to_staff_name},
+                    )
+                    return redirect("org-branch", pk=branch.pk)
             elif action == "close":
                 form = forms["close"] = BranchCloseForm(request.POST, user=user, branch=branch)
                 if form.is_valid():
@@ -176,6 +195,7 @@ class BranchDetailPage(RoleRequiredMixin, View):
             "rename_form": forms.get("rename") or BranchRenameForm(initial={"name": branch.name}),
             "move_form": forms.get("move") or BranchMoveForm(user=user, branch=branch),
             "close_form": forms.get("close") or BranchCloseForm(user=user, branch=branch),
+            "rebook_form": forms.get("rebook") or BranchRebookForm(user=user, branch=branch, prefix="rebook"),
             "is_root": branch.level == BranchLevel.HQ,
         }
         return render(self.request, self.template_name, context, status=status)
@@ -288,12 +308,12 @@ class StaffDetailPage(RoleRequiredMixin, View):
             if action == "change":
                 form = forms["change"] = StaffChangeForm(request.POST, user=user)
                 if form.is_valid():
-                    staff_change_role(
+                    staff_move_keeping_customers_at_their_outlet(
                         staff=person,
                         role=Role(form.cleaned_data["role"]),
                         branch=form.cleaned_data["branch"],
                         reason=form.cleaned_data["reason"],
-                        actor=self.staff.user,
+                        actor=self.staff,
                     )
                     messages.success(request, _("The role and place were changed."))
                     return redirect("org-staff-detail", pk=person.pk)
@@ -335,6 +355,7 @@ class StaffDetailPage(RoleRequiredMixin, View):
             "departed": person.status == StaffStatus.DEPARTED,
             "is_self": person.user_id == user.pk,
             "inherit_url": _inheritance_url(person),
+            "transfer_url": f"{reverse('customer-transfers-page')}?{urlencode({'from_staff': person.employee_no})}",
             "change_form": forms.get("change")
             or StaffChangeForm(user=user, initial={"role": person.role, "branch": person.branch_id}),
             "deactivate_form": forms.get("deactivate") or ReasonForm(prefix="deactivate"),

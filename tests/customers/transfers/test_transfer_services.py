@@ -5,7 +5,12 @@ from django.core.exceptions import PermissionDenied
 
 from customers.audit import CustomerAuditAction
 from customers.models import Customer, CustomerTransfer, TimelineEvent, TransferKind
-from customers.transfers.services import branch_close_with_customers, customers_transfer
+from customers.transfers.services import (
+    branch_close_with_customers,
+    branch_customers_rebook,
+    customers_transfer,
+    staff_move_keeping_customers_at_their_outlet,
+)
 from scrm.audit.models import AuditEvent
 from scrm.core.exceptions import ApplicationError
 from scrm.org.models import Role, Staff, StaffStatus
@@ -202,3 +207,31 @@ def test_an_outlet_whose_staff_remain_keeps_its_customers_too(world: World, coll
 
     assert owners(world.customers_rm_bj2) == {world.rm_bj2.pk}
     assert not CustomerTransfer.objects.exists()
+
+
+def test_an_rm_with_customers_does_not_move_outlet_until_they_are_transferred(world: World, colleague: Staff) -> None:
+    with pytest.raises(ApplicationError, match="在中关村网点仍有 3 位客户"):
+        staff_move_keeping_customers_at_their_outlet(
+            staff=world.rm_bj, role=Role.RM, branch=world.bj_hd_2, reason="调岗", actor=world.branch_manager_bj
+        )
+    assert Staff.objects.get(pk=world.rm_bj.pk).branch_id == world.bj_hd_1.pk
+
+    customers_transfer(
+        customers=Customer.objects.filter(owner=world.rm_bj),
+        to_staff=colleague,
+        kind=TransferKind.REASSIGN,
+        reason="调岗交接",
+        actor=world.branch_manager_bj,
+    )
+    staff_move_keeping_customers_at_their_outlet(
+        staff=world.rm_bj, role=Role.RM, branch=world.bj_hd_2, reason="调岗", actor=world.branch_manager_bj
+    )
+
+    assert Staff.objects.get(pk=world.rm_bj.pk).branch_id == world.bj_hd_2.pk
+
+
+def test_rebooking_refuses_an_rm_of_the_same_outlet(world: World) -> None:
+    with pytest.raises(ApplicationError, match="请选择其他网点的客户经理"):
+        branch_customers_rebook(branch=world.bj_hd_2, to_staff=world.rm_bj2, reason="x", actor=world.hq_admin)
+
+    assert owners(world.customers_rm_bj2) == {world.rm_bj2.pk}

@@ -121,24 +121,42 @@ def test_an_outlet_with_staff_is_not_closed(world: World, client_for) -> None:
     assert set(Customer.objects.filter(branch=world.bj_hd_2).values_list("owner_id", flat=True)) == {world.rm_bj2.pk}
 
 
-def test_closing_an_outlet_hands_its_customers_to_another_outlet(world: World, client_for) -> None:
+def test_closing_an_outlet_customers_first_then_staff_then_the_outlet(world: World, client_for) -> None:
     client = client_for("branch_manager")
+
+    blocked = client.post(
+        staff_page(world.rm_bj2), {"action": "change", "role": "rm", "branch": world.bj_hd_1.pk, "reason": "并点"}
+    )
+    rebooked = client.post(
+        branch_page(world.bj_hd_2),
+        {"action": "rebook", "rebook-to_staff": world.rm_bj.employee_no, "rebook-reason": "五道口网点撤并"},
+        follow=True,
+    )
     client.post(
         staff_page(world.rm_bj2), {"action": "change", "role": "rm", "branch": world.bj_hd_1.pk, "reason": "并点"}
     )
+    closed = client.post(branch_page(world.bj_hd_2), {"action": "close", "reason": "五道口网点撤并"}, follow=True)
 
-    response = client.post(
-        branch_page(world.bj_hd_2),
-        {"action": "close", "reason": "五道口网点撤并", "to_staff": world.rm_bj.employee_no},
-        follow=True,
+    assertContains(
+        blocked, f"{world.rm_bj2.name}在五道口网点仍有 2 位客户，调动前请先将其转给该网点的同事。", status_code=400
     )
-
-    assertContains(response, "五道口网点已撤销。 2 位客户已转给")
-    assertContains(response, 'id="branch-closed"')
-    assert set(
-        Customer.objects.filter(pk__in=[c.pk for c in world.customers_rm_bj2]).values_list("branch_id", flat=True)
-    ) == {world.bj_hd_1.pk}
+    assertContains(rebooked, f"2 位客户已转给{world.rm_bj.name}。")
+    assertContains(closed, "五道口网点已撤销。")
+    assertContains(closed, 'id="branch-closed"')
+    moved = Customer.objects.filter(pk__in=[c.pk for c in world.customers_rm_bj2])
+    assert set(moved.values_list("owner_id", "branch_id")) == {(world.rm_bj.pk, world.bj_hd_1.pk)}
+    assert Staff.objects.get(pk=world.rm_bj2.pk).branch_id == world.bj_hd_1.pk
     assert AuditEvent.objects.filter(action=OrgAuditAction.BRANCH_CLOSED, target_id=str(world.bj_hd_2.pk)).exists()
+
+
+def test_closing_with_customers_and_nobody_to_take_them_is_refused(world: World, client_for) -> None:
+    world.rm_bj2.status = StaffStatus.DEPARTED
+    world.rm_bj2.save(update_fields=["status"])
+
+    response = client_for("hq_admin").post(branch_page(world.bj_hd_2), {"action": "close", "reason": "撤并"})
+
+    assertContains(response, "五道口网点仍有 2 位客户，请先将其转至其他网点。", status_code=400)
+    assert not Branch.objects.get(pk=world.bj_hd_2.pk).is_closed
 
 
 def test_an_unknown_action_is_a_clear_400(world: World, client_for) -> None:
