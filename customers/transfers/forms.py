@@ -43,12 +43,16 @@ class CustomerTransferForm(forms.Form):
     )
     to_staff = StaffChoiceField(label=_("To RM"), queryset=Staff.objects.none(), to_field_name="employee_no")
     reason = forms.CharField(label=_("Reason"), max_length=500)
+    # Set by the confirmation step: the first submission only shows what would happen.
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, user: AbstractBaseUser | AnonymousUser, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         rms = staff_list_visible(user=user, active_only=False).filter(role=Role.RM)
         self.fields["from_staff"].queryset = rms  # type: ignore[attr-defined]
-        self.fields["to_staff"].queryset = rms.filter(status=StaffStatus.ACTIVE)  # type: ignore[attr-defined]
+        # Only who can receive: active, able to sign in (the service refuses anyone else).
+        receivers = rms.filter(status=StaffStatus.ACTIVE, user__is_active=True)
+        self.fields["to_staff"].queryset = receivers  # type: ignore[attr-defined]
 
     def clean_customer_nos(self) -> list[str]:
         numbers = list(
@@ -65,6 +69,13 @@ class CustomerTransferForm(forms.Form):
         by_rm, by_number = data.get("from_staff") is not None, bool(data.get("customer_nos"))
         if by_rm == by_number and "customer_nos" not in self.errors:
             raise forms.ValidationError(_("Choose the RM to transfer from, or list customer numbers — one of the two."))
-        if by_rm and data["from_staff"] == data.get("to_staff"):
+        to_staff = data.get("to_staff")
+        if by_rm and data["from_staff"] == to_staff:
             self.add_error("to_staff", _("The receiving RM is the one the customers come from."))
+        elif by_rm and to_staff is not None and data["from_staff"].branch_id != to_staff.branch_id:
+            self.add_error(
+                "to_staff",
+                _("Choose an RM of %(branch)s: a customer's RM works at the customer's outlet.")
+                % {"branch": data["from_staff"].branch.name},
+            )
         return data

@@ -7,3 +7,9 @@ class OrgConfig(AppConfig):
     name = "scrm.org"
     label = "org"
     verbose_name = "Organisation"
+
+    def ready(self) -> None:
+        from scrm.audit.actions import audit_actions_register
+        from scrm.org.audit import OrgAuditAction
+
+        audit_actions_register(OrgAuditAction)

@@ -45,6 +45,8 @@ NAVIGATION = (
     NavItem(_("Content library"), "content-library", frozenset({Role.HQ_ADMIN})),
     NavItem(_("Imports"), "customer-import-upload", frozenset({Role.HQ_ADMIN})),
     NavItem(_("API docs"), "api:docs", frozenset({Role.HQ_ADMIN})),
+    NavItem(_("Branch administration"), "org-branches", frozenset({Role.HQ_ADMIN, Role.BRANCH_MANAGER})),
+    NavItem(_("Staff administration"), "org-staff", frozenset({Role.HQ_ADMIN, Role.BRANCH_MANAGER})),
 )
 
 

@@ -42,6 +42,8 @@ class Branch(MP_Node):
     # Administrative division (GB/T 2260) of the branch's city, e.g. 310104.
     region_code = models.CharField(_("region code"), max_length=6, blank=True)
     city = models.CharField(_("city"), max_length=50, blank=True)
+    # 撤销: a closed branch keeps its history (transfers, audit) but takes no staff or customers.
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
 
     node_order_by = ["code"]
     objects = BranchManager.from_queryset(BranchQuerySet)()
@@ -56,6 +58,10 @@ class Branch(MP_Node):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
 
 
 class StaffStatus(models.TextChoices):

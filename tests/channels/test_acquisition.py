@@ -51,6 +51,7 @@ from customers.models import (
 )
 from customers.transfers.services import customers_transfer
 from scrm.core.redis import redis_client
+from scrm.org.models import Staff
 from scrm.pii import PiiKind, unseal
 from tests.support.celery_worker import celery_worker, task_routed
 from wecom_sandbox.client import SandboxControl
@@ -334,6 +335,9 @@ def test_a_customer_transfer_moves_the_wecom_relation_and_reflects_wecoms_outcom
     scan = sandbox.scan(config_id=personal["config_id"], customer={"name": "冯先生"})
     _wait_for(lambda: FollowRelation.objects.filter(contact__external_userid=scan["external_userid"]).exists())
 
+    # A customer's RM works at the customer's outlet: rm_bj2 joins rm_bj's first.
+    Staff.objects.filter(pk=world.rm_bj2.pk).update(branch=world.bj_hd_1)
+    world.rm_bj2.refresh_from_db()
     customers_transfer(
         customers=Customer.objects.filter(pk=customer.pk),
         to_staff=world.rm_bj2,

@@ -67,7 +67,7 @@ def test_only_hq_admins_change_roles(world: World, client_for, role: str) -> Non
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
-        ({"role": "hq_admin", "branch_code": "BJ-HD-1", "reason": "x"}, "cannot be placed at"),
+        ({"role": "hq_admin", "branch_code": "BJ-HD-1", "reason": "x"}, "总行管理员不能安排在网点。"),
         ({"role": "rm", "branch_code": "NOPE", "reason": "x"}, "Validation error"),
         ({"role": "rm", "branch_code": "BJ-HD-2", "reason": "   "}, "Validation error"),
     ],

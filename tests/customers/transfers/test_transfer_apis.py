@@ -6,13 +6,16 @@ from customers.audit import CustomerAuditAction
 from customers.models import Customer, CustomerTransfer, TimelineKind
 from customers.timeline.services import timeline_record
 from scrm.audit.models import AuditEvent
+from scrm.org.models import Staff
 from scrm.org.services import staff_mark_departed
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_branch_manager_hands_a_departed_rms_customers_to_a_colleague(world: World, client_for) -> None:
+def test_a_branch_manager_hands_a_departed_rms_customers_to_a_colleague(
+    world: World, client_for, colleague: Staff
+) -> None:
     staff_mark_departed(staff=world.rm_bj, actor=world.hq_admin.user, reason="resigned")
 
     response = client_for("branch_manager").post(
@@ -20,7 +23,7 @@ def test_a_branch_manager_hands_a_departed_rms_customers_to_a_colleague(world: W
         {
             "kind": "inherit",
             "from_employee_no": world.rm_bj.employee_no,
-            "to_employee_no": world.rm_bj2.employee_no,
+            "to_employee_no": colleague.employee_no,
             "reason": "离职继承",
         },
         content_type="application/json",
@@ -28,7 +31,7 @@ def test_a_branch_manager_hands_a_departed_rms_customers_to_a_colleague(world: W
 
     assert response.status_code == 200
     assert (response.json()["transferred"], response.json()["skipped"]) == (3, 0)
-    assert Customer.objects.filter(owner=world.rm_bj2).count() == 5
+    assert Customer.objects.filter(owner=colleague).count() == 3
 
 
 def test_the_receiving_rm_must_be_in_the_managers_scope(world: World, client_for) -> None:
@@ -57,7 +60,7 @@ def test_either_customers_or_a_previous_owner_is_named(world: World, client_for)
     assert response.status_code == 400
 
 
-def test_the_timeline_lists_a_customers_events_newest_first(world: World, client_for) -> None:
+def test_the_timeline_lists_a_customers_events_newest_first(world: World, client_for, colleague: Staff) -> None:
     customer = world.customers_rm_bj[0]
     timeline_record(customer=customer, kind=TimelineKind.NOTE, summary="电话回访", actor=world.rm_bj)
     client_for("hq_admin").post(
@@ -65,7 +68,7 @@ def test_the_timeline_lists_a_customers_events_newest_first(world: World, client
         {
             "kind": "reassign",
             "customer_nos": [customer.customer_no],
-            "to_employee_no": world.rm_bj2.employee_no,
+            "to_employee_no": colleague.employee_no,
             "reason": "调岗",
         },
         content_type="application/json",
@@ -95,7 +98,7 @@ def owner_ids(customers: list[Customer]) -> list[int | None]:
     return [Customer.objects.get(pk=customer.pk).owner_id for customer in customers]
 
 
-def test_an_hq_admin_moves_the_customers_a_search_finds(world: World, client_for) -> None:
+def test_an_hq_admin_moves_the_customers_a_search_finds(world: World, client_for, colleague: Staff) -> None:
     rich = world.customers_rm_bj[0]
     Customer.objects.filter(pk=rich.pk).update(aum=800_000)
 
@@ -103,13 +106,13 @@ def test_an_hq_admin_moves_the_customers_a_search_finds(world: World, client_for
         client_for("hq_admin"),
         kind="reassign",
         filters={"owner": world.rm_bj.employee_no, "aum_min": "500000"},
-        to_employee_no=world.rm_bj2.employee_no,
+        to_employee_no=colleague.employee_no,
         reason="高净值客户集中维护",
     )
 
     assert response.status_code == 200
     assert (response.json()["transferred"], response.json()["skipped"]) == (1, 0)
-    assert owner_ids(world.customers_rm_bj) == [world.rm_bj2.pk, world.rm_bj.pk, world.rm_bj.pk]
+    assert owner_ids(world.customers_rm_bj) == [colleague.pk, world.rm_bj.pk, world.rm_bj.pk]
     record = CustomerTransfer.objects.get()
     assert (record.customer_id, str(record.batch_id), record.reason) == (
         rich.pk,
@@ -118,21 +121,37 @@ def test_an_hq_admin_moves_the_customers_a_search_finds(world: World, client_for
     )
 
 
-def test_filters_never_reach_customers_outside_the_callers_scope(world: World, client_for) -> None:
+def test_filters_never_reach_customers_outside_the_callers_scope(world: World, client_for, colleague: Staff) -> None:
     Customer.objects.update(aum=800_000)  # every customer of the bank matches the search
 
     response = transfer(
         client_for("branch_manager"),
         kind="reassign",
-        filters={"aum_min": 500_000},
+        filters={"aum_min": 500_000, "branch": "BJ-HD-1"},
+        to_employee_no=colleague.employee_no,
+        reason="x",
+    )
+
+    # In scope: rm_bj's 3 (moved) and the unassigned pool customer (no active RM: skipped).
+    assert (response.json()["transferred"], response.json()["skipped"]) == (3, 1)
+    assert set(owner_ids(world.customers_rm_sh)) == {world.rm_sh.pk}
+    assert not CustomerTransfer.objects.filter(customer__in=world.customers_rm_sh).exists()
+
+
+def test_a_search_across_outlets_is_refused_in_chinese_and_moves_nobody(world: World, client_for) -> None:
+    response = transfer(
+        client_for("branch_manager"),
+        kind="reassign",
+        filters={"branch": "BJ"},
         to_employee_no=world.rm_bj2.employee_no,
         reason="x",
     )
 
-    # In scope: rm_bj's 3 (moved), rm_bj2's 2 (theirs already) and the unassigned pool customer.
-    assert (response.json()["transferred"], response.json()["skipped"]) == (3, 3)
-    assert set(owner_ids(world.customers_rm_sh)) == {world.rm_sh.pk}
-    assert not CustomerTransfer.objects.filter(customer__in=world.customers_rm_sh).exists()
+    assert response.status_code == 400
+    assert response.json()["message"].startswith("所选客户中有 4 位不属于")
+    assert response.json()["extra"]["elsewhere"] == 4
+    assert not CustomerTransfer.objects.exists()
+    assert owner_ids(world.customers_rm_bj) == [world.rm_bj.pk] * 3
 
 
 @pytest.mark.parametrize(
