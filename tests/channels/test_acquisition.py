@@ -345,7 +345,14 @@ def test_a_customer_transfer_moves_the_wecom_relation_and_reflects_wecoms_outcom
         reason="客户经理调岗",
         actor=world.branch_manager_bj,
     )
-    move = _wait_for(lambda: ContactTransfer.objects.first())
+    # The worker records the move, then calls WeCom and marks the customer's transfer pending.
+    _wait_for(
+        lambda: (
+            sandbox.calls("externalcontact/transfer_customer")
+            and CustomerTransfer.objects.filter(customer=customer, status=TransferStatus.WECOM_PENDING).exists()
+        )
+    )
+    move = ContactTransfer.objects.get()
     assert (move.handover_userid, move.takeover_userid, move.status) == (
         world.rm_bj.wecom_userid,
         world.rm_bj2.wecom_userid,
