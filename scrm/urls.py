@@ -51,6 +51,7 @@ urlpatterns += i18n_patterns(
     path("compliance/violations/", include("risk.compliance.violations.page_urls")),
     path("compliance/archive/", include("risk.compliance.archive.page_urls")),
     path("churn/", include("risk.churn.page_urls")),
+    path("compliance/audit/", include("analytics.console.page_urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

@@ -153,6 +153,8 @@ class FollowRelation(models.Model):
             models.Index(fields=["staff", "status"]),
             models.Index(fields=["channel", "status"]),
             models.Index(fields=["userid"]),
+            # The home pages' adds over time (by channel, this week's new contacts) read a window of days.
+            models.Index(fields=["added_at"], name="channels_relation_added_at"),
         ]
 
     def __str__(self) -> str:

@@ -43,6 +43,8 @@ NAVIGATION = (
     NavItem(_("Content library"), "content-library", frozenset({Role.HQ_ADMIN})),
     NavItem(_("Imports"), "customer-import-upload", frozenset({Role.HQ_ADMIN})),
     NavItem(_("API docs"), "api:docs", frozenset({Role.HQ_ADMIN})),
+    NavItem(_("Audit log"), "audit-log", frozenset({Role.COMPLIANCE, Role.HQ_ADMIN})),
+    NavItem(_("Reveal history"), "audit-reveals", frozenset({Role.COMPLIANCE, Role.HQ_ADMIN})),
 )
 
 
