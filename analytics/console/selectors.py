@@ -17,7 +17,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from scrm.audit.actions import audit_action_label, audit_actions_registered
 from scrm.audit.models import AuditAction, AuditEvent
@@ -137,7 +137,7 @@ def audit_csv_header() -> list[str]:
         _("Sequence"),
         _("Time"),
         _("User"),
-        _("Action"),
+        pgettext("audit", "Action"),
         _("Customer number"),
         _("Details"),
         _("Other details"),

@@ -13,7 +13,7 @@ from customers.models import CustomerTag, ImportJob, ProductHolding, Tag, TagGro
 from customers.services import customer_reveal_pii
 from scrm.pii import PiiKind
 from tests.conftest import World
-from tests.factories import CustomerFactory, ExternalContactFactory, FollowRelationFactory
+from tests.factories import ExternalContactFactory, FollowRelationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -119,9 +119,11 @@ def test_head_office_sees_the_bank(book: World) -> None:
     user = book.hq_admin.user
 
     chart = selectors.home_acquisition_by_channel(user=user, today=TODAY)
-    assert len(chart.days) == 30 and chart.days[-1] == TODAY
+    assert len(chart.days) == 30
+    assert chart.days[-1] == TODAY
     assert [(channel.name, channel.total) for channel in chart.channels] == [("海淀海报", 2)]
-    assert chart.channels[0].by_day[-1] == 1 and chart.channels[0].by_day[-4] == 1
+    assert chart.channels[0].by_day[-1] == 1
+    assert chart.channels[0].by_day[-4] == 1
     coverage = selectors.home_tag_coverage(user=user)
     assert (coverage.customers, coverage.tagged, coverage.percent) == (10, 3, "30.0%")
     assert [(group.name, group.customers) for group in coverage.by_group] == [("价值分层", 3)]
