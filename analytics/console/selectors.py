@@ -17,7 +17,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from scrm.audit.actions import audit_action_label, audit_actions_registered
 from scrm.audit.models import AuditAction, AuditEvent
@@ -37,7 +37,7 @@ _DETAIL_LABELS: dict[str, Promise] = {
     "purpose": gettext_lazy("Purpose"),
     "kind": gettext_lazy("Kind"),
     "format": gettext_lazy("Format"),
-    "row_count": gettext_lazy("Rows"),
+    "row_count": pgettext_lazy("row count", "Rows"),
     "name": gettext_lazy("Name"),
     "title": gettext_lazy("Title"),
     "reason": gettext_lazy("Reason"),

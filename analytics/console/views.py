@@ -10,7 +10,7 @@ import csv
 from collections.abc import Iterator
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views import View
@@ -99,7 +99,7 @@ class AuditLogExportView(RoleRequiredMixin, View):
 
     allowed_roles = CONSOLE_ROLES
 
-    def post(self, request: HttpRequest) -> HttpResponse:
+    def post(self, request: HttpRequest) -> HttpResponseBase:
         try:
             filters = audit_log_filters_parse(params=request.POST)
         except ApplicationError as problem:

@@ -7,8 +7,8 @@
   var data = JSON.parse(source.textContent);
   echarts.init(element).setOption({
     tooltip: { trigger: "axis" },
-    legend: { type: "scroll", data: data.series.map(function (s) { return s.name; }) },
-    grid: { left: 40, right: 16, top: 40, bottom: 24 },
+    legend: { type: "scroll", top: 0, data: data.series.map(function (s) { return s.name; }) },
+    grid: { left: 40, right: 16, top: 40, bottom: 28 },
     xAxis: { type: "category", data: data.days },
     yAxis: { type: "value", minInterval: 1 },
     series: data.series.map(function (s) {
