@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from analytics.console.selectors import AuditRow, audit_rows
 from channels.contacts.selectors import (
@@ -46,6 +50,7 @@ from risk.compliance.violations.selectors import ViolationFilters, violations_li
 from scrm.audit.models import ChainCheck
 from scrm.audit.selectors import chain_check_latest, chain_check_running, pii_reveals_recent
 from scrm.org.models import Role
+from scrm.org.scoping import data_scope_for
 from scrm.org.selectors import branch_list_visible, staff_list_visible
 
 Viewer = AbstractBaseUser | AnonymousUser
@@ -207,3 +212,87 @@ def home_chain_status() -> ChainStatus:
 
 def home_open_violations(*, user: Viewer) -> int:
     return violations_list(user=user, filters=ViolationFilters(status=ViolationStatus.OPEN)).count()
+
+
+# --- The page's figures, per role ---------------------------------------------------------
+
+
+def _rm_figures(user: Viewer) -> dict[str, Any]:
+    return {
+        "new_contacts": home_new_contacts_this_week(user=user),
+        "verification": home_verification_rate(user=user),
+        "maturities_count": home_maturities_count(user=user),
+        "maturities": home_maturities(user=user),
+    }
+
+
+def _figures_for(role: Role, user: Viewer) -> dict[str, Any]:
+    figures: dict[str, Any] = {"customers": home_customer_count(user=user)}
+    if role == Role.RM:
+        figures |= _rm_figures(user) | {"timeline": home_timeline(user=user)}
+    elif role == Role.BRANCH_MANAGER:
+        figures |= _rm_figures(user) | {"rm_table": home_rm_table(user=user)}
+    elif role == Role.HQ_ADMIN:
+        chart = home_acquisition_by_channel(user=user)
+        figures |= {
+            "acquisition": chart,
+            "acquisition_data": chart.as_json(),
+            "verification": home_verification_rate(user=user),
+            "verification_by_branch": home_verification_by_branch(user=user),
+            "tag_coverage": home_tag_coverage(user=user),
+            "imports": home_imports_latest(user=user),
+            "rule_run": home_rule_run_latest(),
+            "staff_count": home_staff_count(user=user),
+        }
+    figures["computed_at"] = timezone.now()
+    return figures
+
+
+def _live_figures_for(role: Role, user: Viewer) -> dict[str, Any]:
+    """What must show at once: a reveal, a broken chain, a new violation."""
+    if role != Role.COMPLIANCE:
+        return {}
+    return {
+        "reveals": home_reveals_recent(),
+        "chain": home_chain_status(),
+        "open_violations": home_open_violations(user=user),
+    }
+
+
+def home_figures(*, user: Viewer) -> dict[str, Any]:
+    """Everything the viewer's home page shows, by role.
+
+    The counts are kept for ``HOME_FIGURES_CACHE_SECONDS`` per viewer (the page says when
+    they were counted): over a subtree or the whole bank they aggregate millions of rows, and
+    a home page is opened far more often than its numbers move. Compliance's reveals, chain
+    status and open violations are always live, read on indexes.
+    """
+    scope = data_scope_for(user)
+    if scope is None:
+        return {}
+    key = _home_figures_key(user, scope.staff_id, scope.role, scope.branch_path, get_language())
+    figures = cache.get(key)
+    if figures is None:
+        figures = _figures_for(scope.role, user)
+        cache.set(key, figures, settings.HOME_FIGURES_CACHE_SECONDS)
+    return dict(figures) | _live_figures_for(scope.role, user)
+
+
+def _home_figures_key(user: Viewer, staff_id: int, role: str, branch_path: str, language: str) -> str:
+    # The account's creation time as well: a rebuilt database (a test run, a restored copy)
+    # reuses ids, and must not find another person's figures under them.
+    joined = getattr(user, "date_joined", None)
+    stamp = int(joined.timestamp() * 1_000_000) if joined else 0
+    return f"analytics:home:{user.pk}:{stamp}:{staff_id}:{role}:{branch_path}:{language}"
+
+
+def home_figures_forget(*, user: Viewer) -> None:
+    """Drop the viewer's kept figures, so their next home page counts afresh (the benchmark's cold run)."""
+    scope = data_scope_for(user)
+    if scope is not None:
+        cache.delete_many(
+            [
+                _home_figures_key(user, scope.staff_id, scope.role, scope.branch_path, code)
+                for code, _ in settings.LANGUAGES
+            ]
+        )

@@ -14,6 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, QuerySet
 
 from customers.models import Customer, CustomerTag, ProductHolding, TimelineEvent
+from customers.models.timeline import ENGAGEMENT_KINDS
 from customers.pii import pii_can_reveal, pii_masked
 from customers.timeline.selectors import timeline_for_customer
 from scrm.pii import PiiKind, blind_index
@@ -228,9 +229,14 @@ class TimelineItem:
 
 
 def timeline_recent_visible(*, user: AbstractBaseUser | AnonymousUser, limit: int) -> list[TimelineItem]:
-    """The newest timeline events of any customer in the viewer's scope (an RM's own: a few thousand customers)."""
+    """The newest conversations, notes and campaign touches of any customer in the viewer's scope.
+
+    Engagement only (imports and tag changes are many and say little on a home page), read on
+    the partial ``customers_timeline_engagement`` index, which holds only those events.
+    """
     events = (
         TimelineEvent.objects.visible_to(user)
+        .filter(kind__in=ENGAGEMENT_KINDS)
         .select_related("customer")
         .only("kind", "summary", "occurred_at", "customer__customer_no", "customer__name_cipher")
         .order_by("-occurred_at", "-id")[:limit]

@@ -13,7 +13,7 @@ from customers.models import CustomerTag, ImportJob, ProductHolding, Tag, TagGro
 from customers.services import customer_reveal_pii
 from scrm.pii import PiiKind
 from tests.conftest import World
-from tests.factories import ExternalContactFactory, FollowRelationFactory
+from tests.factories import CustomerFactory, ExternalContactFactory, FollowRelationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -196,3 +196,25 @@ def test_compliance_home_page_shows_reveals_and_the_chain(book: World, client_fo
     assertContains(response, "核实身份")
     assertContains(response, 'id="chain-check-start"')
     assertContains(response, 'id="stat-open-violations"')
+
+
+def test_the_page_keeps_a_viewers_figures_for_a_while_and_recounts_when_forgotten(book: World, client_for) -> None:
+    client = client_for("rm")
+    assert client.get("/").context["customers"] == 4
+
+    CustomerFactory(owner=book.rm_bj)
+    kept = client.get("/")
+    assert kept.context["customers"] == 4
+    assertContains(kept, 'id="computed-at"')
+
+    selectors.home_figures_forget(user=book.rm_bj.user)
+    assert client.get("/").context["customers"] == 5
+
+
+def test_compliance_figures_are_always_live(book: World, client_for) -> None:
+    client = client_for("compliance")
+    assert client.get("/").context["reveals"] == []
+
+    customer_reveal_pii(customer=book.customers_rm_bj[0], field=PiiKind.NAME, actor=book.rm_bj.user, purpose="核对")
+
+    assert len(client.get("/").context["reveals"]) == 1
