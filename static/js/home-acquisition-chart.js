@@ -6,6 +6,7 @@
   if (!window.echarts || !element || !source) { return; }
   var data = JSON.parse(source.textContent);
   echarts.init(element).setOption({
+    animation: false,
     tooltip: { trigger: "axis" },
     legend: { type: "scroll", top: 0, data: data.series.map(function (s) { return s.name; }) },
     grid: { left: 40, right: 16, top: 40, bottom: 28 },
