@@ -26,7 +26,7 @@ from scrm.pii.log_masking import pii_mask_text
 
 # The personal-information fields a reveal names.
 _PII_FIELD_LABELS: dict[str, Promise] = {
-    PiiKind.NAME: gettext_lazy("Name"),
+    PiiKind.NAME: pgettext_lazy("person", "Name"),
     PiiKind.PHONE: gettext_lazy("Phone"),
     PiiKind.ID_NUMBER: gettext_lazy("ID number"),
 }
@@ -46,8 +46,8 @@ _DETAIL_LABELS: dict[str, Promise] = {
 
 # What each export kind is called.
 _EXPORT_KINDS: dict[str, Promise] = {
-    "audit_log": gettext_lazy("Audit log"),
-    "segment_members": gettext_lazy("Segment members"),
+    "audit_log": pgettext_lazy("export kind", "Audit log"),
+    "segment_members": pgettext_lazy("export kind", "Segment members"),
 }
 
 _HIDDEN_KEYS = {"customer_no"}

@@ -144,3 +144,28 @@ def test_verify_now_starts_one_recorded_check(world: World, client_for) -> None:
     assertContains(response, "校验中")
     assert ChainCheck.objects.count() == 1
     assert AuditEvent.objects.filter(action=AuditAction.CHAIN_CHECK).count() == 1
+
+
+def test_a_row_shows_known_details_in_words_and_keeps_internal_keys_for_the_csv(world: World, client_for) -> None:
+    audit_record(
+        actor=world.hq_admin.user,
+        action=AuditAction.EXPORT,
+        data={"kind": "segment_members", "row_count": 12, "segment_id": 7, "note": "致电 13912345678"},
+    )
+
+    response = client_for("compliance").get("/compliance/audit/")
+
+    row = response.context["rows"][0]
+    assert [(detail.label, detail.value) for detail in row.details] == [("类型", "客群成员"), ("行数", "12")]
+    assert "139****5678" in row.raw
+    assert "13912345678" not in row.raw
+    assertNotContains(response, "segment_id")
+    assertNotContains(response, "13912345678")
+
+
+def test_a_name_reveal_is_named_as_a_persons_name(world: World, client_for) -> None:
+    customer_reveal_pii(customer=world.customers_rm_bj[0], field=PiiKind.NAME, actor=world.rm_bj.user, purpose="核对")
+
+    response = client_for("compliance").get("/compliance/audit/reveals/")
+
+    assert response.context["rows"][0].field == "姓名"
