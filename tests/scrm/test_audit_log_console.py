@@ -130,12 +130,12 @@ def test_the_parser_turns_query_parameters_into_filters() -> None:
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"since": "2026-13-45"}, "Enter a valid date"),
-        ({"until": "yesterday"}, "Enter a valid date"),
-        ({"since": "2026-12-05", "until": "2026-12-01"}, "must not be after"),
-        ({"action": "pii.peek"}, "Choose an action"),
-        ({"actor": "x" * 151}, "too long"),
-        ({"customer": "C1\x00"}, "valid customer number"),
+        ({"since": "2026-13-45"}, "请输入有效日期"),
+        ({"until": "yesterday"}, "请输入有效日期"),
+        ({"since": "2026-12-05", "until": "2026-12-01"}, "开始日期不能晚于结束日期"),
+        ({"action": "pii.peek"}, "请从列表中选择操作"),
+        ({"actor": "x" * 151}, "用户名过长"),
+        ({"customer": "C1\x00"}, "请输入有效的客户号"),
     ],
 )
 def test_the_parser_refuses_bad_input_with_a_clear_message(params: dict[str, str], message: str) -> None:
