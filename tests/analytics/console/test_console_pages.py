@@ -169,3 +169,12 @@ def test_a_name_reveal_is_named_as_a_persons_name(world: World, client_for) -> N
     response = client_for("compliance").get("/compliance/audit/reveals/")
 
     assert response.context["rows"][0].field == "姓名"
+
+
+def test_the_console_answers_in_english_too(world: World, client_for) -> None:
+    _reveal(world)
+
+    response = client_for("hq_admin").get("/en/compliance/audit/reveals/")
+
+    assertContains(response, "Reveal history")
+    assertContains(response, "Phone")
