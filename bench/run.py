@@ -613,6 +613,13 @@ def bench_churn_training() -> list[Measurement]:
     return [Measurement(**fields) for fields in measure_training()]
 
 
+def bench_home_pages() -> list[Measurement]:
+    """Each role's home page at the bench database's size (bench/home.py)."""
+    from bench.home import measure
+
+    return [Measurement(**fields) for fields in measure()]
+
+
 SECTIONS: dict[str, Callable[[], list[Measurement]]] = {
     "org_subtree": bench_org_subtree,
     "import": bench_import,
@@ -625,6 +632,7 @@ SECTIONS: dict[str, Callable[[], list[Measurement]]] = {
     "archive_ingestion": bench_archive_ingestion,
     "churn_scoring": bench_churn_scoring,
     "churn_training": bench_churn_training,
+    "home_pages": bench_home_pages,
 }
 # Sections that work without the seeded customers: run alone, they skip the seed.
 WITHOUT_CUSTOMERS = {"compliance_matcher", "archive_ingestion", "churn_training"}

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from customers.models import Customer, CustomerTag, ProductHolding, TimelineEvent
+from customers.models.timeline import ENGAGEMENT_KINDS
 from customers.pii import pii_can_reveal, pii_masked
 from customers.timeline.selectors import timeline_for_customer
 from scrm.pii import PiiKind, blind_index
@@ -130,6 +131,126 @@ def customer_360(*, customer_no: str, viewer: AbstractBaseUser | AnonymousUser) 
         holdings=holdings,
         timeline=list(timeline_for_customer(customer_id=customer.pk, user=viewer, limit=20)),
     )
+
+
+# --- Home page figures --------------------------------------------------------------------
+
+
+def customer_count_by_owner(*, user: AbstractBaseUser | AnonymousUser) -> dict[int, int]:
+    """Visible customers per owning RM (served by the (branch, owner) index); unowned ones are left out."""
+    rows = (
+        Customer.objects.visible_to(user)
+        .filter(owner__isnull=False)
+        .order_by()
+        .values("owner_id")
+        .annotate(customers=Count("id"))
+        .values_list("owner_id", "customers")
+    )
+    return {int(owner): int(count) for owner, count in rows}
+
+
+def _holdings_maturing(
+    *, user: AbstractBaseUser | AnonymousUser, on: datetime.date, days: int
+) -> QuerySet[ProductHolding]:
+    return ProductHolding.objects.visible_to(user).filter(
+        maturity_date__gte=on, maturity_date__lte=on + datetime.timedelta(days=days)
+    )
+
+
+@dataclass(frozen=True)
+class MaturingHolding:
+    customer_no: str
+    name_masked: str
+    owner_name: str | None
+    product_name: str
+    product_type: str
+    amount: Decimal
+    maturity_date: datetime.date
+
+
+def holdings_maturing_list(
+    *, user: AbstractBaseUser | AnonymousUser, on: datetime.date, days: int, limit: int
+) -> list[MaturingHolding]:
+    """The visible holdings maturing in the ``days`` after ``on``, soonest first, names masked."""
+    holdings = (
+        _holdings_maturing(user=user, on=on, days=days)
+        .select_related("customer__owner")
+        .only(
+            "product_name",
+            "product_type",
+            "amount",
+            "maturity_date",
+            "customer__customer_no",
+            "customer__name_cipher",
+            "customer__owner__name",
+        )
+        .order_by("maturity_date", "id")[:limit]
+    )
+    return [
+        MaturingHolding(
+            customer_no=holding.customer.customer_no,
+            name_masked=pii_masked(holding.customer.name_cipher, kind=PiiKind.NAME) or "",
+            owner_name=holding.customer.owner.name if holding.customer.owner else None,
+            product_name=holding.product_name,
+            product_type=holding.get_product_type_display(),
+            amount=holding.amount,
+            maturity_date=holding.maturity_date,  # type: ignore[arg-type]  # filtered on, never null
+        )
+        for holding in holdings
+    ]
+
+
+def holdings_maturing_count(*, user: AbstractBaseUser | AnonymousUser, on: datetime.date, days: int) -> int:
+    return _holdings_maturing(user=user, on=on, days=days).count()
+
+
+def holdings_maturing_by_owner(
+    *, user: AbstractBaseUser | AnonymousUser, on: datetime.date, days: int
+) -> dict[int, int]:
+    """Maturing visible holdings per owning RM of the customer."""
+    rows = (
+        _holdings_maturing(user=user, on=on, days=days)
+        .filter(customer__owner__isnull=False)
+        .order_by()
+        .values("customer__owner_id")
+        .annotate(holdings=Count("id"))
+        .values_list("customer__owner_id", "holdings")
+    )
+    return {int(owner): int(count) for owner, count in rows}
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    customer_no: str
+    name_masked: str
+    kind: str
+    summary: str
+    occurred_at: datetime.datetime
+
+
+def timeline_recent_visible(*, user: AbstractBaseUser | AnonymousUser, limit: int) -> list[TimelineItem]:
+    """The newest conversations, notes and campaign touches of any customer in the viewer's scope.
+
+    Engagement only (imports and tag changes are many and say little on a home page), read on
+    the partial ``customers_timeline_engagement`` index, which holds only those events.
+    """
+    events = (
+        TimelineEvent.objects.visible_to(user)
+        .filter(kind__in=ENGAGEMENT_KINDS)
+        .select_related("customer")
+        .only("kind", "summary", "occurred_at", "customer__customer_no", "customer__name_cipher")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+    return [
+        TimelineItem(
+            customer_no=event.customer.customer_no,
+            name_masked=pii_masked(event.customer.name_cipher, kind=PiiKind.NAME) or "",
+            kind=event.get_kind_display(),
+            summary=event.summary,
+            occurred_at=event.occurred_at,
+        )
+        for event in events
+    ]
 
 
 # --- System lookups (no viewer) ------------------------------------------------------------

@@ -54,6 +54,7 @@ urlpatterns += i18n_patterns(
     path("compliance/archive/", include("risk.compliance.archive.page_urls")),
     path("churn/", include("risk.churn.page_urls")),
     path("org/", include("workbench.orgadmin.page_urls")),
+    path("compliance/audit/", include("analytics.console.page_urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )

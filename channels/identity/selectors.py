@@ -164,6 +164,34 @@ def authentication_rates(*, user: AbstractBaseUser | AnonymousUser) -> Authentic
     )
 
 
+def authentication_rate_total(*, user: AbstractBaseUser | AnonymousUser) -> RateRow:
+    """Authenticated / all contacts with an active relation in the viewer's scope; one statement."""
+    totals = _active_relations(user).aggregate(total=_contacts(), authenticated=_authenticated())
+    return RateRow(key="total", label="", total=totals["total"], authenticated=totals["authenticated"])
+
+
+def authentication_rate_by_staff(*, user: AbstractBaseUser | AnonymousUser) -> dict[int, RateRow]:
+    """The authentication rate of each member of staff's own active relations in the viewer's scope."""
+    rows = (
+        _active_relations(user)
+        .filter(staff__isnull=False)
+        .order_by()
+        .values("staff_id")
+        .annotate(total=_contacts(), authenticated=_authenticated())
+    )
+    return {
+        int(row["staff_id"]): RateRow(
+            key=str(row["staff_id"]), label="", total=row["total"], authenticated=row["authenticated"]
+        )
+        for row in rows
+    }
+
+
+def authentication_rate_by_branch(*, user: AbstractBaseUser | AnonymousUser) -> list[RateRow]:
+    """Each branch of the viewer's scope, two levels down, rolled up over its subtree."""
+    return _branch_rows(user)
+
+
 # --- Contacts and leads -------------------------------------------------------------------
 
 

@@ -154,7 +154,8 @@ class FollowRelation(models.Model):
             models.Index(fields=["staff", "status"]),
             models.Index(fields=["channel", "status"]),
             models.Index(fields=["userid"]),
-            # The contacts page's keyset order (newest added first), bank-wide and per RM.
+            # The contacts page's keyset order (newest added first), bank-wide and per RM; the
+            # home pages' adds over a window of days read the first one too.
             models.Index(fields=["added_at", "id"], name="channels_rel_added_idx"),
             models.Index(fields=["staff", "added_at", "id"], name="channels_rel_staff_added_idx"),
         ]

@@ -41,6 +41,42 @@ def tag_counts_visible(*, user: AbstractBaseUser | AnonymousUser) -> dict[int, i
     )
 
 
+@dataclass(frozen=True)
+class TagGroupCoverage:
+    name: str
+    customers: int
+
+
+@dataclass(frozen=True)
+class TagCoverage:
+    customers: int
+    tagged: int
+    by_group: list[TagGroupCoverage]
+
+    @property
+    def percent(self) -> str:
+        return f"{self.tagged / self.customers * 100:.1f}%" if self.customers else "0.0%"
+
+
+def tag_coverage(*, user: AbstractBaseUser | AnonymousUser) -> TagCoverage:
+    """How many visible customers carry at least one tag, overall and per tag group; three statements."""
+    visible = Customer.objects.visible_to(user)
+    links = CustomerTag.objects.visible_to(user)
+    by_group = [
+        TagGroupCoverage(name=name, customers=count)
+        for name, count in links.order_by()
+        .values("tag__group__sort_order", "tag__group__name")
+        .annotate(customers=Count("customer_id", distinct=True))
+        .order_by("tag__group__sort_order", "tag__group__name")
+        .values_list("tag__group__name", "customers")
+    ]
+    return TagCoverage(
+        customers=visible.count(),
+        tagged=links.order_by().values("customer_id").distinct().count(),
+        by_group=by_group,
+    )
+
+
 def customers_matching_rule(*, definition: Any, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Customer]:
     """Customers the viewer can see that a (validated) rule selects today."""
     sql, params = rule_customer_ids_sql(definition, on=timezone.localdate())

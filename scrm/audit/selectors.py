@@ -1,15 +1,21 @@
 """Reading and verifying the audit trail."""
 
+import datetime
 import json
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.files.storage import Storage, storages
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from scrm.audit.actions import audit_action_is_registered
 from scrm.audit.chain import GENESIS_HASH, chain_keys, digest_signature_valid, event_hash
-from scrm.audit.models import AuditEvent
+from scrm.audit.models import AuditAction, AuditEvent, ChainCheck, ChainCheckStatus
+from scrm.core.exceptions import ApplicationError
 
 _DIGEST_NAME = re.compile(r"^audit-digest-(\d{12})\.json$")
 _HASHED_FIELDS = (
@@ -135,3 +141,161 @@ def _digest_first_sequence(document: dict[str, Any]) -> int:
 
 def audit_events_recent(*, limit: int = 100) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.order_by("-sequence")[:limit]
+
+
+# --- The compliance console: the log, filtered and paged by keyset ------------------------
+
+AUDIT_LOG_PAGE_SIZE = 50
+_ACTOR_MAX_LENGTH = 150
+_CUSTOMER_NO_MAX_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class AuditLogFilters:
+    """What the console narrows the trail to; every field optional."""
+
+    actor: str = ""  # the actor's username, exactly
+    action: str = ""  # a registered action value
+    customer_no: str = ""  # the customer number the row's data names
+    since: datetime.date | None = None  # first day included (local time)
+    until: datetime.date | None = None  # last day included
+
+    def as_params(self) -> dict[str, str]:
+        """The filters as query parameters (for the next page's link, the export and its audit row)."""
+        params = {
+            "actor": self.actor,
+            "action": self.action,
+            "customer": self.customer_no,
+            "since": self.since.isoformat() if self.since else "",
+            "until": self.until.isoformat() if self.until else "",
+        }
+        return {key: value for key, value in params.items() if value}
+
+
+def _date(value: str, *, field: str) -> datetime.date | None:
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ApplicationError(_("Enter a valid date, such as 2026-12-01."), {"field": field}) from None
+
+
+def audit_log_filters_parse(*, params: Mapping[str, str], fixed_action: str = "") -> AuditLogFilters:
+    """The console's query parameters checked; a clear error (ApplicationError) for anything unusable."""
+    actor = params.get("actor", "").strip()
+    if len(actor) > _ACTOR_MAX_LENGTH:
+        raise ApplicationError(_("The user name is too long."), {"field": "actor"})
+    action = fixed_action or params.get("action", "").strip()
+    if action and not audit_action_is_registered(action):
+        raise ApplicationError(_("Choose an action from the list."), {"field": "action"})
+    customer_no = params.get("customer", "").strip()
+    if len(customer_no) > _CUSTOMER_NO_MAX_LENGTH or any(ord(char) < 32 for char in customer_no):
+        raise ApplicationError(_("Enter a valid customer number."), {"field": "customer"})
+    since = _date(params.get("since", ""), field="since")
+    until = _date(params.get("until", ""), field="until")
+    if since and until and since > until:
+        raise ApplicationError(_("The start date must not be after the end date."), {"field": "since"})
+    return AuditLogFilters(actor=actor, action=action, customer_no=customer_no, since=since, until=until)
+
+
+def audit_log_cursor_parse(value: str | None) -> int | None:
+    """The ``before`` cursor: the sequence number the next page starts below; junk is refused."""
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise ApplicationError(_("The page link is not valid."), {"field": "before"})
+    return int(value)
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def audit_log_filtered(*, filters: AuditLogFilters) -> QuerySet[AuditEvent]:
+    """The rows the filters select, newest first; each filter has an index ending in ``sequence``."""
+    rows = AuditEvent.objects.all()
+    if filters.actor:
+        rows = rows.filter(actor_username=filters.actor)
+    if filters.action:
+        rows = rows.filter(action=filters.action)
+    if filters.customer_no:
+        rows = rows.filter(data__customer_no=filters.customer_no)
+    if filters.since:
+        rows = rows.filter(occurred_at__gte=_local_midnight(filters.since))
+    if filters.until:
+        rows = rows.filter(occurred_at__lt=_local_midnight(filters.until + datetime.timedelta(days=1)))
+    return rows.order_by("-sequence")
+
+
+@dataclass(frozen=True)
+class AuditLogPage:
+    rows: list[AuditEvent]
+    # The cursor of the next (older) page; None on the last page.
+    next_before: int | None
+
+
+def audit_log_page(
+    *, filters: AuditLogFilters, before: int | None = None, limit: int = AUDIT_LOG_PAGE_SIZE
+) -> AuditLogPage:
+    """One page of the filtered trail below sequence ``before``: keyset paging, never OFFSET.
+
+    A page reads ``limit + 1`` rows of one index in order, however deep it is, and rows
+    appended meanwhile never shift the pages (they sort above the first).
+    """
+    rows = audit_log_filtered(filters=filters)
+    if before is not None:
+        rows = rows.filter(sequence__lt=before)
+    found = list(rows[: limit + 1])
+    more = len(found) > limit
+    found = found[:limit]
+    return AuditLogPage(rows=found, next_before=found[-1].sequence if more and found else None)
+
+
+def audit_log_iter(
+    *, filters: AuditLogFilters, limit: int, before: int | None = None, chunk_size: int = 2000
+) -> Iterator[AuditEvent]:
+    """Up to ``limit`` filtered rows below ``before``, newest first, read in keyset chunks (for the export)."""
+    left = limit
+    while left > 0:
+        page = audit_log_page(filters=filters, before=before, limit=min(chunk_size, left))
+        yield from page.rows
+        left -= len(page.rows)
+        if page.next_before is None:
+            return
+        before = page.next_before
+
+
+def audit_log_count(*, filters: AuditLogFilters, limit: int) -> int:
+    """How many rows the filters select, counting no further than ``limit``."""
+    return audit_log_filtered(filters=filters).order_by()[:limit].count()
+
+
+def pii_reveals_recent(*, limit: int = 10) -> list[AuditEvent]:
+    """The newest reveals of full personal information (who saw which customer's which field, and why)."""
+    return list(AuditEvent.objects.filter(action=AuditAction.PII_REVEAL).order_by("-sequence")[:limit])
+
+
+# --- Chain checks --------------------------------------------------------------------------
+
+# A check still "running" after the task's hard time limit died with its worker.
+CHAIN_CHECK_STALE_AFTER = datetime.timedelta(minutes=31)
+
+
+def chain_check_latest() -> ChainCheck | None:
+    return ChainCheck.objects.order_by("-started_at", "-id").first()
+
+
+def chain_check_latest_finished() -> ChainCheck | None:
+    return ChainCheck.objects.exclude(status=ChainCheckStatus.RUNNING).order_by("-finished_at", "-id").first()
+
+
+def chain_check_running() -> ChainCheck | None:
+    return (
+        ChainCheck.objects.filter(
+            Q(status=ChainCheckStatus.RUNNING), started_at__gte=timezone.now() - CHAIN_CHECK_STALE_AFTER
+        )
+        .order_by("-started_at")
+        .first()
+    )

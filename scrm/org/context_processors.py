@@ -47,6 +47,8 @@ NAVIGATION = (
     NavItem(_("API docs"), "api:docs", frozenset({Role.HQ_ADMIN})),
     NavItem(_("Branch administration"), "org-branches", frozenset({Role.HQ_ADMIN, Role.BRANCH_MANAGER})),
     NavItem(_("Staff administration"), "org-staff", frozenset({Role.HQ_ADMIN, Role.BRANCH_MANAGER})),
+    NavItem(_("Audit log"), "audit-log", frozenset({Role.COMPLIANCE, Role.HQ_ADMIN})),
+    NavItem(_("Reveal history"), "audit-reveals", frozenset({Role.COMPLIANCE, Role.HQ_ADMIN})),
 )
 
 

@@ -250,6 +250,10 @@ COMPLIANCE_LIBRARY_CHECK_SECONDS: float = env.float("COMPLIANCE_LIBRARY_CHECK_SE
 # When true, an RM also sees unassigned customers of their own outlet (网点公共池).
 RM_SEES_OUTLET_POOL: bool = env.bool("RM_SEES_OUTLET_POOL", default=True)
 
+# --- Home pages ------------------------------------------------------------------
+# How long a viewer's home page figures are kept before they are counted again (analytics.selectors).
+HOME_FIGURES_CACHE_SECONDS: int = env.int("HOME_FIGURES_CACHE_SECONDS", default=300)
+
 # --- Consent -------------------------------------------------------------------
 # The bank's name as customers know it, on the pages they open themselves (H5).
 BANK_NAME: str = env.str("BANK_NAME", default="示范银行")
