@@ -105,6 +105,8 @@ PAGE_ARGUMENTS: dict[str, Arguments] = {
     "violation-review-page": _first(Violation),
     "violation-assign-page": _first(Violation),
     "churn-promote": lambda world, staff: {"version": 1},
+    "org-branch": lambda world, staff: {"pk": world.bj_hd_1.pk},
+    "org-staff-detail": lambda world, staff: {"pk": world.rm_bj.pk},
 }
 
 

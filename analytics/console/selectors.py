@@ -19,6 +19,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
+from customers.models import ConsentPurpose, ImportKind
 from scrm.audit.actions import audit_action_label, audit_actions_registered
 from scrm.audit.models import AuditAction, AuditEvent
 from scrm.pii import PiiKind
@@ -82,11 +83,20 @@ def _masked(value: Any) -> str:
     return pii_mask_text(str(value))
 
 
+# Stored codes a detail may hold, in words: what was exported or imported, and consent purposes.
+_CODED_VALUES: dict[str, dict[str, Any]] = {
+    "kind": {**_EXPORT_KINDS, **dict(ImportKind.choices)},
+    "purpose": dict(ConsentPurpose.choices),
+}
+
+
 def _detail_value(key: str, value: Any) -> str:
     if key == "field" and str(value) in _PII_FIELD_LABELS:
         return str(_PII_FIELD_LABELS[str(value)])
-    if key == "kind" and str(value) in _EXPORT_KINDS:
-        return str(_EXPORT_KINDS[str(value)])
+    if str(value) in _CODED_VALUES.get(key, {}):
+        return str(_CODED_VALUES[key][str(value)])
+    if key == "format":
+        return str(value).upper()
     return _masked(value)
 
 
