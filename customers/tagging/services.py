@@ -15,6 +15,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from customers.events import CustomerTagsChanged
 from customers.models import (
@@ -313,8 +314,8 @@ def tag_rule_save(*, tag: Tag, definition: Any, actor: Staff, is_active: bool = 
     try:
         rule_compile(definition, on=timezone.localdate())
     except RuleError as error:
-        raise ApplicationError(f"Invalid rule: {error}", extra={"path": error.path, "reason": error.message}) from error
-    rule, _ = TagRule.objects.update_or_create(
+        raise ApplicationError(_("Invalid rule: %(error)s") % {"error": error}, extra=error.as_extra()) from error
+    rule, _created = TagRule.objects.update_or_create(
         tag=tag, defaults={"definition": definition, "is_active": is_active, "created_by": actor}
     )
     return rule

@@ -51,7 +51,7 @@ def test_the_editor_previews_and_saves_a_rule(world: World, client_for, tags: di
 
 @pytest.mark.parametrize(
     ("text", "message"),
-    [("{not json", "不是有效的 JSON"), ('{"field": "salary", "op": "gt", "value": 1}', "unknown field")],
+    [("{not json", "规则不是有效的 JSON（第 1 行，第 2 列）"), ('{"field": "salary", "op": "gt", "value": 1}', "没有名为“salary”的字段")],
 )
 def test_the_editor_explains_an_invalid_rule_and_keeps_the_text(
     world: World, client_for, tags: dict[str, Tag], text: str, message: str
