@@ -47,7 +47,7 @@ class TagRuleEditPage(RoleRequiredMixin, View):
         tag = get_object_or_404(selectors.tags_list(kind=TagKind.RULE), code=code)
         rule = getattr(tag, "rule", None)
         definition = json.dumps(rule.definition if rule else {"all": []}, ensure_ascii=False)
-        return self.render_page(tag=tag, definition=definition)
+        return self.render_page(tag=tag, definition=definition, preview_on_load=rule is not None)
 
     def post(self, request: HttpRequest, code: str) -> HttpResponse:
         tag = get_object_or_404(selectors.tags_list(kind=TagKind.RULE), code=code)
@@ -66,7 +66,13 @@ class TagRuleEditPage(RoleRequiredMixin, View):
         return self.render_page(tag=tag, definition=text, problems=problems, status=400)
 
     def render_page(
-        self, *, tag: Tag, definition: str, problems: list[dict[str, str]] | None = None, status: int = 200
+        self,
+        *,
+        tag: Tag,
+        definition: str,
+        problems: list[dict[str, str]] | None = None,
+        preview_on_load: bool = True,
+        status: int = 200,
     ) -> HttpResponse:
         context = {
             "tag": tag,
@@ -74,6 +80,7 @@ class TagRuleEditPage(RoleRequiredMixin, View):
             "fields": FIELDS,
             "schema": rule_builder_schema(user=self.request.user),
             "problems": problems or [],
+            "preview_on_load": preview_on_load,
         }
         return render(self.request, self.template_name, context, status=status)
 
