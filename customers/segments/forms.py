@@ -26,10 +26,10 @@ TagChoices = list[tuple[str, list[tuple[str, str]]]]
 
 
 def tag_choices() -> TagChoices:
-    """The tag catalogue as choices grouped by tag group (one ``<optgroup>`` each); one query."""
+    """The tag catalogue as choices grouped by tag group (one ``<optgroup>`` each), by name only; one query."""
     tags = tags_list().order_by("group__sort_order", "group__code", "code")
     return [
-        (group.name, [(tag.code, f"{tag.name} ({tag.code})") for tag in group_tags])
+        (group.name, [(tag.code, tag.name) for tag in group_tags])
         for group, group_tags in groupby(tags, key=lambda tag: tag.group)
     ]
 

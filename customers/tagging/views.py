@@ -14,6 +14,7 @@ from django.views.generic import TemplateView
 from customers.models import Tag, TagKind
 from customers.rules import FIELDS, RuleError, rule_from_json
 from customers.rules.builder import rule_builder_schema, rule_problems_display
+from customers.selectors import customer_profile
 from customers.tagging import selectors, services
 from scrm.core.exceptions import ApplicationError
 from scrm.org.roles import Role
@@ -94,7 +95,11 @@ class TagRulePreviewPartial(RoleRequiredMixin, View):
         context: dict[str, Any] = {}
         try:
             definition = rule_from_json(request.POST.get("definition", ""))
-            context["preview"] = selectors.tag_rule_preview(definition=definition, user=request.user)
+            preview = selectors.tag_rule_preview(definition=definition, user=request.user)
+            context["count"] = preview.count
+            context["sample"] = [
+                customer_profile(customer=customer, viewer=request.user) for customer in preview.sample
+            ]
         except RuleError as error:
             context["problems"] = rule_problems_display(error.problems)
         return render(request, "customers/tagging/_preview.html", context)

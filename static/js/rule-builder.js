@@ -276,12 +276,13 @@
     var negate = el("input", { type: "checkbox", className: "form-check-input", id: negateId, checked: condition.negate,
       "data-rule-negate": true, "data-focus-key": negateId });
     negate.addEventListener("change", function () { condition.negate = negate.checked; self.write(); self.render(); });
-    parts.push(el("div", { className: "form-check m-0", title: text.negateHelp }, [
-      negate, el("label", { className: "form-check-label", for: negateId, text: text.negate })]));
     var remove = el("button", { type: "button", className: "btn btn-sm btn-outline-danger", text: "×",
       "aria-label": text.remove, title: text.remove, "data-rule-remove": true });
     remove.addEventListener("click", function () { self.removeNode(condition); });
-    parts.push(remove);
+    parts.push(el("div", { className: "d-flex align-items-center gap-2 ms-auto text-nowrap" }, [
+      el("div", { className: "form-check m-0", title: text.negateHelp }, [
+        negate, el("label", { className: "form-check-label", for: negateId, text: text.negate })]),
+      remove]));
 
     var row = el("div", { className: "d-flex flex-wrap align-items-start gap-2" }, parts);
     return el("div", { className: "scrm-rule-condition border rounded p-2" + (condition.negate ? " scrm-rule-negated" : ""),
