@@ -29,7 +29,7 @@ def shot(page: Page, name: str) -> None:
 
 
 def signed_in(page: Page, live_server, username: str, password: str) -> None:
-    page.goto(f"{live_server.url}/login/")
+    page.goto(f"{live_server.url}/login/", timeout=60_000)
     sign_in(page, username=username, password=password)
     expect(page.get_by_role("button", name="退出")).to_be_visible()
 
