@@ -7,7 +7,9 @@ of truth. Branch choices are limited to the viewer's scope; tags are offered by 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
+from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
@@ -16,7 +18,24 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from customers.models import Tag
-from customers.rules.language import FIELDS, OPERATORS, FieldType, RuleProblem, operator_label, problem_location
+from customers.rules.language import (
+    FIELDS,
+    OPERATORS,
+    All,
+    AnyOf,
+    Condition,
+    FieldSpec,
+    FieldType,
+    Node,
+    Not,
+    RuleError,
+    RuleProblem,
+    operator_label,
+    parse_rule,
+    problem_location,
+    referenced_codes,
+)
+from scrm.org.models import Branch
 from scrm.org.selectors import branch_list_visible
 
 
@@ -90,3 +109,52 @@ def rule_problems_display(problems: Iterable[RuleProblem | dict[str, str]]) -> l
         path, message = (problem["path"], problem["message"]) if isinstance(problem, dict) else problem
         shown.append({"path": path, "location": problem_location(path), "message": message})
     return shown
+
+
+def rule_describe(*, definition: Any) -> str:
+    """A rule in words, for reading it on a page: fields, operators, choices, tags and branches
+    by name (two queries at most). A rule that no longer validates is given as its JSON."""
+    try:
+        node = parse_rule(definition)
+    except RuleError:
+        return json.dumps(definition, ensure_ascii=False)
+    tag_names = dict(Tag.objects.filter(code__in=referenced_codes(node, FieldType.TAG)).values_list("code", "name"))
+    branch_names = dict(
+        Branch.objects.filter(code__in=referenced_codes(node, FieldType.BRANCH)).values_list("code", "name")
+    )
+
+    def value_text(spec: FieldSpec, value: Any) -> str:
+        if isinstance(value, tuple) and spec.type not in (FieldType.CHOICE, FieldType.PRODUCT_TYPE):
+            return pgettext("rule describe", "%(low)s to %(high)s") % {
+                "low": value_text(spec, value[0]),
+                "high": value_text(spec, value[1]),
+            }
+        if isinstance(value, tuple):
+            return "、".join(value_text(spec, item) for item in value)
+        if spec.type in (FieldType.CHOICE, FieldType.PRODUCT_TYPE):
+            return str(dict(spec.choice_labels()).get(value, value))
+        if spec.type == FieldType.BOOLEAN:
+            return _("Yes") if value else _("No")
+        if spec.type == FieldType.TAG:
+            return tag_names.get(value, value)
+        if spec.type == FieldType.BRANCH:
+            return branch_names.get(value, value)
+        number = f"{value.normalize():f}" if isinstance(value, Decimal) else str(value)
+        return f"{number} {spec.unit}" if spec.unit else number
+
+    def words(node: Node, nested: bool) -> str:
+        match node:
+            case Condition(field=field, op=op, value=value):
+                spec = FIELDS[field]
+                return f"{spec.label} {operator_label(spec.type, op)} {value_text(spec, value)}"
+            case All(children) | AnyOf(children):
+                joiner = (
+                    pgettext("rule describe", " and ") if isinstance(node, All) else pgettext("rule describe", " or ")
+                )
+                text = joiner.join(words(child, True) for child in children)
+                return f"（{text}）" if nested and len(children) > 1 else text
+            case Not(child):
+                return pgettext("rule describe", "not (%(rule)s)") % {"rule": words(child, False)}
+        raise AssertionError(node)  # pragma: no cover
+
+    return words(node, False)

@@ -7,7 +7,6 @@ selectors as the segment page; the rule is built with the visual rule builder.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -20,7 +19,7 @@ from django.views.generic import DetailView, ListView
 
 from customers.models import Segment
 from customers.rules import FIELDS
-from customers.rules.builder import rule_builder_schema, rule_problems_display
+from customers.rules.builder import rule_builder_schema, rule_describe, rule_problems_display
 from customers.segments.export import ExportFormat
 from customers.segments.forms import SegmentForm
 from customers.segments.selectors import (
@@ -72,7 +71,7 @@ class SegmentDetailPage(LoginRequiredMixin, DetailView):
         context["can_build"] = segment_list_editable(user=self.request.user).filter(pk=segment.pk).exists()
         context["tags"] = segment_tags(segment=segment)
         rule = segment.definition.get("rule")
-        context["rule_json"] = json.dumps(rule, ensure_ascii=False, indent=2) if rule else ""
+        context["rule_text"] = rule_describe(definition=rule) if rule else ""
         context["export_formats"] = list(ExportFormat)
         try:
             context["member_count"] = segment_member_count(segment_or_definition=segment, user=self.request.user)
