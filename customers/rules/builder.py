@@ -7,6 +7,7 @@ of truth. Branch choices are limited to the viewer's scope; tags are offered by 
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Iterable
 from decimal import Decimal
@@ -139,6 +140,8 @@ def rule_describe(*, definition: Any) -> str:
             return tag_names.get(value, value)
         if spec.type == FieldType.BRANCH:
             return branch_names.get(value, value)
+        if isinstance(value, datetime.date):
+            return value.isoformat()
         number = f"{value.normalize():f}" if isinstance(value, Decimal) else str(value)
         return f"{number} {spec.unit}" if spec.unit else number
 

@@ -80,6 +80,7 @@ class FieldType(StrEnum):
     TAG = "tag"
     PRODUCT_TYPE = "product_type"
     MATURITY = "maturity"
+    DATE = "date"
 
 
 COMPARISONS = ("eq", "ne", "gt", "gte", "lt", "lte", "between")
@@ -92,6 +93,7 @@ OPERATORS: dict[FieldType, tuple[str, ...]] = {
     FieldType.TAG: ("eq", "ne"),
     FieldType.PRODUCT_TYPE: ("in", "not_in"),
     FieldType.MATURITY: ("within",),
+    FieldType.DATE: COMPARISONS,
 }
 
 _OPERATOR_LABELS: dict[str, StrOrPromise] = {
@@ -204,6 +206,11 @@ FIELDS: dict[str, FieldSpec] = {
         minimum=0,
         label=pgettext_lazy("rule field", "Days since last contact"),
         unit=_DAYS,
+    ),
+    "customer_since": FieldSpec(
+        FieldType.DATE,
+        pgettext_lazy("rule field help", "The day the customer relationship opened; customers without it never match"),
+        label=pgettext_lazy("rule field", "Customer since"),
     ),
     "days_as_customer": FieldSpec(
         FieldType.INTEGER,
@@ -440,6 +447,13 @@ class _Parser:
                         % {"value": _shown(raw), "choices": "、".join(str(label) for _value, label in labels)},
                     )
                 return raw
+            case FieldType.DATE:
+                if not isinstance(raw, str) or not _ISO_DATE.fullmatch(raw.strip()):
+                    raise self.problem(path, _("Enter a date (year-month-day)."))
+                try:
+                    return datetime.date.fromisoformat(raw.strip())
+                except ValueError:
+                    raise self.problem(path, _("“%(value)s” is not a date.") % {"value": _shown(raw)}) from None
             case FieldType.BOOLEAN:
                 if not isinstance(raw, bool):
                     raise self.problem(path, _("Choose yes or no."))
@@ -465,6 +479,7 @@ def _shown(raw: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _PATH_STEP = re.compile(r"(all|any|not|field|op|value)(?:\[(\d+)\])?")
 
 

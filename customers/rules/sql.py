@@ -137,6 +137,8 @@ def _leaf(condition: Condition, context: CompileContext, params: list[Any]) -> s
         return "c.marketing_consent = %s"
     if field == "age":
         return _age(op, value, context.on, params)
+    if field == "customer_since":
+        return _compare("c.opened_on", op, value, params)
     if field == "days_as_customer":
         return _days_since_date("c.opened_on", op, value, context.on, params)
     if field == "days_since_last_contact":

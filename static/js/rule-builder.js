@@ -397,6 +397,25 @@
       }
       return this.numberInput(field, condition.value, key + "-value", set);
     }
+    if (field.type === "date") {
+      var dateInput = function (value, inputKey, onValue) {
+        var input = el("input", { type: "date", className: "form-control form-control-sm", "data-rule-value": true,
+          "data-focus-key": inputKey, "aria-label": field.label, value: typeof value === "string" ? value : "" });
+        input.addEventListener("input", function () { onValue(input.value || null); self.write(); });
+        return input;
+      };
+      if (op === "between") {
+        var days = Array.isArray(condition.value) ? condition.value.slice(0, 2) : [null, null];
+        while (days.length < 2) { days.push(null); }
+        condition.value = days;
+        return el("div", { className: "d-flex align-items-center gap-1" }, [
+          dateInput(days[0], key + "-from", function (value) { days[0] = value; }),
+          el("span", { className: "small", text: text.and }),
+          dateInput(days[1], key + "-to", function (value) { days[1] = value; })
+        ]);
+      }
+      return dateInput(condition.value, key + "-value", set);
+    }
     if (field.type === "choice" || field.type === "product_type") {
       var choices = field.choices;
       if (op === "in" || op === "not_in") { return this.checkList(choices, condition.value, key + "-values", set); }

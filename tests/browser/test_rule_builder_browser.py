@@ -3,9 +3,10 @@
 Head office builds a nested rule for a rule tag (an amount, a lifecycle stage, a tag picked
 by its name), sees every problem marked on its condition and the live count, goes through
 the advanced JSON view and back, and saves; a branch manager builds a segment with a branch
-picked from their own subtree.
+picked from their own subtree and a date picked from a calendar.
 """
 
+import datetime
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -135,6 +136,7 @@ def test_head_office_builds_a_nested_tag_rule(world: World, catalogue: None, liv
 def test_a_branch_manager_builds_a_segment_within_their_subtree(
     world: World, catalogue: None, live_server, page: Page, password: str
 ):
+    Customer.objects.update(opened_on=datetime.date(2020, 6, 1))
     signed_in(page, live_server, "branch_manager", password)
     page.goto(f"{live_server.url}/segments/")
     with page.expect_navigation():
@@ -153,6 +155,14 @@ def test_a_branch_manager_builds_a_segment_within_their_subtree(
     condition(page, 1).locator("[data-rule-op]").select_option(label="大于或等于")
     condition(page, 1).locator("input[data-rule-value]").fill("100000")
     expect(page.locator("#segment-preview [data-preview-count]")).to_have_attribute("data-preview-count", "2")
+    page.locator("[data-rule-add-condition]").first.click()
+    condition(page, 2).locator("[data-rule-field]").select_option(label="开户日期")
+    condition(page, 2).locator("[data-rule-op]").select_option(label="大于或等于")
+    day = condition(page, 2).locator("input[type=date]")
+    day.fill("2021-01-01")
+    expect(page.locator("#segment-preview [data-preview-count]")).to_have_attribute("data-preview-count", "0")
+    day.fill("2020-01-01")
+    expect(page.locator("#segment-preview [data-preview-count]")).to_have_attribute("data-preview-count", "2")
     shot(page, "segment")
 
     with page.expect_navigation():
@@ -165,6 +175,7 @@ def test_a_branch_manager_builds_a_segment_within_their_subtree(
             "all": [
                 {"field": "branch", "op": "in_subtree", "value": "BJ-HD"},
                 {"field": "aum", "op": "gte", "value": 100000},
+                {"field": "customer_since", "op": "gte", "value": "2020-01-01"},
             ]
         },
     )

@@ -11,9 +11,10 @@ import re
 import pytest
 from django.utils import translation
 
-from customers.models import Tag, TagGroup
+from customers.models import Customer, Tag, TagGroup
 from customers.rules import FIELDS, RuleError, RuleProblem, parse_rule, rule_from_json
 from customers.rules.language import MAX_CONDITIONS, OPERATORS, operator_label, problem_location
+from customers.segments.expressions import rule_filter
 from customers.tagging.rules import rule_compile
 from tests.conftest import World
 
@@ -183,3 +184,36 @@ def test_the_english_interface_gets_english_messages() -> None:
 )
 def test_a_path_is_described_in_words(path: str, words: str) -> None:
     assert problem_location(path) == words
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("2026-02-30", "“2026-02-30”不是有效的日期。"),
+        ("2026/1/1", "请输入日期（年-月-日）。"),
+        (20260101, "请输入日期（年-月-日）。"),
+    ],
+)
+def test_a_date_is_a_real_day_written_year_month_day(value: object, message: str) -> None:
+    assert refused({"field": "customer_since", "op": "gte", "value": value}).problems == (
+        RuleProblem("value", message),
+    )
+
+
+@pytest.mark.django_db
+def test_customers_are_selected_by_the_day_they_became_customers(world: World) -> None:
+    early, late, unknown = world.customers_rm_sh[:3]
+    Customer.objects.filter(pk=early.pk).update(opened_on=datetime.date(2019, 5, 1))
+    Customer.objects.filter(pk=late.pk).update(opened_on=datetime.date(2025, 5, 1))
+    Customer.objects.filter(pk=unknown.pk).update(opened_on=None)
+    rule = {"field": "customer_since", "op": "between", "value": ["2018-01-01", "2020-12-31"]}
+
+    condition = rule_compile(rule, on=ON)
+    selected = set(Customer.objects.filter(rule_filter(condition, on=ON)).values_list("pk", flat=True))
+    not_selected = set(
+        Customer.objects.filter(rule_filter(rule_compile({"not": rule}, on=ON), on=ON)).values_list("pk", flat=True)
+    )
+
+    trio = {early.pk, late.pk, unknown.pk}
+    assert selected & trio == {early.pk}
+    assert not_selected & trio == {late.pk, unknown.pk}  # a missing date fails the condition, so "not" holds
