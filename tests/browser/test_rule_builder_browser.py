@@ -29,10 +29,15 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"rule-builder-{name}.png"), full_page=True)
 
 
-def signed_in(page: Page, live_server, username: str, password: str) -> None:
+def signed_in(page: Page, live_server, username: str, password: str) -> list[str]:
+    """Sign in through the login page; the list collects every script error the pages raise."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.goto(f"{live_server.url}/login/", timeout=60_000)
     sign_in(page, username=username, password=password)
     expect(page.get_by_role("button", name="退出")).to_be_visible()
+    return errors
 
 
 @pytest.fixture
@@ -53,7 +58,7 @@ def condition(page: Page, index: int):
 
 
 def test_head_office_builds_a_nested_tag_rule(world: World, catalogue: None, live_server, page: Page, password: str):
-    signed_in(page, live_server, "hq_admin", password)
+    errors = signed_in(page, live_server, "hq_admin", password)
     page.goto(f"{live_server.url}/tags/rich/rule/")
     expect(page.locator("[data-rule-visual]")).to_contain_text("还没有条件")
 
@@ -131,13 +136,14 @@ def test_head_office_builds_a_nested_tag_rule(world: World, catalogue: None, liv
             },
         ]
     }
+    assert errors == []
 
 
 def test_a_branch_manager_builds_a_segment_within_their_subtree(
     world: World, catalogue: None, live_server, page: Page, password: str
 ):
     Customer.objects.update(opened_on=datetime.date(2020, 6, 1))
-    signed_in(page, live_server, "branch_manager", password)
+    errors = signed_in(page, live_server, "branch_manager", password)
     page.goto(f"{live_server.url}/segments/")
     with page.expect_navigation():
         page.locator("#segment-new").click()
@@ -179,3 +185,4 @@ def test_a_branch_manager_builds_a_segment_within_their_subtree(
             ]
         },
     )
+    assert errors == []
