@@ -8,3 +8,5 @@ class CustomerAuditAction(models.TextChoices):
     IMPORT = "data.import", _("Import")
     TRANSFER = "customer.transfer", _("Customer transfer")
     CONSENT = "customer.consent", _("Consent changed")
+    TAG_RULE_SAVE = "tag.rule_save", _("Tag rule changed")
+    SEGMENT_SAVE = "segment.save", _("Segment changed")

@@ -1,6 +1,16 @@
 """Tag rules (自动打标): a small JSON language, validated, compiled to parameterised SQL."""
 
-from customers.rules.language import FIELDS, RuleError, parse_rule
+from customers.rules.language import FIELDS, RuleError, RuleProblem, parse_rule, rule_from_json
 from customers.rules.sql import CompileContext, SqlCondition, compile_rule, customer_rows_sql
 
-__all__ = ["FIELDS", "CompileContext", "RuleError", "SqlCondition", "compile_rule", "customer_rows_sql", "parse_rule"]
+__all__ = [
+    "FIELDS",
+    "CompileContext",
+    "RuleError",
+    "RuleProblem",
+    "SqlCondition",
+    "compile_rule",
+    "customer_rows_sql",
+    "parse_rule",
+    "rule_from_json",
+]

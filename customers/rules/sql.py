@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from customers.rules.language import FIELDS, All, AnyOf, Condition, FieldType, Node, Not, RuleError
+from django.utils.translation import gettext as _
+
+from customers.rules.language import FIELDS, All, AnyOf, Condition, FieldType, Node, Not, RuleError, join_path
 
 _COMPARATORS = {"eq": "=", "ne": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 # "days since X > N" means "X is before on-N": the comparison flips.
@@ -135,6 +137,8 @@ def _leaf(condition: Condition, context: CompileContext, params: list[Any]) -> s
         return "c.marketing_consent = %s"
     if field == "age":
         return _age(op, value, context.on, params)
+    if field == "customer_since":
+        return _compare("c.opened_on", op, value, params)
     if field == "days_as_customer":
         return _days_since_date("c.opened_on", op, value, context.on, params)
     if field == "days_since_last_contact":
@@ -142,7 +146,7 @@ def _leaf(condition: Condition, context: CompileContext, params: list[Any]) -> s
     if field_type == FieldType.BRANCH:
         path = context.branch_paths.get(value)
         if path is None:
-            raise RuleError(f"unknown branch code {value!r}", "value")
+            raise RuleError(_("There is no branch “%(code)s”.") % {"code": value}, join_path(condition.path, "value"))
         params.append(path + "%")
         subtree = "c.branch_id IN (SELECT b.id FROM org_branch b WHERE b.path LIKE %s)"
         return subtree if op == "in_subtree" else f"NOT ({subtree})"
@@ -157,7 +161,7 @@ def _leaf(condition: Condition, context: CompileContext, params: list[Any]) -> s
     if field_type == FieldType.TAG:
         tag_id = context.tag_ids.get(value)
         if tag_id is None:
-            raise RuleError(f"unknown tag code {value!r}", "value")
+            raise RuleError(_("There is no tag “%(code)s”.") % {"code": value}, join_path(condition.path, "value"))
         params.append(tag_id)
         tagged = "COALESCE(%s = ANY(tf.tag_ids), false)"
         return tagged if op == "eq" else f"NOT {tagged}"

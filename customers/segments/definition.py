@@ -77,7 +77,7 @@ def segment_definition_compile(raw: Any, *, on: datetime.date) -> CompiledDefini
         except RuleError as error:
             raise ApplicationError(
                 _("Invalid rule: %(error)s") % {"error": error},
-                {"field": "rule", "path": error.path, "reason": error.message},
+                {"field": "rule", **error.as_extra()},
             ) from error
     return CompiledDefinition(definition=definition, on=on, tag_ids=tag_ids, rule=rule)
 

@@ -14,6 +14,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Segment
+from customers.rules import RuleError, RuleProblem, rule_from_json
 from customers.segments.definition import TAG_KEYS
 from customers.tagging.selectors import tags_list
 from scrm.core.exceptions import ApplicationError
@@ -25,10 +26,10 @@ TagChoices = list[tuple[str, list[tuple[str, str]]]]
 
 
 def tag_choices() -> TagChoices:
-    """The tag catalogue as choices grouped by tag group (one ``<optgroup>`` each); one query."""
+    """The tag catalogue as choices grouped by tag group (one ``<optgroup>`` each), by name only; one query."""
     tags = tags_list().order_by("group__sort_order", "group__code", "code")
     return [
-        (group.name, [(tag.code, f"{tag.name} ({tag.code})") for tag in group_tags])
+        (group.name, [(tag.code, tag.name) for tag in group_tags])
         for group, group_tags in groupby(tags, key=lambda tag: tag.group)
     ]
 
@@ -53,15 +54,12 @@ class SegmentForm(forms.Form):
     tags_any = _tag_list_field(_("Any of the tags"), _("Members carry at least one of these."))
     tags_all = _tag_list_field(_("All of the tags"), _("Members carry every one of these."))
     tags_none = _tag_list_field(_("None of the tags"), _("Members carry none of these."))
-    rule = forms.CharField(
-        label=_("Rule"),
-        required=False,
-        help_text=_("Optional: a condition in the tag-rule language, as JSON. Leave it empty for none."),
-        widget=forms.Textarea(attrs={"class": "form-control font-monospace", "rows": 10, "spellcheck": "false"}),
-    )
+    # Written by the visual rule builder (or typed in its advanced view) as JSON; empty for none.
+    rule = forms.CharField(label=_("Rule"), required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.rule_problems: list[RuleProblem] = []
         choices = tag_choices()
         for key in TAG_KEYS:
             self.fields[key].choices = choices  # type: ignore[attr-defined]
@@ -74,7 +72,7 @@ class SegmentForm(forms.Form):
             "name": segment.name,
             "description": segment.description,
             **{key: list(definition.get(key) or ()) for key in TAG_KEYS},
-            "rule": json.dumps(rule, ensure_ascii=False, indent=2) if rule is not None else "",
+            "rule": json.dumps(rule, ensure_ascii=False) if rule is not None else "",
         }
 
     def clean_rule(self) -> Any:
@@ -82,17 +80,21 @@ class SegmentForm(forms.Form):
         if not text:
             return None
         try:
-            return json.loads(text)
-        except json.JSONDecodeError as error:
-            raise forms.ValidationError(_("The rule is not valid JSON: %(error)s") % {"error": error}) from error
+            return rule_from_json(text)
+        except RuleError as error:
+            self.rule_problems = list(error.problems)
+            raise forms.ValidationError(error.message) from error
 
     def definition(self) -> dict[str, Any]:
         """The definition as the segment services take it (call after ``is_valid()``)."""
         return {**{key: self.cleaned_data[key] for key in TAG_KEYS}, "rule": self.cleaned_data["rule"]}
 
     def add_service_error(self, error: ApplicationError) -> None:
-        """Show a service's refusal on the field it names, or above the form."""
+        """Show a service's refusal on the field it names, or above the form; a rule's problems
+        go to the builder, each at its place."""
         field = error.extra.get("field")
+        if field == "rule" and error.extra.get("problems"):
+            self.rule_problems = [RuleProblem(**problem) for problem in error.extra["problems"]]
         self.add_error(field if field in self.fields else None, error.message)
 
     def definition_errors(self) -> list[str]:

@@ -19,6 +19,8 @@ from customers.models import Customer, Segment, Tag
 from customers.segments.definition import TAG_KEYS, CompiledDefinition, segment_definition_compile, tag_conditions
 from customers.segments.expressions import rule_filter
 from customers.selectors import CustomerProfile, customer_profile, customers_all_for_system
+from scrm.org.roles import Role
+from scrm.org.scoping import data_scope_for
 
 SAMPLE_SIZE = 20
 
@@ -26,6 +28,19 @@ SAMPLE_SIZE = 20
 def segment_list() -> QuerySet[Segment]:
     """Segments are bank-wide definitions, readable by all staff; their members are not."""
     return Segment.objects.select_related("created_by").order_by("id")
+
+
+def segment_list_editable(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Segment]:
+    """The segments the user may change: an HQ admin all of them, a branch manager those
+    built by staff of their own subtree, nobody else any."""
+    scope = data_scope_for(user)
+    if scope is None:
+        return Segment.objects.none()
+    if scope.role == Role.HQ_ADMIN:
+        return segment_list()
+    if scope.role == Role.BRANCH_MANAGER:
+        return segment_list().filter(created_by__branch__path__startswith=scope.branch_path)
+    return Segment.objects.none()
 
 
 def segment_members(

@@ -12,6 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers.audit import CustomerAuditAction
 from customers.models import Segment, SegmentSnapshot, SegmentSnapshotMember
 from customers.segments.definition import segment_definition_compile
 from customers.segments.export import ExportFormat, csv_chunks, export_fits, export_rows, xlsx_chunks
@@ -43,22 +44,39 @@ def _clean_definition(definition: Any) -> dict[str, Any]:
 
 @transaction.atomic
 def segment_create(*, name: str, description: str = "", definition: Any, actor: Staff) -> Segment:
-    return Segment.objects.create(
+    segment = Segment.objects.create(
         name=_clean_name(name),
         description=text_require_plain(description.strip(), field="description"),
         definition=_clean_definition(definition),
         created_by=actor,
     )
+    _audit_saved(segment=segment, actor=actor, before=None)
+    return segment
 
 
 @transaction.atomic
 def segment_update(*, segment: Segment, name: str, description: str = "", definition: Any, actor: Staff) -> Segment:
     """Replace the definition. Snapshots taken earlier keep the members they froze."""
+    before = _audited_fields(segment)
     segment.name = _clean_name(name)
     segment.description = text_require_plain(description.strip(), field="description")
     segment.definition = _clean_definition(definition)
     segment.save(update_fields=["name", "description", "definition", "updated_at"])
+    _audit_saved(segment=segment, actor=actor, before=before)
     return segment
+
+
+def _audited_fields(segment: Segment) -> dict[str, Any]:
+    return {"name": segment.name, "description": segment.description, "definition": segment.definition}
+
+
+def _audit_saved(*, segment: Segment, actor: Staff, before: dict[str, Any] | None) -> None:
+    audit_record(
+        actor=actor.user,
+        action=CustomerAuditAction.SEGMENT_SAVE,
+        target=segment,
+        data={"before": before, "after": _audited_fields(segment)},
+    )
 
 
 @transaction.atomic

@@ -1,12 +1,12 @@
 """Segment pages: the list, one segment with its live count and sample, and the builder.
 
-The builder (HQ admins only) creates and edits segments through the segment services
-and previews an unsaved definition with the same selectors as the segment page.
+The builder (HQ admins, and branch managers for their own subtree) creates and edits
+segments through the segment services and previews an unsaved definition with the same
+selectors as the segment page; the rule is built with the visual rule builder.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib import messages
@@ -19,10 +19,12 @@ from django.views.generic import DetailView, ListView
 
 from customers.models import Segment
 from customers.rules import FIELDS
+from customers.rules.builder import rule_builder_schema, rule_describe, rule_problems_display
 from customers.segments.export import ExportFormat
 from customers.segments.forms import SegmentForm
 from customers.segments.selectors import (
     segment_list,
+    segment_list_editable,
     segment_member_count,
     segment_member_sample,
     segment_tags,
@@ -33,8 +35,9 @@ from scrm.org.roles import Role
 from scrm.org.selectors import data_scope
 from scrm.org.views import RoleRequiredMixin
 
-# Who defines segments; the API's write permission (IsHqAdmin) says the same.
-BUILDERS = frozenset({Role.HQ_ADMIN})
+# Who defines segments: HQ admins any, branch managers those of their subtree
+# (segment_list_editable); a branch manager's counts and samples stay within their scope.
+BUILDERS = frozenset({Role.HQ_ADMIN, Role.BRANCH_MANAGER})
 
 
 def may_build_segments(request: HttpRequest) -> bool:
@@ -65,10 +68,10 @@ class SegmentDetailPage(LoginRequiredMixin, DetailView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         segment = self.object
-        context["can_build"] = may_build_segments(self.request)
+        context["can_build"] = segment_list_editable(user=self.request.user).filter(pk=segment.pk).exists()
         context["tags"] = segment_tags(segment=segment)
         rule = segment.definition.get("rule")
-        context["rule_json"] = json.dumps(rule, ensure_ascii=False, indent=2) if rule else ""
+        context["rule_text"] = rule_describe(definition=rule) if rule else ""
         context["export_formats"] = list(ExportFormat)
         try:
             context["member_count"] = segment_member_count(segment_or_definition=segment, user=self.request.user)
@@ -111,7 +114,13 @@ class _SegmentBuilderPage(RoleRequiredMixin, View):
         return self.render_form(form, segment, status=400)
 
     def render_form(self, form: SegmentForm, segment: Segment | None, status: int = 200) -> HttpResponse:
-        context = {"form": form, "segment": segment, "fields": FIELDS}
+        context = {
+            "form": form,
+            "segment": segment,
+            "fields": FIELDS,
+            "schema": rule_builder_schema(user=self.request.user),
+            "problems": rule_problems_display(form.rule_problems),
+        }
         return render(self.request, self.template_name, context, status=status)
 
 
@@ -127,7 +136,7 @@ class SegmentCreatePage(_SegmentBuilderPage):
 
 class SegmentEditPage(_SegmentBuilderPage):
     def get_segment(self) -> Segment:
-        return get_object_or_404(segment_list(), pk=self.kwargs["pk"])
+        return get_object_or_404(segment_list_editable(user=self.request.user), pk=self.kwargs["pk"])
 
     def save(self, form: SegmentForm, segment: Segment | None) -> Segment:
         assert segment is not None
@@ -149,12 +158,17 @@ class SegmentPreviewPartial(RoleRequiredMixin, View):
         form = SegmentForm(request.POST)
         context: dict[str, Any] = {}
         if not form.is_valid() and (errors := form.definition_errors()):
-            context["errors"] = errors
+            context["problems"] = rule_problems_display(form.rule_problems)
+            context["errors"] = [
+                error for error in errors if not form.rule_problems or error not in form.errors["rule"]
+            ]
         else:
             definition = form.definition()
             try:
                 context["count"] = segment_member_count(segment_or_definition=definition, user=request.user)
                 context["sample"] = segment_member_sample(segment_or_definition=definition, user=request.user)
             except ApplicationError as error:
-                context["errors"] = [error.message]
+                form.add_service_error(error)
+                context["problems"] = rule_problems_display(form.rule_problems)
+                context["errors"] = [] if form.rule_problems else [error.message]
         return render(request, "customers/segments/_preview.html", context)

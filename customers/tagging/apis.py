@@ -210,9 +210,7 @@ class TagRulePreviewApi(APIView):
         try:
             preview = selectors.tag_rule_preview(definition=serializer.validated_data["definition"], user=request.user)
         except RuleError as error:
-            raise ApplicationError(
-                f"Invalid rule: {error}", extra={"path": error.path, "reason": error.message}
-            ) from error
+            raise ApplicationError(_("Invalid rule: %(error)s") % {"error": error}, extra=error.as_extra()) from error
         sample = [
             {
                 "customer_no": customer.customer_no,

@@ -8,7 +8,7 @@ from django.conf import settings
 
 from customers.models import Tag
 from customers.rules import CompileContext, SqlCondition, compile_rule, customer_rows_sql, parse_rule
-from customers.rules.language import FieldType, Node, RuleError, referenced_codes
+from customers.rules.language import FieldType, Node, RuleError, referenced_codes, unknown_code_problems
 from scrm.org.models import Branch
 
 
@@ -23,10 +23,9 @@ def _context(node: Node, *, on: datetime.date) -> CompileContext:
     tag_codes = referenced_codes(node, FieldType.TAG)
     branch_paths = dict(Branch.objects.filter(code__in=branch_codes).values_list("code", "path"))
     tag_ids = dict(Tag.objects.filter(code__in=tag_codes).values_list("code", "id"))
-    for code in sorted(branch_codes - branch_paths.keys()):
-        raise RuleError(f"unknown branch code {code!r}", "value")
-    for code in sorted(tag_codes - tag_ids.keys()):
-        raise RuleError(f"unknown tag code {code!r}", "value")
+    problems = unknown_code_problems(node, branch_codes=branch_paths.keys(), tag_codes=tag_ids.keys())
+    if problems:
+        raise RuleError(problems=problems)
     return CompileContext(on=on, time_zone=ZoneInfo(settings.TIME_ZONE), branch_paths=branch_paths, tag_ids=tag_ids)
 
 

@@ -15,7 +15,9 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from customers.audit import CustomerAuditAction
 from customers.events import CustomerTagsChanged
 from customers.models import (
     Customer,
@@ -32,6 +34,7 @@ from customers.rules import RuleError, customer_rows_sql
 from customers.selectors import customers_by_ids_for_system
 from customers.tagging.rules import rule_compile
 from customers.timeline.services import timeline_insert_sql
+from scrm.audit.services import audit_record
 from scrm.core import events
 from scrm.core.exceptions import ApplicationError
 from scrm.core.text import text_require_plain
@@ -313,9 +316,16 @@ def tag_rule_save(*, tag: Tag, definition: Any, actor: Staff, is_active: bool = 
     try:
         rule_compile(definition, on=timezone.localdate())
     except RuleError as error:
-        raise ApplicationError(f"Invalid rule: {error}", extra={"path": error.path, "reason": error.message}) from error
-    rule, _ = TagRule.objects.update_or_create(
+        raise ApplicationError(_("Invalid rule: %(error)s") % {"error": error}, extra=error.as_extra()) from error
+    before = TagRule.objects.filter(tag=tag).values("definition", "is_active").first()
+    rule, _created = TagRule.objects.update_or_create(
         tag=tag, defaults={"definition": definition, "is_active": is_active, "created_by": actor}
+    )
+    audit_record(
+        actor=actor.user,
+        action=CustomerAuditAction.TAG_RULE_SAVE,
+        target=rule,
+        data={"tag": tag.code, "before": before, "after": {"definition": definition, "is_active": is_active}},
     )
     return rule
 

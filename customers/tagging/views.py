@@ -11,8 +11,10 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 
-from customers.models import TagKind
-from customers.rules import FIELDS, RuleError
+from customers.models import Tag, TagKind
+from customers.rules import FIELDS, RuleError, rule_from_json
+from customers.rules.builder import rule_builder_schema, rule_problems_display
+from customers.selectors import customer_profile
 from customers.tagging import selectors, services
 from scrm.core.exceptions import ApplicationError
 from scrm.org.roles import Role
@@ -37,48 +39,69 @@ class TagCataloguePage(RoleRequiredMixin, TemplateView):
 
 
 class TagRuleEditPage(RoleRequiredMixin, View):
+    """The rule of a rule tag, built visually or typed as JSON; every problem is shown where it is."""
+
     allowed_roles = HQ_ONLY
+    template_name = "customers/tagging/rule_edit.html"
 
     def get(self, request: HttpRequest, code: str) -> HttpResponse:
         tag = get_object_or_404(selectors.tags_list(kind=TagKind.RULE), code=code)
         rule = getattr(tag, "rule", None)
-        definition = json.dumps(rule.definition if rule else {"all": []}, ensure_ascii=False, indent=2)
-        context = {"tag": tag, "definition": definition, "fields": FIELDS}
-        return render(request, "customers/tagging/rule_edit.html", context)
+        definition = json.dumps(rule.definition if rule else {"all": []}, ensure_ascii=False)
+        return self.render_page(tag=tag, definition=definition, preview_on_load=rule is not None)
 
     def post(self, request: HttpRequest, code: str) -> HttpResponse:
         tag = get_object_or_404(selectors.tags_list(kind=TagKind.RULE), code=code)
         text = request.POST.get("definition", "")
         try:
-            services.tag_rule_save(tag=tag, definition=json.loads(text), actor=self.staff)
-        except json.JSONDecodeError as error:
-            error_message = _("The rule is not valid JSON: %(error)s") % {"error": error}
+            services.tag_rule_save(tag=tag, definition=rule_from_json(text), actor=self.staff)
+        except RuleError as error:
+            problems = rule_problems_display(error.problems)
         except ApplicationError as error:
-            error_message = error.message
+            problems = rule_problems_display(
+                error.extra.get("problems") or [{"path": "rule", "message": error.message}]
+            )
         else:
             messages.success(request, _("Rule saved. It takes effect for every customer at the next run."))
             return redirect("tag-catalogue")
-        context = {"tag": tag, "definition": text, "fields": FIELDS, "error": error_message}
-        return render(request, "customers/tagging/rule_edit.html", context, status=400)
+        return self.render_page(tag=tag, definition=text, problems=problems, status=400)
+
+    def render_page(
+        self,
+        *,
+        tag: Tag,
+        definition: str,
+        problems: list[dict[str, str]] | None = None,
+        preview_on_load: bool = True,
+        status: int = 200,
+    ) -> HttpResponse:
+        context = {
+            "tag": tag,
+            "definition": definition,
+            "fields": FIELDS,
+            "schema": rule_builder_schema(user=self.request.user),
+            "problems": problems or [],
+            "preview_on_load": preview_on_load,
+        }
+        return render(self.request, self.template_name, context, status=status)
 
 
 class TagRulePreviewPartial(RoleRequiredMixin, View):
-    """htmx: how many customers the rule in the editor selects, with a masked sample."""
+    """htmx: how many customers the rule in the editor selects, with a masked sample, or every problem."""
 
     allowed_roles = HQ_ONLY
 
     def post(self, request: HttpRequest) -> HttpResponse:
         context: dict[str, Any] = {}
         try:
-            preview = selectors.tag_rule_preview(
-                definition=json.loads(request.POST.get("definition", "")), user=request.user
-            )
-        except json.JSONDecodeError as error:
-            context["error"] = _("The rule is not valid JSON: %(error)s") % {"error": error}
+            definition = rule_from_json(request.POST.get("definition", ""))
+            preview = selectors.tag_rule_preview(definition=definition, user=request.user)
+            context["count"] = preview.count
+            context["sample"] = [
+                customer_profile(customer=customer, viewer=request.user) for customer in preview.sample
+            ]
         except RuleError as error:
-            context["error"] = str(error)
-        else:
-            context["preview"] = preview
+            context["problems"] = rule_problems_display(error.problems)
         return render(request, "customers/tagging/_preview.html", context)
 
 

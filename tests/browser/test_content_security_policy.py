@@ -41,6 +41,7 @@ def test_the_pages_break_no_rule_of_the_policy(world: World, live_server, page: 
         "/customers/",
         "/tags/",
         "/segments/",
+        "/segments/new/",
         "/channels/codes/",
         "/channels/codes/new/",
         "/channels/contacts/",

@@ -106,6 +106,8 @@ def _scalars(field: str) -> st.SearchStrategy[Any]:
             return st.sampled_from(BRANCH_CODES) | _text
         case FieldType.TAG:
             return st.sampled_from(TAG_CODES) | _text
+        case FieldType.DATE:
+            return st.dates().map(datetime.date.isoformat) | st.sampled_from(["2026-02-30", "2026-1-1", ""]) | _text
     raise AssertionError(spec.type)
 
 
@@ -127,6 +129,8 @@ def _in_domain(field: str) -> st.SearchStrategy[Any]:
             return st.sampled_from(BRANCH_CODES)
         case FieldType.TAG:
             return st.sampled_from(TAG_CODES)
+        case FieldType.DATE:
+            return st.dates(datetime.date(1950, 1, 1), datetime.date(2035, 12, 31)).map(datetime.date.isoformat)
     raise AssertionError(spec.type)
 
 

@@ -69,8 +69,14 @@ def test_an_invalid_definition_is_answered_with_the_reason(world: World, tags: T
 
     assert response.status_code == 400
     body = response.json()
-    assert body["extra"] == {"field": "rule", "path": "all[0].op", "reason": body["extra"]["reason"]}
-    assert body["extra"]["reason"].startswith("operator 'over' does not apply to aum")
+    reason = body["extra"]["reason"]
+    assert body["extra"] == {
+        "field": "rule",
+        "path": "all[0].op",
+        "reason": reason,
+        "problems": [{"path": "all[0].op", "message": reason}],
+    }
+    assert reason.startswith("“资产规模”不能使用比较方式“over”")
     assert Segment.objects.count() == 0
 
 

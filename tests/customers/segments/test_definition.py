@@ -60,15 +60,20 @@ def test_a_tag_both_required_and_excluded_is_a_contradiction(tags: Tags) -> None
 def test_an_invalid_rule_is_refused_with_its_path_and_reason(tags: Tags) -> None:
     error = refused({"tags_any": ["vip"], "rule": {"all": [{"field": "aum", "op": "gte", "value": "lots"}]}})
 
-    assert error.extra == {"field": "rule", "path": "all[0].value", "reason": "'lots' is not a number"}
-    assert error.message == "规则无效：all[0].value: 'lots' is not a number"
+    assert error.extra == {
+        "field": "rule",
+        "path": "all[0].value",
+        "reason": "“lots”不是数字。",
+        "problems": [{"path": "all[0].value", "message": "“lots”不是数字。"}],
+    }
+    assert error.message == "规则无效：all[0].value: “lots”不是数字。"
 
 
 def test_a_rule_naming_an_unknown_branch_is_refused() -> None:
     error = refused({"rule": {"field": "branch", "op": "in_subtree", "value": "NOWHERE"}})
 
     assert error.extra["field"] == "rule"
-    assert error.extra["reason"] == "unknown branch code 'NOWHERE'"
+    assert (error.extra["path"], error.extra["reason"]) == ("value", "机构“NOWHERE”不存在。")
 
 
 def test_a_valid_definition_is_normalised(tags: Tags) -> None:

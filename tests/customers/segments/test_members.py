@@ -89,6 +89,7 @@ OWN_COLUMN_RULES = [
     {"field": "branch", "op": "not_in_subtree", "value": "BJ-HD"},
     {"field": "days_since_last_contact", "op": "gt", "value": 30},
     {"field": "days_as_customer", "op": "lte", "value": 400},
+    {"field": "customer_since", "op": "between", "value": ["2025-03-01", "2025-09-30"]},
     {"not": {"any": [{"field": "aum", "op": "lt", "value": 1000}, {"field": "gender", "op": "ne", "value": "M"}]}},
 ]
 

@@ -39,7 +39,7 @@ def test_a_segment_page_shows_the_definition_count_sample_and_exports(
     assertContains(response, '<p class="scrm-stat-value" id="segment-count">3</p>', html=True)
     assertContains(response, '<span class="badge text-bg-light border">贵宾</span>', html=True)
     assertContains(response, '<span class="badge text-bg-light border">勿扰</span>', html=True)
-    assertContains(response, "&quot;field&quot;: &quot;aum&quot;")
+    assertContains(response, "资产规模 大于或等于 50000 元")  # the rule in words, not its JSON
     for customer in [*world.customers_rm_bj[:2], world.pool_customer_bj_hd_1]:
         assertContains(response, customer.customer_no)
     assertNotContains(response, world.customers_rm_sh[0].customer_no)

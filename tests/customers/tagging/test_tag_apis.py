@@ -115,10 +115,10 @@ def test_hq_admin_previews_then_saves_a_rule(world: World, client_for, catalogue
 @pytest.mark.parametrize(
     ("definition", "path", "reason"),
     [
-        ({"field": "salary", "op": "gt", "value": 1}, "field", "unknown field 'salary'"),
-        ({"field": "aum", "op": "in", "value": [1]}, "op", "operator 'in' does not apply to aum"),
-        ({"all": [{"field": "age", "op": "gte", "value": "old"}]}, "all[0].value", "expected a whole number"),
-        ({"field": "branch", "op": "in_subtree", "value": "NOPE"}, "value", "unknown branch code 'NOPE'"),
+        ({"field": "salary", "op": "gt", "value": 1}, "field", "没有名为“salary”的字段。"),
+        ({"field": "aum", "op": "in", "value": [1]}, "op", "“资产规模”不能使用比较方式“in”"),
+        ({"all": [{"field": "age", "op": "gte", "value": "old"}]}, "all[0].value", "请输入整数。"),
+        ({"field": "branch", "op": "in_subtree", "value": "NOPE"}, "value", "机构“NOPE”不存在。"),
     ],
 )
 def test_an_invalid_rule_is_refused_with_its_reason(
