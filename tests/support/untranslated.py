@@ -24,7 +24,7 @@ CHINESE = "zh-hans"
 _LETTERS = re.compile(r"[A-Za-z]")
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]")
 # Words a Chinese banking UI writes in Latin letters (acronyms in capitals pass anyway).
-LATIN_TERMS = frozenset({"scrm", "Excel", "appid", "AppID", "Ctrl", "Mac", "Enter"})
+LATIN_TERMS = frozenset({"scrm", "Excel", "JavaScript", "appid", "AppID", "Ctrl", "Mac", "Enter"})
 # A token that holds a path, an address, a file name, a placeholder or a number is an example
 # value, not wording; so is one in capitals only (an acronym, or a code such as BJ-HD).
 _TOKEN_SEPARATORS = re.compile(r"[\s，。；：、（）()“”‘’「」【】《》,;:!?！？·…]+")
