@@ -16,3 +16,4 @@ class CustomerAuditAction(models.TextChoices):
     TAG_REACTIVATED = "tag.reactivated", _("Tag reactivated")
     BULK_TAGGING_STARTED = "tag.bulk_started", _("Bulk tagging started")
     BULK_TAGGING_FINISHED = "tag.bulk_finished", _("Bulk tagging finished")
+    SURNAME_INDEX_BACKFILL = "pii.surname_index_backfill", _("Surname index built")
