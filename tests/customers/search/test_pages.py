@@ -74,7 +74,7 @@ def test_the_form_filters_and_shows_bad_input(world: World, client_for) -> None:
 def test_a_refused_search_is_explained(world: World, client_for) -> None:
     response = client_for("rm").get(page_url(), {"tags_any": "ghost"})
 
-    assertContains(response, "标签代码不存在：ghost。")
+    assertContains(response, "没有名为“ghost”的标签。")
 
 
 def test_another_rms_customer_never_appears(world: World, client_for) -> None:
