@@ -35,12 +35,15 @@ def interests(world: World) -> TagGroup:
 def test_a_new_group_and_tag_get_generated_codes_and_are_audited(world: World, interests: TagGroup) -> None:
     tag = tag_create(group=interests, name="高尔夫", description="喜欢高尔夫", actor=world.hq_admin)
 
-    assert interests.code.startswith("g_") and tag.code.startswith("t_")
+    assert interests.code.startswith("g_")
+    assert tag.code.startswith("t_")
     assert (tag.kind, tag.color) == (TagKind.MANUAL, "#aa3300")  # the group's kind and colour
     [group_row] = audit_rows(CustomerAuditAction.TAG_GROUP_CREATED)
     [tag_row] = audit_rows(CustomerAuditAction.TAG_CREATED)
-    assert group_row.actor_id == world.hq_admin.user_id and group_row.data["name"] == "兴趣爱好"
-    assert tag_row.target_id == str(tag.pk) and tag_row.data["group"] == interests.code
+    assert group_row.actor_id == world.hq_admin.user_id
+    assert group_row.data["name"] == "兴趣爱好"
+    assert tag_row.target_id == str(tag.pk)
+    assert tag_row.data["group"] == interests.code
 
 
 @pytest.mark.parametrize(
@@ -156,8 +159,10 @@ def test_an_hq_admin_creates_a_group_and_a_tag_through_the_forms(world: World, c
     form = client.get(f"/tags/new/?group={group.pk}")
     tagged = client.post("/tags/new/", {"name": "稳健型", "group": group.pk, "color": "#336699", "description": ""})
 
-    assert created.status_code == 302 and tagged.status_code == 302
-    assert group.exclusive and group.kind == TagKind.MANUAL
+    assert created.status_code == 302
+    assert tagged.status_code == 302
+    assert group.exclusive
+    assert group.kind == TagKind.MANUAL
     assertContains(form, 'value="#336699"')
     tag = Tag.objects.get(name="稳健型")
     assert tag.group_id == group.pk
