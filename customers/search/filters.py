@@ -13,6 +13,7 @@ import django_filters
 from django.core.validators import RegexValidator
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_filters.fields import BaseCSVField
 from rest_framework.exceptions import ValidationError
 
@@ -55,7 +56,7 @@ class CustomerSearchFilterSet(django_filters.FilterSet):
     )
     id_number = django_filters.CharFilter(label=_("ID number"), max_length=32, help_text=_("Exact ID number."))
     name = django_filters.CharFilter(
-        label=_("Name"),
+        label=pgettext_lazy("person", "Name"),
         max_length=50,
         help_text=_(
             "A surname alone (王, 欧阳) finds every customer of that surname; a full name is matched exactly, "
