@@ -42,6 +42,7 @@ class Migration(migrations.Migration):
                 ('error', models.TextField(blank=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('started_at', models.DateTimeField(null=True)),
+                ('heartbeat_at', models.DateTimeField(null=True)),
                 ('finished_at', models.DateTimeField(null=True)),
                 ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.staff')),
                 ('tag', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='customers.tag')),

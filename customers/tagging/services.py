@@ -549,8 +549,9 @@ def tag_bulk_job_run(*, job_id: int, chunk_size: int = BULK_CHUNK_SIZE) -> None:
     starts after the last committed chunk. The customers are read through the scope of
     the member who started the job, as it is now.
     """
+    now = timezone.now()
     TagBulkJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-        status=JobStatus.RUNNING, started_at=timezone.now()
+        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now
     )
     while True:
         with transaction.atomic():
@@ -587,7 +588,40 @@ def tag_bulk_job_run(*, job_id: int, chunk_size: int = BULK_CHUNK_SIZE) -> None:
             job.processed = F("processed") + count
             job.tagged = F("tagged") + result.tagged
             job.untagged = F("untagged") + result.untagged
-            job.save(update_fields=["cursor", "processed", "tagged", "untagged"])
+            job.heartbeat_at = timezone.now()
+            job.save(update_fields=["cursor", "processed", "tagged", "untagged", "heartbeat_at"])
+
+
+def tag_bulk_job_sweep(
+    *,
+    silent_for: datetime.timedelta = datetime.timedelta(minutes=5),
+    queued_for: datetime.timedelta = datetime.timedelta(hours=1),
+) -> list[int]:
+    """Hand to a worker again every bulk job whose task was lost; their ids.
+
+    A chunk being written holds the job's row lock, so a running job that is not locked
+    and has committed nothing for ``silent_for`` lost its worker; a job still queued an
+    hour on may have lost its message. The task resumes after the last committed chunk,
+    so a duplicate does no harm.
+    """
+    from customers.tagging import tasks  # the tasks module imports this one
+
+    now = timezone.now()
+    with transaction.atomic():
+        lost = list(
+            TagBulkJob.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(status=JobStatus.RUNNING, heartbeat_at__lt=now - silent_for)
+                | Q(status=JobStatus.QUEUED, created_at__lt=now - queued_for)
+            )
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+    for job_id in lost:
+        tasks.tag_bulk_job_run_task.delay(job_id)
+    if lost:
+        logger.info("bulk tagging sweep re-enqueued count=%s", len(lost))
+    return lost
 
 
 def _tag_bulk_job_finish(*, job: TagBulkJob) -> None:

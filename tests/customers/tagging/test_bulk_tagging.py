@@ -1,6 +1,9 @@
 """Bulk tagging a search result: count first, then a resumable job on the bulk queue, in scope and audited."""
 
+import datetime
+
 import pytest
+from django.utils import timezone
 from pytest_django.asserts import assertContains
 
 from customers.audit import CustomerAuditAction
@@ -9,6 +12,7 @@ from customers.tagging.services import (
     customer_tags_assign,
     tag_active_set,
     tag_bulk_job_run,
+    tag_bulk_job_sweep,
     tag_create,
     tag_group_create,
 )
@@ -227,3 +231,16 @@ def test_the_job_keeps_no_search_value(world: World, client_for, tags) -> None:
     job = TagBulkJob.objects.get()
     assert job.selected == 1
     assert "1234" not in str(TagBulkJob.objects.filter(pk=job.pk).values().get())
+
+
+def test_the_sweep_hands_on_a_job_whose_worker_went_silent_and_leaves_live_ones(world: World, client_for, tags) -> None:
+    client = client_for("hq_admin")
+    for _ in range(3):
+        bulk(client, "/tags/bulk/", tags["golf"], aum_min="0")
+    silent, live, fresh = TagBulkJob.objects.order_by("id")
+    long_ago = timezone.now() - datetime.timedelta(minutes=30)
+    TagBulkJob.objects.filter(pk=silent.pk).update(status=JobStatus.RUNNING, heartbeat_at=long_ago)
+    TagBulkJob.objects.filter(pk=live.pk).update(status=JobStatus.RUNNING, heartbeat_at=timezone.now())
+
+    assert tag_bulk_job_sweep() == [silent.pk]
+    assert tag_bulk_job_sweep(queued_for=datetime.timedelta(0)) == [silent.pk, fresh.pk]
