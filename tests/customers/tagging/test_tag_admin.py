@@ -244,3 +244,26 @@ def test_editing_an_unknown_tag_or_group_is_a_404(world: World, client_for) -> N
     assert client.get("/tags/999999/edit/").status_code == 404
     assert client.get("/tags/groups/999999/edit/").status_code == 404
     assert client.post("/tags/999999/retire/").status_code == 404
+
+
+def test_the_api_creates_a_group_and_a_tag_without_codes_and_audits_the_caller(world: World, client_for) -> None:
+    client = client_for("hq_admin")
+
+    group = client.post(
+        "/api/customers/tag-groups/new/", {"name": "渠道偏好", "color": "#123456"}, content_type="application/json"
+    )
+    tag = client.post(
+        "/api/customers/tags/new/",
+        {"group_code": group.json()["code"], "name": "手机银行"},
+        content_type="application/json",
+    )
+
+    assert group.status_code == 201
+    assert tag.status_code == 201
+    assert tag.json()["code"].startswith("t_")
+    assert (tag.json()["color"], tag.json()["kind"]) == ("#123456", "manual")
+    rows = AuditEvent.objects.filter(
+        action__in=[CustomerAuditAction.TAG_GROUP_CREATED, CustomerAuditAction.TAG_CREATED]
+    )
+    assert {row.actor_id for row in rows} == {world.hq_admin.user_id}
+    assert rows.count() == 2
