@@ -25,7 +25,7 @@ from customers.models import Customer, Gender, LifecycleStage, ProductHolding, P
 from scrm.core.exceptions import ApplicationError
 from scrm.org.demo import DEMO_RM_USERNAME, names_draw
 from scrm.org.models import Branch, BranchLevel, Role, Staff, StaffStatus
-from scrm.pii import PiiKind, blind_index, seal
+from scrm.pii import PiiKind, blind_index, seal, surname_index
 
 CHUNK_SIZE = 100_000
 UNASSIGNED_SHARE = 0.05  # the outlet's pool: customers no RM owns yet
@@ -93,9 +93,9 @@ _PRODUCT_LOG_WEIGHTS = np.log([product.weight for product in PRODUCTS])
 _PRODUCT_TERMS = np.array([product.term_days or 0 for product in PRODUCTS])
 
 CUSTOMER_COLUMNS = (
-    "id", "customer_no", "name_cipher", "phone_cipher", "phone_index", "id_number_cipher", "id_number_index",
-    "gender", "birth_date", "branch", "owner", "aum", "risk_level", "lifecycle_stage", "marketing_consent",
-    "consent_at", "consent_source", "last_contact_at", "opened_on", "created_at", "updated_at",
+    "id", "customer_no", "name_cipher", "surname_index", "phone_cipher", "phone_index", "id_number_cipher",
+    "id_number_index", "gender", "birth_date", "branch", "owner", "aum", "risk_level", "lifecycle_stage",
+    "marketing_consent", "consent_at", "consent_source", "last_contact_at", "opened_on", "created_at", "updated_at",
 )  # fmt: skip
 HOLDING_COLUMNS = ("customer", "product_code", "product_name", "product_type", "amount", "opened_on", "maturity_date")
 
@@ -318,6 +318,7 @@ class _CustomerDrawer:
             ids.tolist(),
             [f"C{serial:010d}" for serial in serials.tolist()],
             [seal(name, kind=PiiKind.NAME) for name in names],
+            [surname_index(name) for name in names],
             [seal(phone, kind=PiiKind.PHONE) for phone in phones],
             [blind_index(phone, kind=PiiKind.PHONE) for phone in phones],
             [seal(number, kind=PiiKind.ID_NUMBER) for number in id_numbers],

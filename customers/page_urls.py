@@ -9,4 +9,5 @@ from customers import views
 urlpatterns = [
     path("<str:customer_no>/", views.Customer360Page.as_view(), name="customer-page"),
     path("<str:customer_no>/reveal/", views.CustomerRevealPartial.as_view(), name="customer-reveal"),
+    path("<str:customer_no>/notes/", views.CustomerNotesPartial.as_view(), name="customer-notes"),
 ]

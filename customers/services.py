@@ -15,6 +15,7 @@ from django.db.models import F, Func, Q, Value
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from customers.audit import CustomerAuditAction
 from customers.models import Customer
 from customers.pii import pii_can_reveal
 from customers.selectors import customer_list_visible
@@ -22,7 +23,7 @@ from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
 from scrm.core.exceptions import ApplicationError
 from scrm.core.text import text_require_plain
-from scrm.pii import PiiDecryptionError, PiiKind, primary_key_id, reseal, token_prefix, unseal
+from scrm.pii import PiiDecryptionError, PiiKind, primary_key_id, reseal, surname_index, token_prefix, unseal
 
 logger = logging.getLogger(__name__)
 
@@ -191,3 +192,39 @@ def pii_rotate_keys(*, batch_size: int = 5000, actor: AbstractBaseUser | Anonymo
         data={"key_id": key_id, "rewritten": rewritten},
     )
     return rewritten
+
+
+_SURNAME_INDEX_SQL = """
+UPDATE customers_customer c SET surname_index = v.surname_index
+FROM unnest(%s::bigint[], %s::bytea[]) AS v(id, surname_index)
+WHERE c.id = v.id AND c.surname_index IS NULL
+"""
+
+
+def customer_surname_index_backfill(*, batch_size: int = 5000) -> int:
+    """Give every customer without one the surname blind index; returns the rows written.
+
+    For customers written before the index existed (imports and new customers set it
+    themselves). One short transaction per batch in id order: safe to stop and run again,
+    a second run writes nothing. One audit row records the run: it decrypts every name.
+    """
+    if batch_size < 1:
+        raise ApplicationError(_("The batch size must be at least 1."))
+    missing = Customer.objects.filter(surname_index__isnull=True).order_by("id").only("id", "name_cipher")
+    written, last_pk = 0, 0
+    while batch := list(missing.filter(pk__gt=last_pk)[:batch_size]):
+        ids = [customer.pk for customer in batch]
+        indexes = [surname_index(unseal(bytes(customer.name_cipher), kind=PiiKind.NAME)) for customer in batch]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_SURNAME_INDEX_SQL, [ids, indexes])
+            written += cursor.rowcount
+        last_pk = batch[-1].pk
+        logger.info("surname index backfill up_to_id=%s written=%s", last_pk, written)
+    audit_record(
+        actor=None,
+        actor_username="system",
+        action=CustomerAuditAction.SURNAME_INDEX_BACKFILL,
+        target_type=Customer._meta.label_lower,
+        data={"written": written},
+    )
+    return written

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from customers.models import Customer, Gender
 from scrm.org.models import Branch, BranchLevel, Role, Staff
 from scrm.pii import PiiKind, blind_index, seal
+from scrm.pii import surname_index as surname_index_of
 
 DEMO_PASSWORD = "demo12345"
 
@@ -68,6 +69,7 @@ class CustomerFactory(factory.django.DjangoModelFactory):
 
     customer_no = factory.Sequence(lambda n: f"C{n:010d}")
     name_cipher = factory.LazyAttribute(lambda o: seal(o.name, kind=PiiKind.NAME))
+    surname_index = factory.LazyAttribute(lambda o: surname_index_of(o.name))
     phone_cipher = factory.LazyAttribute(lambda o: seal(o.phone, kind=PiiKind.PHONE))
     phone_index = factory.LazyAttribute(lambda o: blind_index(o.phone, kind=PiiKind.PHONE))
     id_number_cipher = factory.LazyAttribute(lambda o: seal(o.id_number, kind=PiiKind.ID_NUMBER))

@@ -27,7 +27,7 @@ from customers.imports.contract import CUSTOMER_CONTRACT, HOLDING_CONTRACT, Cont
 from customers.imports.validation import CheckedChunk
 from customers.models import ConsentPurpose, ConsentSource, ImportKind, LifecycleStage, TimelineKind
 from customers.timeline.services import timeline_insert_sql
-from scrm.pii import PiiKind, blind_index, seal, unseal
+from scrm.pii import PiiKind, blind_index, seal, surname_index, unseal
 from scrm.pii.crypto import PiiDecryptionError
 
 logger = logging.getLogger(__name__)
@@ -238,6 +238,7 @@ class CustomerStaging(Staging):
     contract = CUSTOMER_CONTRACT
     value_columns = (
         ("name_cipher", "bytea"),
+        ("surname_index", "bytea"),
         ("phone_cipher", "bytea"),
         ("phone_index", "bytea"),
         ("id_number_cipher", "bytea"),
@@ -257,6 +258,7 @@ class CustomerStaging(Staging):
     # it changed (None: follows the column before it, e.g. a blind index its ciphertext).
     FIELDS: ClassVar[tuple[tuple[str, str | None], ...]] = (
         ("name_cipher", "name"),
+        ("surname_index", None),
         ("phone_cipher", "phone"),
         ("phone_index", None),
         ("id_number_cipher", "id_number"),
@@ -289,6 +291,7 @@ class CustomerStaging(Staging):
         }
         return plain | {
             "name_cipher": name_cipher,
+            "surname_index": [surname_index(name) for name in valid["name"].tolist()],
             "phone_cipher": phone_cipher,
             "phone_index": phone_index,
             "id_number_cipher": id_cipher,

@@ -61,6 +61,8 @@ class Customer(models.Model):
     # Unique through Meta.constraints: a plain unique=True would add a LIKE index never used.
     customer_no = models.CharField(_("customer number"), max_length=32)
     name_cipher = models.BinaryField(_("name (encrypted)"))
+    # Keyed HMAC of the surname (scrm.pii.surname_index): "王" finds 王小明 without the name in clear.
+    surname_index = models.BinaryField(_("surname blind index"), max_length=16, null=True, db_index=True)
     phone_cipher = models.BinaryField(_("phone (encrypted)"), null=True)
     phone_index = models.BinaryField(_("phone blind index"), max_length=16, null=True, db_index=True)
     id_number_cipher = models.BinaryField(_("ID number (encrypted)"), null=True)

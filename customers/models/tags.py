@@ -24,6 +24,9 @@ class TagGroup(models.Model):
     name = models.CharField(_("name"), max_length=64)
     description = models.TextField(_("description"), blank=True)
     exclusive = models.BooleanField(_("mutually exclusive"), default=False)
+    # The kind a new tag of the group takes, and the colour it starts with.
+    kind = models.CharField(_("kind"), max_length=16, choices=TagKind.choices, default=TagKind.MANUAL)
+    color = models.CharField(_("colour"), max_length=7, default="#1f6feb")
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -151,3 +154,60 @@ class TagRuleRunRange(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.run_id} ids {self.start_id}-{self.end_id}"
+
+
+class TagBulkAction(models.TextChoices):
+    ASSIGN = "assign", _("Add the tag")
+    REMOVE = "remove", _("Remove the tag")
+
+
+class TagBulkJob(models.Model):
+    """Tagging (or untagging) the customers a search found, on the bulk queue.
+
+    The selection is frozen when the job is confirmed (``TagBulkJobCustomer``, ids only:
+    no search value, so no phone or name, is kept); the worker walks it in chunks of
+    customer ids, each chunk committed with the cursor it advances, so a retried task
+    resumes where the last one stopped and never tags a chunk twice.
+    """
+
+    tag = models.ForeignKey(Tag, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(_("action"), max_length=8, choices=TagBulkAction.choices)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    selected = models.PositiveIntegerField(_("customers selected"), default=0)
+    processed = models.PositiveIntegerField(_("customers processed"), default=0)
+    tagged = models.PositiveIntegerField(_("tags added"), default=0)
+    untagged = models.PositiveIntegerField(_("tags removed"), default=0)
+    # The last customer id done: the next chunk starts after it.
+    cursor = models.BigIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True)
+    # When a worker last committed a chunk: a running job silent for long lost its worker.
+    heartbeat_at = models.DateTimeField(null=True)
+    finished_at = models.DateTimeField(null=True)
+
+    class Meta:
+        verbose_name = _("bulk tagging job")
+        verbose_name_plural = _("bulk tagging jobs")
+
+    def __str__(self) -> str:
+        return f"bulk {self.action} #{self.pk} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.selected else min(100, self.processed * 100 // self.selected)
+
+
+class TagBulkJobCustomer(models.Model):
+    """One customer of a bulk tagging job's frozen selection."""
+
+    job = models.ForeignKey(TagBulkJob, on_delete=models.CASCADE, related_name="+", db_index=False)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "customer"], name="customers_bulkjob_customer_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}:{self.customer_id}"

@@ -27,7 +27,7 @@ from scrm.core.serializers import ErrorOutputSerializer
 
 
 class CodeListField(serializers.ListField):
-    """Tag codes as a list, or comma-separated as in the search's query string."""
+    """Tag names (or codes) as a list, or comma-separated as in the search's query string."""
 
     def to_internal_value(self, data: Any) -> list[Any]:
         return super().to_internal_value(data.split(",") if isinstance(data, str) else data)
@@ -37,7 +37,7 @@ def _search_parameter(search_filter: django_filters.Filter) -> serializers.Field
     """The field for one customer-search parameter; the search's FilterSet then validates the value again."""
     label, help_text = search_filter.label, search_filter.extra.get("help_text")
     if isinstance(search_filter, CodeListFilter):
-        help_text = _("tag codes, as a list or comma-separated.")
+        help_text = _("tag names (or codes), as a list or comma-separated.")
     options: dict[str, Any] = {
         "required": False,
         "help_text": format_lazy("{}: {}", label, help_text) if help_text else label,

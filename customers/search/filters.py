@@ -11,7 +11,9 @@ from typing import Any
 
 import django_filters
 from django.core.validators import RegexValidator
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_filters.fields import BaseCSVField
 from rest_framework.exceptions import ValidationError
 
@@ -34,8 +36,9 @@ class CodeListFilter(django_filters.BaseInFilter, django_filters.CharFilter):
 
 
 class CustomerSearchFilterSet(django_filters.FilterSet):
-    tags_any = CodeListFilter(label=_("Carries any of these tags"), help_text=_("Comma-separated tag codes."))
-    tags_all = CodeListFilter(label=_("Carries all of these tags"), help_text=_("Comma-separated tag codes."))
+    customer_no = django_filters.CharFilter(label=_("Customer number"), max_length=32, help_text=_("Exact number."))
+    tags_any = CodeListFilter(label=_("Carries any of these tags"), help_text=_("Tag names, comma-separated."))
+    tags_all = CodeListFilter(label=_("Carries all of these tags"), help_text=_("Tag names, comma-separated."))
     aum_band = django_filters.ChoiceFilter(label=_("AUM band"), choices=AumBand.choices)
     aum_min = django_filters.NumberFilter(label=_("AUM at least"), min_value=0)
     aum_max = django_filters.NumberFilter(label=_("AUM at most"), min_value=0)
@@ -53,9 +56,12 @@ class CustomerSearchFilterSet(django_filters.FilterSet):
     )
     id_number = django_filters.CharFilter(label=_("ID number"), max_length=32, help_text=_("Exact ID number."))
     name = django_filters.CharFilter(
-        label=_("Name"),
+        label=pgettext_lazy("person", "Name"),
         max_length=50,
-        help_text=_("The full name, matched exactly, within at most 50,000 customers found by the other filters."),
+        help_text=_(
+            "A surname alone (王, 欧阳) finds every customer of that surname; a full name is matched exactly, "
+            "within at most 50,000 customers of its surname found by the other filters."
+        ),
     )
 
     class Meta:
@@ -75,7 +81,20 @@ class CustomerSearchFilterSet(django_filters.FilterSet):
         for key, choices in (("aum_band", AumBand), ("lifecycle_stage", LifecycleStage), ("risk_level", RiskLevel)):
             if key in data:
                 data[key] = choices(data[key])
-        for key in ("branch", "owner", "phone", "id_number", "name"):
+        for key in ("branch", "owner", "phone", "id_number", "name", "customer_no"):
             if key in data:
                 data[key] = data[key].strip() or None
         return CustomerSearchFilters(**data)
+
+
+MULTI_VALUE_FILTERS = ("tags_any", "tags_all")
+
+
+def search_data(data: QueryDict) -> QueryDict:
+    """The search parameters with a picker's several values (``tags_any=A&tags_any=B``) joined as ``A,B``."""
+    data = data.copy()
+    for key in MULTI_VALUE_FILTERS:
+        values = [value for value in data.getlist(key) if value.strip()]
+        if len(values) > 1:
+            data[key] = ",".join(values)
+    return data

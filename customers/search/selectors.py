@@ -4,8 +4,10 @@ Phone and ID number are found through their blind index (``scrm.pii.blind_index`
 so ``+86 138-0013-8000`` finds ``13800138000`` without the number ever being stored
 or compared in clear.
 
-Names are encrypted with a random nonce and have no blind index, so SQL cannot match
-them. A name search therefore decrypts names, and only within a result the other
+Names are encrypted with a random nonce. A surname alone ("王", "欧阳") is found
+through the surname blind index (``scrm.pii.surname_index``; the trade-off is in
+docs/pii.md). A full name narrows to its surname by that index, then decrypts the
+names of what is left, and only within a result the other
 filters (and the viewer's scope) have already narrowed to at most
 ``NAME_SEARCH_MAX_CANDIDATES`` customers — an RM's book always fits, a bank-wide
 search must be narrowed first. It matches the *whole* name (after Unicode and
@@ -21,14 +23,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet, Subquery
+from django.db.models import Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
-from customers.models import AumBand, Customer, LifecycleStage, RiskLevel
-from customers.segments.definition import tag_conditions, tag_ids_for_codes
+from customers.models import AumBand, Customer, LifecycleStage, RiskLevel, Tag
+from customers.segments.definition import tag_conditions
 from scrm.core.exceptions import ApplicationError
 from scrm.org.models import Branch, Staff
-from scrm.pii import PiiKind, blind_index, unseal
+from scrm.pii import PiiKind, blind_index, surname_index, surname_index_of_surname, surname_query, unseal
 
 # Decrypting and comparing 37,000 names (one demo RM's book) takes 120–170 ms.
 NAME_SEARCH_MAX_CANDIDATES = 50_000
@@ -50,6 +52,7 @@ class CustomerSearchFilters:
     phone: str | None = None
     id_number: str | None = None
     name: str | None = None
+    customer_no: str | None = None
 
 
 def customer_search(*, user: AbstractBaseUser | AnonymousUser, filters: CustomerSearchFilters) -> QuerySet[Customer]:
@@ -60,8 +63,10 @@ def customer_search(*, user: AbstractBaseUser | AnonymousUser, filters: Customer
     outside the viewer's scope, so the search never confirms what the viewer cannot see.
     """
     customers: QuerySet[Customer] = Customer.objects.visible_to(user)
+    if filters.customer_no:
+        customers = customers.filter(customer_no=filters.customer_no)
     if filters.tags_any or filters.tags_all:
-        ids = tag_ids_for_codes({*filters.tags_any, *filters.tags_all}, field="tags")
+        ids = tag_ids_for_names_or_codes({*filters.tags_any, *filters.tags_all}, field="tags")
         customers = customers.filter(
             *tag_conditions(
                 any_of=[ids[code] for code in filters.tags_any], all_of=[ids[code] for code in filters.tags_all]
@@ -93,6 +98,25 @@ def customer_search(*, user: AbstractBaseUser | AnonymousUser, filters: Customer
     return customers
 
 
+def tag_ids_for_names_or_codes(values: set[str], *, field: str) -> dict[str, int]:
+    """Resolve what a person picked or typed (a tag's name) or a program sent (its code) to tag ids.
+
+    A value that is a tag's code is that tag; otherwise it is a tag's name. A value that is
+    neither is an error naming it.
+    """
+    by_code = dict(Tag.objects.filter(code__in=values).values_list("code", "id"))
+    names = {value for value in values if value not in by_code}
+    by_name: dict[str, int] = {}
+    for pk, tag_name in Tag.objects.filter(name__in=names).values_list("id", "name"):
+        by_name.setdefault(tag_name, pk)
+    unknown = sorted(names - by_name.keys())
+    if unknown:
+        raise ApplicationError(
+            _("No tag is called %(names)s.") % {"names": "、".join(unknown)}, {"field": field, "codes": unknown}
+        )
+    return by_code | by_name
+
+
 def normalise_name(name: str) -> str:
     """Full-width and half-width forms, case and runs of spaces do not matter."""
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
@@ -104,7 +128,15 @@ def _with_name(customers: QuerySet[Customer], name: str) -> QuerySet[Customer]:
     Runs one query now, reading ids and name ciphertexts only; returns a queryset by
     id, so ordering and keyset pages work as for any other filter.
     """
+    surname = surname_query(name)
+    if surname is not None:
+        # A surname alone ("王", "欧阳") is one probe of the surname blind index.
+        return customers.filter(surname_index=surname_index_of_surname(surname))
     wanted = normalise_name(name)
+    # Only customers of the name's surname (or not yet indexed) are decrypted and compared.
+    index = surname_index(name)
+    if index is not None:
+        customers = customers.filter(Q(surname_index=index) | Q(surname_index__isnull=True))
     candidates = list(customers.order_by().values_list("id", "name_cipher")[: NAME_SEARCH_MAX_CANDIDATES + 1])
     if len(candidates) > NAME_SEARCH_MAX_CANDIDATES:
         raise ApplicationError(

@@ -12,27 +12,40 @@ from django.views import View
 from rest_framework.exceptions import ValidationError
 
 from customers.models import AumBand, Customer
-from customers.search.filters import CustomerSearchFilterSet
+from customers.search.filters import CustomerSearchFilterSet, search_data
 from customers.search.keyset import CustomerSort, customer_keyset_page
 from customers.search.selectors import customer_search
-from customers.selectors import CustomerProfile, customer_profile
+from customers.selectors import CustomerProfile, CustomerTagView, customer_profile, customer_tags_by_customer
+from customers.tagging.selectors import tags_for_picker, tags_manual_active
 from scrm.core.exceptions import ApplicationError
+from scrm.org.roles import Role
+from scrm.org.scoping import data_scope_for
 
 CUSTOMER_SORTS = frozenset(sort.value for sort in CustomerSort)
+# Who may give or take away manual tags on a search result, within their scope (as the tagging API).
+BULK_TAGGERS = frozenset({Role.HQ_ADMIN, Role.BRANCH_MANAGER, Role.RM})
 
 
 class CustomerRow(NamedTuple):
     profile: CustomerProfile
     aum_band: str
+    tags: list[CustomerTagView]
 
 
 def customer_rows(customers: list[Customer], *, viewer: Any) -> list[CustomerRow]:
+    tags = customer_tags_by_customer(customer_ids=[customer.pk for customer in customers], viewer=viewer)
     return [
         CustomerRow(
-            profile=customer_profile(customer=customer, viewer=viewer), aum_band=str(AumBand(customer.aum_band).label)
+            profile=customer_profile(customer=customer, viewer=viewer),
+            aum_band=str(AumBand(customer.aum_band).label),
+            tags=tags.get(customer.pk, []),
         )
         for customer in customers
     ]
+
+
+def _picked(data: QueryDict, key: str) -> set[str]:
+    return {value.strip() for value in data.get(key, "").split(",") if value.strip()}
 
 
 class CustomerListPage(LoginRequiredMixin, View):
@@ -48,10 +61,23 @@ class CustomerListPage(LoginRequiredMixin, View):
         return self._search(request, request.POST)
 
     def _search(self, request: HttpRequest, data: QueryDict) -> HttpResponse:
+        data = search_data(data)
         filterset = CustomerSearchFilterSet(data, request=request)
         ordering = data.get("ordering", "")
         sort = CustomerSort(ordering) if ordering in CUSTOMER_SORTS else CustomerSort.ID
-        context: dict[str, Any] = {"filterset": filterset, "sorts": list(CustomerSort), "sort": sort, "rows": []}
+        scope = data_scope_for(request.user)
+        context: dict[str, Any] = {
+            "filterset": filterset,
+            "sorts": list(CustomerSort),
+            "sort": sort,
+            "rows": [],
+            "tag_choices": list(tags_for_picker()),
+            "picked_tags_any": _picked(data, "tags_any"),
+            "picked_tags_all": _picked(data, "tags_all"),
+            "can_bulk_tag": scope is not None and scope.role in BULK_TAGGERS,
+        }
+        if context["can_bulk_tag"]:
+            context["bulk_tags"] = list(tags_manual_active())
         try:
             customers = customer_search(user=request.user, filters=filterset.search_filters())
             page = customer_keyset_page(

@@ -32,7 +32,7 @@ Taggers = role_required(Role.HQ_ADMIN, Role.BRANCH_MANAGER, Role.RM)
 class TagGroupOutputSerializer(serializers.ModelSerializer):
     class Meta:
         model = TagGroup
-        fields = ["id", "code", "name", "description", "exclusive", "sort_order"]
+        fields = ["id", "code", "name", "description", "exclusive", "kind", "color", "sort_order"]
 
 
 class TagOutputSerializer(serializers.ModelSerializer):
@@ -63,20 +63,24 @@ class TagGroupViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.tag_groups_list()
 
 
-class TagGroupCreateApi(APIView):
+class TagGroupCreateApi(StaffApiView):
+    """Create a tag group (audited); without a code one is generated."""
+
     permission_classes = [IsHqAdmin]
 
     class TagGroupCreateInputSerializer(serializers.Serializer):
-        code = serializers.SlugField(max_length=64)
+        code = serializers.SlugField(max_length=64, required=False, default="")
         name = serializers.CharField(max_length=64)
         description = serializers.CharField(required=False, allow_blank=True, default="")
         exclusive = serializers.BooleanField(default=False)
+        kind = serializers.ChoiceField(choices=TagKind.choices, default=TagKind.MANUAL)
+        color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", default="#1f6feb")
 
     @extend_schema(request=TagGroupCreateInputSerializer, responses={201: TagGroupOutputSerializer})
     def post(self, request: Request) -> Response:
         serializer = self.TagGroupCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        group = services.tag_group_create(**serializer.validated_data)
+        group = services.tag_group_create(actor=self.staff, **serializer.validated_data)
         return Response(TagGroupOutputSerializer(group).data, status=status.HTTP_201_CREATED)
 
 
@@ -89,22 +93,24 @@ class TagViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.tags_list()
 
 
-class TagCreateApi(APIView):
+class TagCreateApi(StaffApiView):
+    """Create a tag (audited); without a code one is generated, without a kind or colour the group's."""
+
     permission_classes = [IsHqAdmin]
 
     class TagCreateInputSerializer(serializers.Serializer):
         group_code = serializers.SlugRelatedField(slug_field="code", queryset=TagGroup.objects.all(), source="group")
-        code = serializers.SlugField(max_length=64)
+        code = serializers.SlugField(max_length=64, required=False, default="")
         name = serializers.CharField(max_length=64)
-        kind = serializers.ChoiceField(choices=TagKind.choices, default=TagKind.MANUAL)
-        color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", default="#1f6feb")
+        kind = serializers.ChoiceField(choices=TagKind.choices, required=False)
+        color = serializers.RegexField(r"^#[0-9a-fA-F]{6}$", required=False)
         description = serializers.CharField(required=False, allow_blank=True, default="")
 
     @extend_schema(request=TagCreateInputSerializer, responses={201: TagOutputSerializer})
     def post(self, request: Request) -> Response:
         serializer = self.TagCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        tag = services.tag_create(**serializer.validated_data)
+        tag = services.tag_create(actor=self.staff, **serializer.validated_data)
         return Response(TagOutputSerializer(tag).data, status=status.HTTP_201_CREATED)
 
 

@@ -6,14 +6,15 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.contrib.postgres.fields import ArrayField
-from django.db.models import BigIntegerField, Count, OuterRef, QuerySet, Subquery, Value
+from django.db.models import BigIntegerField, Count, Exists, OuterRef, QuerySet, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from customers.models import Customer, CustomerTag, Tag, TagGroup, TagRuleRun
+from customers.models import Customer, CustomerTag, Tag, TagBulkAction, TagBulkJob, TagGroup, TagKind, TagRuleRun
 from customers.tagging.rules import rule_customer_ids_sql
+from scrm.org.models import Role, Staff
 
 PREVIEW_SAMPLE_SIZE = 20
 
@@ -120,3 +121,46 @@ def customer_tag_ids_subquery(*, customer_ref: str) -> Coalesce:
         .values("ids")
     )
     return Coalesce(Subquery(ids), Value([]), output_field=ArrayField(BigIntegerField()))
+
+
+def tag_group_get(*, group_id: int) -> TagGroup:
+    return get_object_or_404(TagGroup, pk=group_id)
+
+
+def tag_get(*, tag_id: int) -> Tag:
+    return get_object_or_404(Tag.objects.select_related("group"), pk=tag_id)
+
+
+def tags_manual_active() -> QuerySet[Tag]:
+    """The tags a person may give or take away by hand, for pickers (by group, then name)."""
+    return (
+        Tag.objects.filter(kind=TagKind.MANUAL, is_active=True)
+        .select_related("group")
+        .order_by("group__sort_order", "group__name", "name")
+    )
+
+
+def tags_for_picker() -> QuerySet[Tag]:
+    """Every tag for a search filter, active ones first within each group."""
+    return Tag.objects.select_related("group").order_by("group__sort_order", "group__name", "-is_active", "name")
+
+
+@dataclass(frozen=True)
+class BulkTagPreview:
+    selected: int  # customers the search finds in the viewer's scope
+    changing: int  # of them, those whose tags the action changes
+
+
+def tag_bulk_preview(*, customers: QuerySet[Customer], tag: Tag, action: TagBulkAction) -> BulkTagPreview:
+    """How many of the (scoped) customers the action would change: two counts, nothing written."""
+    carries = Exists(CustomerTag.objects.filter(customer_id=OuterRef("pk"), tag_id=tag.pk))
+    changing = customers.filter(~carries) if action == TagBulkAction.ASSIGN else customers.filter(carries)
+    return BulkTagPreview(selected=customers.count(), changing=changing.count())
+
+
+def tag_bulk_job_get(*, job_id: int, viewer: Staff) -> TagBulkJob:
+    """A bulk job its starter (or an HQ admin) follows; anyone else gets a 404."""
+    jobs = TagBulkJob.objects.select_related("tag")
+    if viewer.role != Role.HQ_ADMIN:
+        jobs = jobs.filter(created_by=viewer)
+    return get_object_or_404(jobs, pk=job_id)

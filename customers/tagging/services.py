@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import datetime
 import logging
+import re
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,8 +24,12 @@ from customers.audit import CustomerAuditAction
 from customers.events import CustomerTagsChanged
 from customers.models import (
     Customer,
+    CustomerTag,
     JobStatus,
     Tag,
+    TagBulkAction,
+    TagBulkJob,
+    TagBulkJobCustomer,
     TagGroup,
     TagKind,
     TagRule,
@@ -31,7 +38,7 @@ from customers.models import (
     TimelineKind,
 )
 from customers.rules import RuleError, customer_rows_sql
-from customers.selectors import customers_by_ids_for_system
+from customers.selectors import customer_list_visible, customers_by_ids_for_system
 from customers.tagging.rules import rule_compile
 from customers.timeline.services import timeline_insert_sql
 from scrm.audit.services import audit_record
@@ -50,33 +57,260 @@ DEFAULT_RANGE_SIZE = 250_000
 # --- Catalogue --------------------------------------------------------------------
 
 
+COLOR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
+NAME_MAX_LENGTH = 64
+DESCRIPTION_MAX_LENGTH = 500
+
+
+def _generated_code(*, prefix: str, model: type[Tag] | type[TagGroup]) -> str:
+    """An internal code for a new tag or group: nobody types it and nobody is shown it."""
+    while True:
+        code = f"{prefix}_{secrets.token_hex(4)}"
+        if not model.objects.filter(code=code).exists():
+            return code
+
+
+def _clean_name(name: str) -> str:
+    name = text_require_plain(" ".join(name.split()), field="name")
+    if not name:
+        raise ApplicationError(_("Enter a name."), extra={"field": "name"})
+    if len(name) > NAME_MAX_LENGTH:
+        raise ApplicationError(
+            _("A name holds at most %(limit)s characters.") % {"limit": NAME_MAX_LENGTH}, extra={"field": "name"}
+        )
+    return name
+
+
+def _clean_description(description: str) -> str:
+    description = text_require_plain(description.strip(), field="description")
+    if len(description) > DESCRIPTION_MAX_LENGTH:
+        raise ApplicationError(
+            _("A description holds at most %(limit)s characters.") % {"limit": DESCRIPTION_MAX_LENGTH},
+            extra={"field": "description"},
+        )
+    return description
+
+
+def _clean_color(color: str) -> str:
+    if not COLOR_PATTERN.match(color or ""):
+        raise ApplicationError(_("Choose a colour such as #1f6feb."), extra={"field": "color"})
+    return color.lower()
+
+
+def _clean_kind(kind: str) -> TagKind:
+    try:
+        return TagKind(kind)
+    except ValueError as error:
+        raise ApplicationError(_("Choose a kind of tag."), extra={"field": "kind"}) from error
+
+
+def _audit_actor(actor: Staff | None) -> Any:
+    return actor.user if actor is not None else None
+
+
+def _changes(instance: Tag | TagGroup, values: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Set the changed fields; the old and new value of each (a group by its code), for the audit row."""
+
+    def plain(value: Any) -> Any:
+        return value.code if isinstance(value, TagGroup) else value
+
+    changed: dict[str, dict[str, Any]] = {}
+    for field, value in values.items():
+        old = getattr(instance, field)
+        if plain(old) != plain(value):
+            changed[field] = {"old": plain(old), "new": plain(value)}
+            setattr(instance, field, value)
+    return changed
+
+
 @transaction.atomic
 def tag_group_create(
-    *, code: str, name: str, description: str = "", exclusive: bool = False, sort_order: int = 0
+    *,
+    name: str,
+    code: str = "",
+    description: str = "",
+    exclusive: bool = False,
+    kind: TagKind | str = TagKind.MANUAL,
+    color: str = "#1f6feb",
+    sort_order: int = 0,
+    actor: Staff | None = None,
 ) -> TagGroup:
-    text_require_plain(name, field="name")
-    if TagGroup.objects.filter(code=code).exists():
-        raise ApplicationError(f"A tag group with code {code!r} already exists.", extra={"field": "code"})
-    return TagGroup.objects.create(
-        code=code, name=name, description=description, exclusive=exclusive, sort_order=sort_order
+    """A new tag group; without a code one is generated (codes stay internal)."""
+    name = _clean_name(name)
+    description = _clean_description(description)
+    color, kind = _clean_color(color), _clean_kind(kind)
+    if code and TagGroup.objects.filter(code=code).exists():
+        raise ApplicationError(_("A tag group with this code already exists."), extra={"field": "code"})
+    if TagGroup.objects.filter(name=name).exists():
+        raise ApplicationError(
+            _("A tag group named %(name)s already exists.") % {"name": name}, extra={"field": "name"}
+        )
+    group = TagGroup.objects.create(
+        code=code or _generated_code(prefix="g", model=TagGroup),
+        name=name,
+        description=description,
+        exclusive=exclusive,
+        kind=kind,
+        color=color,
+        sort_order=sort_order,
     )
+    audit_record(
+        actor=_audit_actor(actor),
+        action=CustomerAuditAction.TAG_GROUP_CREATED,
+        target=group,
+        data={"code": group.code, "name": name, "exclusive": exclusive, "kind": kind.value, "color": color},
+    )
+    return group
+
+
+@transaction.atomic
+def tag_group_update(
+    *,
+    group: TagGroup,
+    name: str,
+    description: str,
+    exclusive: bool,
+    kind: TagKind | str,
+    color: str,
+    actor: Staff,
+) -> TagGroup:
+    """Change a group. It becomes exclusive only if no customer holds two of its tags,
+    and changes kind only while none of its tags is of another kind."""
+    name = _clean_name(name)
+    description = _clean_description(description)
+    color, kind = _clean_color(color), _clean_kind(kind)
+    group = TagGroup.objects.select_for_update().get(pk=group.pk)
+    if TagGroup.objects.filter(name=name).exclude(pk=group.pk).exists():
+        raise ApplicationError(
+            _("A tag group named %(name)s already exists.") % {"name": name}, extra={"field": "name"}
+        )
+    if kind != group.kind and Tag.objects.filter(group=group).exclude(kind=kind).exists():
+        raise ApplicationError(
+            _("The group already has tags of another kind, so its kind cannot change."), extra={"field": "kind"}
+        )
+    if exclusive and not group.exclusive:
+        doubled = (
+            CustomerTag.objects.filter(tag__group=group)
+            .values("customer_id")
+            .annotate(tags=Count("id"))
+            .filter(tags__gt=1)
+            .count()
+        )
+        if doubled:
+            raise ApplicationError(
+                _(
+                    "%(count)s customers hold more than one tag of this group, so it cannot become "
+                    "one tag per customer. Remove the extra tags first."
+                )
+                % {"count": doubled},
+                extra={"field": "exclusive", "customers": doubled},
+            )
+    changed = _changes(
+        group, {"name": name, "description": description, "exclusive": exclusive, "kind": kind.value, "color": color}
+    )
+    if changed:
+        group.save(update_fields=list(changed))
+        audit_record(
+            actor=_audit_actor(actor),
+            action=CustomerAuditAction.TAG_GROUP_CHANGED,
+            target=group,
+            data={"code": group.code, "changes": changed},
+        )
+    return group
 
 
 @transaction.atomic
 def tag_create(
     *,
     group: TagGroup,
-    code: str,
     name: str,
-    kind: TagKind = TagKind.MANUAL,
-    color: str = "#1f6feb",
+    code: str = "",
+    kind: TagKind | str | None = None,
+    color: str | None = None,
     description: str = "",
+    actor: Staff | None = None,
 ) -> Tag:
-    text_require_plain(name, field="name")
-    text_require_plain(description, field="description")
-    if Tag.objects.filter(code=code).exists():
-        raise ApplicationError(f"A tag with code {code!r} already exists.", extra={"field": "code"})
-    return Tag.objects.create(group=group, code=code, name=name, kind=kind, color=color, description=description)
+    """A new tag of a group: of the group's kind and colour unless told otherwise; a code is generated."""
+    name = _clean_name(name)
+    description = _clean_description(description)
+    kind = _clean_kind(kind if kind is not None else group.kind)
+    color = _clean_color(color if color is not None else group.color)
+    if code and Tag.objects.filter(code=code).exists():
+        raise ApplicationError(_("A tag with this code already exists."), extra={"field": "code"})
+    if Tag.objects.filter(name=name).exists():
+        raise ApplicationError(_("A tag named %(name)s already exists.") % {"name": name}, extra={"field": "name"})
+    tag = Tag.objects.create(
+        group=group,
+        code=code or _generated_code(prefix="t", model=Tag),
+        name=name,
+        kind=kind,
+        color=color,
+        description=description,
+    )
+    audit_record(
+        actor=_audit_actor(actor),
+        action=CustomerAuditAction.TAG_CREATED,
+        target=tag,
+        data={"code": tag.code, "name": name, "group": group.code, "kind": kind.value, "color": color},
+    )
+    return tag
+
+
+@transaction.atomic
+def tag_update(*, tag: Tag, name: str, color: str, description: str, group: TagGroup, actor: Staff) -> Tag:
+    """Change a tag's name, colour, description or group (a group of the tag's own kind)."""
+    name = _clean_name(name)
+    description = _clean_description(description)
+    color = _clean_color(color)
+    tag = Tag.objects.select_for_update().select_related("group").get(pk=tag.pk)
+    if Tag.objects.filter(name=name).exclude(pk=tag.pk).exists():
+        raise ApplicationError(_("A tag named %(name)s already exists.") % {"name": name}, extra={"field": "name"})
+    if group.pk != tag.group_id:
+        if group.kind != tag.kind:
+            raise ApplicationError(
+                _("A tag moves only to a group of its own kind (%(kind)s).") % {"kind": TagKind(tag.kind).label},
+                extra={"field": "group"},
+            )
+        if group.exclusive:
+            doubled = (
+                CustomerTag.objects.filter(tag__group=group, customer__tag_links__tag=tag).values("customer_id").count()
+            )
+            if doubled:
+                raise ApplicationError(
+                    _(
+                        "%(count)s customers already hold a tag of that one-per-customer group as well as this tag, "
+                        "so it cannot move there."
+                    )
+                    % {"count": doubled},
+                    extra={"field": "group", "customers": doubled},
+                )
+    changed = _changes(tag, {"name": name, "color": color, "description": description, "group": group})
+    if changed:
+        tag.save(update_fields=list(changed))
+        audit_record(
+            actor=_audit_actor(actor),
+            action=CustomerAuditAction.TAG_CHANGED,
+            target=tag,
+            data={"code": tag.code, "changes": changed},
+        )
+    return tag
+
+
+@transaction.atomic
+def tag_active_set(*, tag: Tag, active: bool, actor: Staff) -> Tag:
+    """Retire a tag (no longer offered or given; customers keep it) or bring it back."""
+    tag = Tag.objects.select_for_update().get(pk=tag.pk)
+    if tag.is_active == active:
+        return tag
+    tag.is_active = active
+    tag.save(update_fields=["is_active"])
+    audit_record(
+        actor=_audit_actor(actor),
+        action=CustomerAuditAction.TAG_REACTIVATED if active else CustomerAuditAction.TAG_RETIRED,
+        target=tag,
+        data={"code": tag.code, "name": tag.name},
+    )
+    return tag
 
 
 # --- Manual tagging ------------------------------------------------------------------
@@ -166,7 +400,8 @@ def customer_tags_assign(*, customers: QuerySet[Customer], tag: Tag, actor: Staf
     the customer's other tags of that group are removed first."""
     if tag.kind != TagKind.MANUAL:
         raise ApplicationError(
-            f"{tag.name} is a {TagKind(tag.kind).label} tag; only manual tags are assigned by hand.",
+            _("%(tag)s is a %(kind)s tag; only manual tags are given by hand.")
+            % {"tag": tag.name, "kind": TagKind(tag.kind).label},
             extra={"tag": tag.code},
         )
     return _tag(customers=customers, tag=tag, actor=actor, source=TagKind.MANUAL, reason=reason)
@@ -191,7 +426,7 @@ def _tag(
 ) -> TaggingResult:
     """Tag the selection; in an exclusive group the customers' other tags of the group go first."""
     if not tag.is_active:
-        raise ApplicationError(f"{tag.name} is inactive.", extra={"tag": tag.code})
+        raise ApplicationError(_("%(tag)s is retired.") % {"tag": tag.name}, extra={"tag": tag.code})
     untagged = 0
     if tag.group.exclusive:
         siblings = list(Tag.objects.filter(group_id=tag.group_id).exclude(pk=tag.pk).values_list("id", flat=True))
@@ -229,11 +464,183 @@ def _tag(
 def customer_tags_remove(*, customers: QuerySet[Customer], tag: Tag, actor: Staff, reason: str = "") -> TaggingResult:
     if tag.kind != TagKind.MANUAL:
         raise ApplicationError(
-            f"{tag.name} is a {TagKind(tag.kind).label} tag; only manual tags are removed by hand.",
+            _("%(tag)s is a %(kind)s tag; only manual tags are removed by hand.")
+            % {"tag": tag.name, "kind": TagKind(tag.kind).label},
             extra={"tag": tag.code},
         )
     untagged = _untag(customers=customers, tag_ids=[tag.pk], actor=actor, source=TagKind.MANUAL, reason=reason)
     return TaggingResult(tagged=0, untagged=untagged)
+
+
+# --- Bulk tagging of a search result, on the bulk queue ---------------------------------
+
+BULK_CHUNK_SIZE = 50_000
+
+
+def tag_require_manual(*, tag: Tag) -> None:
+    """Only an active manual tag is given or taken away by hand."""
+    if tag.kind != TagKind.MANUAL:
+        raise ApplicationError(
+            _("%(tag)s is a %(kind)s tag; only manual tags are given by hand.")
+            % {"tag": tag.name, "kind": TagKind(tag.kind).label},
+            extra={"field": "tag"},
+        )
+    if not tag.is_active:
+        raise ApplicationError(_("%(tag)s is retired.") % {"tag": tag.name}, extra={"field": "tag"})
+
+
+_FREEZE_SQL = """
+INSERT INTO customers_tagbulkjobcustomer (job_id, customer_id)
+SELECT %s, s.id FROM ({selected}) s
+ON CONFLICT (job_id, customer_id) DO NOTHING
+"""
+
+
+@transaction.atomic
+def tag_bulk_job_start(
+    *,
+    customers: QuerySet[Customer],
+    tag: Tag,
+    action: TagBulkAction | str,
+    actor: Staff,
+    reason: str = "",
+    request: HttpRequest | None = None,
+) -> TagBulkJob:
+    """Freeze the (already scoped) selection by id and hand it to a worker; audited.
+
+    Only ids are kept: no search value (a phone, a name) is stored with the job.
+    """
+    try:
+        action = TagBulkAction(action)
+    except ValueError as error:
+        raise ApplicationError(_("Choose whether to add or remove the tag."), extra={"field": "action"}) from error
+    tag_require_manual(tag=tag)
+    reason = text_require_plain(" ".join(reason.split()), field="reason")[:200]
+    job = TagBulkJob.objects.create(tag=tag, action=action, created_by=actor, reason=reason)
+    selection = _selected_ids_sql(customers)
+    selected = 0
+    if selection is not None:
+        sql, params = selection
+        with connection.cursor() as cursor:
+            cursor.execute(_FREEZE_SQL.format(selected=sql), (job.pk, *params))
+            selected = cursor.rowcount
+    if not selected:
+        raise ApplicationError(_("The search finds no customers to change."), extra={"field": "filters"})
+    job.selected = selected
+    job.save(update_fields=["selected"])
+    audit_record(
+        actor=actor.user,
+        action=CustomerAuditAction.BULK_TAGGING_STARTED,
+        target=job,
+        data={"tag": tag.code, "action": action.value, "selected": selected},
+        request=request,
+    )
+    from customers.tagging import tasks  # the tasks module imports this one
+
+    transaction.on_commit(lambda: tasks.tag_bulk_job_run_task.delay(job.pk))
+    return job
+
+
+def tag_bulk_job_run(*, job_id: int, chunk_size: int = BULK_CHUNK_SIZE) -> None:
+    """Tag or untag the job's customers chunk by chunk; safe to run twice or to resume.
+
+    Each chunk commits together with the cursor it advances and the counters, under the
+    job's row lock: a duplicate task waits and then finds the chunk done, a retried one
+    starts after the last committed chunk. The customers are read through the scope of
+    the member who started the job, as it is now.
+    """
+    now = timezone.now()
+    TagBulkJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING, started_at=now, heartbeat_at=now
+    )
+    while True:
+        with transaction.atomic():
+            job = (
+                TagBulkJob.objects.select_for_update(of=("self",))
+                .select_related("tag__group", "created_by__user")
+                .get(pk=job_id)
+            )
+            if job.status != JobStatus.RUNNING:
+                return
+            remaining = TagBulkJobCustomer.objects.filter(job_id=job_id, customer_id__gt=job.cursor)
+            last = (
+                remaining.order_by("customer_id")
+                .values_list("customer_id", flat=True)[chunk_size - 1 : chunk_size]
+                .first()
+            )
+            chunk = remaining.filter(customer_id__lte=last) if last is not None else remaining
+            count = chunk.count()
+            if count == 0:
+                _tag_bulk_job_finish(job=job)
+                return
+            customers = customer_list_visible(user=job.created_by.user).filter(id__in=chunk.values("customer_id"))
+            change = customer_tags_assign if job.action == TagBulkAction.ASSIGN else customer_tags_remove
+            try:
+                result = change(customers=customers, tag=job.tag, actor=job.created_by, reason=job.reason or "bulk")
+            except ApplicationError as error:
+                # The tag was retired or changed kind meanwhile: nothing of this chunk was written.
+                job.status, job.error, job.finished_at = JobStatus.FAILED, error.message, timezone.now()
+                job.save(update_fields=["status", "error", "finished_at"])
+                return
+            job.cursor = (
+                last if last is not None else chunk.order_by("-customer_id").values_list("customer_id", flat=True)[0]
+            )
+            job.processed = F("processed") + count
+            job.tagged = F("tagged") + result.tagged
+            job.untagged = F("untagged") + result.untagged
+            job.heartbeat_at = timezone.now()
+            job.save(update_fields=["cursor", "processed", "tagged", "untagged", "heartbeat_at"])
+
+
+def tag_bulk_job_sweep(
+    *,
+    silent_for: datetime.timedelta = datetime.timedelta(minutes=5),
+    queued_for: datetime.timedelta = datetime.timedelta(hours=1),
+) -> list[int]:
+    """Hand to a worker again every bulk job whose task was lost; their ids.
+
+    A chunk being written holds the job's row lock, so a running job that is not locked
+    and has committed nothing for ``silent_for`` lost its worker; a job still queued an
+    hour on may have lost its message. The task resumes after the last committed chunk,
+    so a duplicate does no harm.
+    """
+    from customers.tagging import tasks  # the tasks module imports this one
+
+    now = timezone.now()
+    with transaction.atomic():
+        lost = list(
+            TagBulkJob.objects.select_for_update(skip_locked=True)
+            .filter(
+                Q(status=JobStatus.RUNNING, heartbeat_at__lt=now - silent_for)
+                | Q(status=JobStatus.QUEUED, created_at__lt=now - queued_for)
+            )
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+    for job_id in lost:
+        tasks.tag_bulk_job_run_task.delay(job_id)
+    if lost:
+        logger.info("bulk tagging sweep re-enqueued count=%s", len(lost))
+    return lost
+
+
+def _tag_bulk_job_finish(*, job: TagBulkJob) -> None:
+    job.status, job.finished_at = JobStatus.SUCCEEDED, timezone.now()
+    job.save(update_fields=["status", "finished_at"])
+    TagBulkJobCustomer.objects.filter(job_id=job.pk).delete()
+    audit_record(
+        actor=job.created_by.user,
+        action=CustomerAuditAction.BULK_TAGGING_FINISHED,
+        target=job,
+        data={
+            "tag": job.tag.code,
+            "action": job.action,
+            "selected": job.selected,
+            "processed": job.processed,
+            "tagged": job.tagged,
+            "untagged": job.untagged,
+        },
+    )
 
 
 # --- Model tags --------------------------------------------------------------------------

@@ -3,7 +3,13 @@
 from celery import shared_task
 from django.db import OperationalError
 
-from customers.tagging.services import tag_rule_range_evaluate, tag_rule_run_start, tag_rule_run_sweep
+from customers.tagging.services import (
+    tag_bulk_job_run,
+    tag_bulk_job_sweep,
+    tag_rule_range_evaluate,
+    tag_rule_run_start,
+    tag_rule_run_sweep,
+)
 
 
 @shared_task(
@@ -28,3 +34,22 @@ def tag_rules_run_all_task() -> int:
 def tag_rule_run_sweep_task() -> int:
     """Beat, every minute: re-enqueue ranges whose worker died or whose task message was lost."""
     return len(tag_rule_run_sweep())
+
+
+@shared_task(
+    name="customers.tag_bulk_job_run",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+    soft_time_limit=1700,
+    time_limit=1800,
+)
+def tag_bulk_job_run_task(job_id: int) -> None:
+    """Tag or untag the customers a search found (bulk queue); resumes where a retry left off."""
+    tag_bulk_job_run(job_id=job_id)
+
+
+@shared_task(name="customers.tag_bulk_job_sweep", soft_time_limit=50, time_limit=60)
+def tag_bulk_job_sweep_task() -> int:
+    """Beat, every minute: re-enqueue bulk tagging jobs whose worker died or whose message was lost."""
+    return len(tag_bulk_job_sweep())

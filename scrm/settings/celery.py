@@ -75,6 +75,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"queue": Queue.BULK},
     },
+    "tag-bulk-job-sweep": {
+        "task": "customers.tag_bulk_job_sweep",
+        "schedule": 60.0,
+        "options": {"queue": Queue.BULK},
+    },
     "wecom-outbox-sweep": {
         "task": "channels.outbox_sweep",
         "schedule": 60.0,

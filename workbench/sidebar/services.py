@@ -26,22 +26,19 @@ from customers.models import (
     Tag,
     TagKind,
     TimelineEvent,
-    TimelineKind,
 )
 from customers.selectors import customer_list_visible
 from customers.tagging.selectors import tags_list
 from customers.tagging.services import TaggingResult, customer_tags_assign, customer_tags_remove
-from customers.timeline.services import timeline_record
+from customers.timeline.services import customer_note_add
 from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
 from scrm.core.exceptions import ApplicationError
-from scrm.core.text import text_require_plain
 from scrm.org.models import Role, Staff, StaffStatus
 from scrm.org.sessions import session_confine_to_sidebar
 
 logger = logging.getLogger(__name__)
 
-NOTE_MAX_LENGTH = 200  # a timeline summary
 _MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 # Bank-wide roles sign in with their password only: a WeCom code is not enough for the whole bank.
 SIDEBAR_SIGN_IN_ROLES = frozenset({Role.RM, Role.BRANCH_MANAGER})
@@ -139,19 +136,10 @@ def sidebar_tag_remove(*, contact: ExternalContact, tag_code: str, actor: Staff)
     return result
 
 
-@transaction.atomic
 def sidebar_note_add(*, contact: ExternalContact, text: str, actor: Staff) -> TimelineEvent:
     """A note on the customer's timeline (客户动态), signed by the member."""
-    text = text_require_plain(" ".join(text.split()), field="text")
-    if not text:
-        raise ApplicationError(_("Write the note first."), extra={"field": "text"})
-    if len(text) > NOTE_MAX_LENGTH:
-        raise ApplicationError(
-            _("A note holds at most %(limit)s characters.") % {"limit": NOTE_MAX_LENGTH}, extra={"field": "text"}
-        )
-    customer = _customer_of(contact=contact, staff=actor)
-    return timeline_record(
-        customer=customer, kind=TimelineKind.NOTE, summary=text, actor=actor, data={"source": "sidebar"}
+    return customer_note_add(
+        customer=_customer_of(contact=contact, staff=actor), text=text, actor=actor, source="sidebar"
     )
 
 

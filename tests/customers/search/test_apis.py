@@ -149,7 +149,7 @@ def test_the_schema_documents_the_filters_and_pages(world: World, client_for) ->
     parameters = {parameter["name"] for parameter in schema["paths"]["/api/customers/search/"]["get"]["parameters"]}
     assert parameters == {
         "tags_any", "tags_all", "aum_band", "aum_min", "aum_max", "lifecycle_stage", "risk_level",
-        "branch", "owner", "phone", "id_number", "name", "ordering", "cursor", "page_size",
+        "branch", "owner", "customer_no", "phone", "id_number", "name", "ordering", "cursor", "page_size",
     }  # fmt: skip
 
 

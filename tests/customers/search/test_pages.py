@@ -74,7 +74,7 @@ def test_the_form_filters_and_shows_bad_input(world: World, client_for) -> None:
 def test_a_refused_search_is_explained(world: World, client_for) -> None:
     response = client_for("rm").get(page_url(), {"tags_any": "ghost"})
 
-    assertContains(response, "标签代码不存在：ghost。")
+    assertContains(response, "没有名为“ghost”的标签。")
 
 
 def test_another_rms_customer_never_appears(world: World, client_for) -> None:
@@ -112,7 +112,7 @@ def test_load_more_of_a_posted_search_posts_the_form_again(world: World, client_
     first = client.post(page_url(), {"ordering": "-aum", "owner": world.rm_bj.employee_no})
     html = first.content.decode()
     seen = listed(html)
-    while found := re.search(r'hx-post="([^"]+)"', html):
+    while found := re.search(r'<tr id="load-more">.*?hx-post="([^"]+)"', html, re.DOTALL):
         assert 'hx-include="#customer-search"' in html
         more = client.post(
             found.group(1).replace("&amp;", "&"),
@@ -125,9 +125,56 @@ def test_load_more_of_a_posted_search_posts_the_form_again(world: World, client_
     assert len(seen) == len(set(seen)) == 123
 
 
-def test_tag_codes_are_shown_back_as_typed(world: World, tags, client_for) -> None:
-    searched = client_for("rm").post(page_url(), {"tags_any": "vip,pension", "tags_all": ""})
+def test_tags_given_by_code_or_name_are_shown_picked_by_name(world: World, tags, client_for) -> None:
+    searched = client_for("rm").post(page_url(), {"tags_any": "vip,养老金客户", "tags_all": ""})
 
-    assertContains(searched, 'value="vip,pension"')
+    assertContains(searched, '<option value="贵宾" selected>贵宾</option>', html=False)
+    assertContains(searched, '<option value="养老金客户" selected>养老金客户</option>', html=False)
+    assertContains(searched, '<option value="勿扰">勿扰</option>', html=False)
+    assertNotContains(searched, ">vip<")
     assertNotContains(searched, "[]")
     assertNotContains(searched, "[&#x27;")
+
+
+def test_the_tag_picker_sends_several_names_and_the_rows_show_tags_by_name(world: World, tags, client_for) -> None:
+    searched = client_for("rm").post(page_url(), {"tags_all": ["贵宾", "养老金客户"]})
+
+    html = searched.content.decode()
+    assert listed(html) == [world.customers_rm_bj[1].customer_no]
+    assertContains(searched, '<span class="scrm-tag me-1" style="--tag-color: #1f6feb" title="营销">贵宾</span>')
+    assertNotContains(searched, ">pension<")
+
+
+def test_typing_an_unknown_tag_name_is_explained(world: World, tags, client_for) -> None:
+    assertContains(client_for("rm").post(page_url(), {"tags_any": "贵宾,金卡"}), "没有名为“金卡”的标签。")
+
+
+def test_a_customer_number_finds_that_customer_in_scope_only(world: World, client_for) -> None:
+    mine, theirs = world.customers_rm_bj[0], world.customers_rm_sh[0]
+    client = client_for("rm")
+
+    assert listed(client.post(page_url(), {"customer_no": f" {mine.customer_no} "}).content.decode()) == [
+        mine.customer_no
+    ]
+    assert listed(client.post(page_url(), {"customer_no": theirs.customer_no}).content.decode()) == []
+
+
+def test_a_surname_finds_every_customer_of_it_and_shows_them_masked(world: World, client_for) -> None:
+    wang = CustomerFactory(owner=world.rm_bj, name="王小明")
+    ouyang = CustomerFactory(owner=world.rm_bj, name="欧阳娜娜")
+    CustomerFactory(owner=world.rm_sh, name="王大力")  # another RM's
+    client = client_for("rm")
+
+    by_wang = client.post(page_url(), {"name": "王"})
+    by_ouyang = client.post(page_url(), {"name": "欧阳"})
+
+    assert listed(by_wang.content.decode()) == [wang.customer_no]
+    assertContains(by_wang, "王**")
+    assertNotContains(by_wang, "王小明")
+    assert listed(by_ouyang.content.decode()) == [ouyang.customer_no]
+
+
+def test_the_search_page_offers_bulk_tagging_to_taggers_only(world: World, tags, client_for) -> None:
+    assertContains(client_for("rm").get(page_url()), 'id="bulk-tag-form"')
+    assertContains(client_for("rm").get(page_url()), f'<option value="{tags.vip.pk}">贵宾</option>')
+    assertNotContains(client_for("compliance").get(page_url()), 'id="bulk-tag-form"')

@@ -73,7 +73,7 @@ def test_rule_tags_are_not_assigned_by_hand(world: World, client_for, catalogue:
     )
 
     assert response.status_code == 400
-    assert "only manual tags" in response.json()["message"]
+    assert "只有手工标签可以手动打上" in response.json()["message"]
     assert not CustomerTag.objects.exists()
 
 
