@@ -21,7 +21,7 @@ from campaigns.scripts.services import script_category_create, script_create
 from campaigns.services import campaign_create
 from channels.models import AssignmentStrategy, ChannelCode, CustomerGroup
 from customers.imports.services import import_job_run
-from customers.models import ImportJob, Segment, TagRule, TagRuleRun
+from customers.models import ImportJob, Segment, Tag, TagBulkAction, TagBulkJob, TagGroup, TagRule, TagRuleRun
 from customers.tagging.demo import demo_tags_create
 from risk.compliance.models import ContentCategory as WordCategory
 from risk.compliance.models import SensitiveWord
@@ -67,6 +67,12 @@ def _first(model: Any, field: str = "pk", argument: str = "pk") -> Arguments:
 
 PAGE_ARGUMENTS: dict[str, Arguments] = {
     "tag-rule-run-progress": _first(TagRuleRun),
+    "tag-group-edit": _first(TagGroup),
+    "tag-edit": _first(Tag),
+    "tag-retire": _first(Tag),
+    "tag-reactivate": _first(Tag),
+    "tag-bulk-progress": _first(TagBulkJob),
+    "customer-notes": _own_customer,
     "tag-rule-edit": lambda world, staff: {"code": TagRule.objects.order_by("pk").first().tag.code},  # type: ignore[union-attr]
     "customer-import-template": lambda world, staff: {"kind": "customers", "file_format": "xlsx"},
     "customer-import-job": _first(ImportJob),
@@ -146,6 +152,9 @@ def bank(world: World, tmp_path: Path) -> World:
     )
     group = CustomerGroupFactory(owner=world.rm_bj, name="中关村理财沙龙")
     GroupMemberFactory(group=group)
+    TagBulkJob.objects.create(
+        tag=Tag.objects.order_by("pk").first(), action=TagBulkAction.ASSIGN, created_by=world.rm_bj, selected=3
+    )
     segment = SegmentFactory(created_by=world.hq_admin)
     campaign_create(actor=world.hq_admin, draft=campaign_draft(segment, name="总行活动"))
     script_create(

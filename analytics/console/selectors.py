@@ -19,7 +19,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
-from customers.models import ConsentPurpose, ImportKind
+from customers.models import ConsentPurpose, ImportKind, TagKind
 from scrm.audit.actions import audit_action_label, audit_actions_registered
 from scrm.audit.models import AuditAction, AuditEvent
 from scrm.pii import PiiKind
@@ -83,9 +83,9 @@ def _masked(value: Any) -> str:
     return pii_mask_text(str(value))
 
 
-# Stored codes a detail may hold, in words: what was exported or imported, and consent purposes.
+# Stored codes a detail may hold, in words: what was exported or imported, a tag's kind, consent purposes.
 _CODED_VALUES: dict[str, dict[str, Any]] = {
-    "kind": {**_EXPORT_KINDS, **dict(ImportKind.choices)},
+    "kind": {**_EXPORT_KINDS, **dict(ImportKind.choices), **dict(TagKind.choices)},
     "purpose": dict(ConsentPurpose.choices),
 }
 
