@@ -107,7 +107,7 @@ def _grantable_roles(user: AbstractBaseUser | AnonymousUser) -> list[tuple[str, 
 class StaffFilterForm(BootstrapForm):
     STATUSES = [
         ("", _("Any status")),
-        (StaffStatusFilter.ACTIVE, _("Active")),
+        (StaffStatusFilter.ACTIVE, pgettext_lazy("staff status", "Active")),
         (StaffStatusFilter.DEACTIVATED, _("Deactivated")),
         (StaffStatusFilter.DEPARTED, _("Departed")),
     ]

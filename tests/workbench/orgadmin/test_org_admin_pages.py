@@ -360,3 +360,10 @@ def test_the_pages_also_render_in_english(world: World, client_for, path: str) -
 
     assert response.status_code == 200
     assertContains(response, '<html lang="en">')
+
+
+def test_a_working_person_reads_as_employed_not_enabled(world, client_for) -> None:
+    response = client_for("hq_admin").get(STAFF, {"role": "rm"})
+
+    assertContains(response, "在职")
+    assertNotContains(response, "启用")
