@@ -16,6 +16,7 @@ from channels.contacts import selectors
 from channels.contacts.add_ways import AddWay
 from channels.models import RelationStatus
 from scrm.core.exceptions import ApplicationError
+from scrm.core.pagination import next_page_url
 from scrm.org.roles import Role
 from scrm.org.views import RoleRequiredMixin
 
@@ -79,9 +80,7 @@ class ContactListPage(RoleRequiredMixin, View):
             else:
                 context["rows"] = page.rows
                 if page.next_cursor:
-                    query = request.GET.copy()
-                    query["cursor"] = page.next_cursor
-                    context["next_url"] = f"{request.path}?{query.urlencode()}"
+                    context["next_url"] = next_page_url(request, page.next_cursor)
         template = self.rows_template_name if getattr(request, "htmx", False) and status == 200 else self.template_name
         response = render(request, template, context, status=status)
         patch_vary_headers(response, ("HX-Request",))

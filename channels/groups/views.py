@@ -15,6 +15,7 @@ from django.views import View
 from channels.groups import selectors
 from channels.models import GroupStatus
 from scrm.core.exceptions import ApplicationError
+from scrm.core.pagination import next_page_url
 from scrm.org.roles import Role
 from scrm.org.views import RoleRequiredMixin
 
@@ -61,9 +62,7 @@ class GroupListPage(RoleRequiredMixin, View):
             else:
                 context["groups"] = page.groups
                 if page.next_cursor:
-                    query = request.GET.copy()
-                    query["cursor"] = page.next_cursor
-                    context["next_url"] = f"{request.path}?{query.urlencode()}"
+                    context["next_url"] = next_page_url(request, page.next_cursor)
         if getattr(request, "htmx", False) and status == 200:
             response = render(request, self.rows_template_name, context)
         else:

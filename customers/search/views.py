@@ -18,6 +18,7 @@ from customers.search.selectors import customer_search
 from customers.selectors import CustomerProfile, CustomerTagView, customer_profile, customer_tags_by_customer
 from customers.tagging.selectors import tags_for_picker, tags_manual_active
 from scrm.core.exceptions import ApplicationError
+from scrm.core.pagination import next_page_url
 from scrm.org.roles import Role
 from scrm.org.scoping import data_scope_for
 
@@ -90,9 +91,7 @@ class CustomerListPage(LoginRequiredMixin, View):
         else:
             context["rows"] = customer_rows(page.customers, viewer=request.user)
             if page.next_cursor:
-                query = request.GET.copy()
-                query["cursor"] = page.next_cursor
-                context["next_url"] = f"{request.path}?{query.urlencode()}"
+                context["next_url"] = next_page_url(request, page.next_cursor)
                 # A posted search's next rows are the same form posted again, with the cursor.
                 context["next_by_post"] = request.method == "POST"
         # A "load more" request gets only the next rows and the next button.

@@ -1,3 +1,4 @@
+from django.http import HttpRequest
 from rest_framework.pagination import CursorPagination
 
 
@@ -7,3 +8,10 @@ class KeysetPagination(CursorPagination):
     ordering = "id"
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+def next_page_url(request: HttpRequest, cursor: str) -> str:
+    """This page's address with its query kept and ``cursor`` set: the pages' "load more" link."""
+    query = request.GET.copy()
+    query["cursor"] = cursor
+    return f"{request.path}?{query.urlencode()}"
