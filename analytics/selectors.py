@@ -15,11 +15,11 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.core.cache import cache
+from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import get_language
 
 from analytics.console.selectors import AuditRow, audit_rows
+from analytics.models import HomeSnapshot
 from channels.contacts.selectors import (
     ChannelAdds,
     contacts_added_by_channel,
@@ -50,8 +50,8 @@ from risk.compliance.violations.selectors import ViolationFilters, violations_li
 from scrm.audit.models import ChainCheck
 from scrm.audit.selectors import chain_check_latest, chain_check_running, pii_reveals_recent
 from scrm.org.models import Role
-from scrm.org.scoping import data_scope_for
-from scrm.org.selectors import branch_list_visible, staff_list_visible
+from scrm.org.scoping import DataScope, data_scope_for
+from scrm.org.selectors import branch_list_visible, staff_active_with_role, staff_list_visible
 
 Viewer = AbstractBaseUser | AnonymousUser
 
@@ -216,6 +216,10 @@ def home_open_violations(*, user: Viewer) -> int:
 
 # --- The page's figures, per role ---------------------------------------------------------
 
+# Roles whose figures depend only on the scope (the bank, or a branch's subtree), so one
+# count serves every viewer who shares it (analytics.services.home_page_figures).
+SHARED_SCOPE_ROLES = frozenset({Role.BRANCH_MANAGER, Role.HQ_ADMIN})
+
 
 def _rm_figures(user: Viewer) -> dict[str, Any]:
     return {
@@ -226,7 +230,8 @@ def _rm_figures(user: Viewer) -> dict[str, Any]:
     }
 
 
-def _figures_for(role: Role, user: Viewer) -> dict[str, Any]:
+def home_counted_figures(*, role: Role, user: Viewer) -> dict[str, Any]:
+    """The figures that aggregate the viewer's scope, the ones worth keeping for a few minutes."""
     figures: dict[str, Any] = {"customers": home_customer_count(user=user)}
     if role == Role.RM:
         figures |= _rm_figures(user) | {"timeline": home_timeline(user=user)}
@@ -240,59 +245,49 @@ def _figures_for(role: Role, user: Viewer) -> dict[str, Any]:
             "verification": home_verification_rate(user=user),
             "verification_by_branch": home_verification_by_branch(user=user),
             "tag_coverage": home_tag_coverage(user=user),
-            "imports": home_imports_latest(user=user),
-            "rule_run": home_rule_run_latest(),
             "staff_count": home_staff_count(user=user),
         }
-    figures["computed_at"] = timezone.now()
     return figures
 
 
-def _live_figures_for(role: Role, user: Viewer) -> dict[str, Any]:
-    """What must show at once: a reveal, a broken chain, a new violation."""
-    if role != Role.COMPLIANCE:
-        return {}
-    return {
-        "reveals": home_reveals_recent(),
-        "chain": home_chain_status(),
-        "open_violations": home_open_violations(user=user),
-    }
+def home_live_figures(*, role: Role, user: Viewer) -> dict[str, Any]:
+    """What must show at once, read on indexes: a reveal, a broken chain, a new violation, a job's status."""
+    if role == Role.COMPLIANCE:
+        return {
+            "reveals": home_reveals_recent(),
+            "chain": home_chain_status(),
+            "open_violations": home_open_violations(user=user),
+        }
+    if role == Role.HQ_ADMIN:
+        return {"imports": home_imports_latest(user=user), "rule_run": home_rule_run_latest()}
+    return {}
 
 
-def home_figures(*, user: Viewer) -> dict[str, Any]:
-    """Everything the viewer's home page shows, by role.
-
-    The counts are kept for ``HOME_FIGURES_CACHE_SECONDS`` per viewer (the page says when
-    they were counted): over a subtree or the whole bank they aggregate millions of rows, and
-    a home page is opened far more often than its numbers move. Compliance's reveals, chain
-    status and open violations are always live, read on indexes.
-    """
-    scope = data_scope_for(user)
-    if scope is None:
-        return {}
-    key = _home_figures_key(user, scope.staff_id, scope.role, scope.branch_path, get_language())
-    figures = cache.get(key)
-    if figures is None:
-        figures = _figures_for(scope.role, user)
-        cache.set(key, figures, settings.HOME_FIGURES_CACHE_SECONDS)
-    return dict(figures) | _live_figures_for(scope.role, user)
-
-
-def _home_figures_key(user: Viewer, staff_id: int, role: str, branch_path: str, language: str) -> str:
+def home_viewer_cache_key(*, user: Viewer, scope: DataScope, language: str) -> str:
+    """Where an RM's (or compliance's) own counted figures are kept for ``HOME_FIGURES_CACHE_SECONDS``."""
     # The account's creation time as well: a rebuilt database (a test run, a restored copy)
     # reuses ids, and must not find another person's figures under them.
     joined = getattr(user, "date_joined", None)
     stamp = int(joined.timestamp() * 1_000_000) if joined else 0
-    return f"analytics:home:{user.pk}:{stamp}:{staff_id}:{role}:{branch_path}:{language}"
+    return f"analytics:home:{user.pk}:{stamp}:{scope.staff_id}:{scope.role}:{scope.branch_path}:{language}"
 
 
-def home_figures_forget(*, user: Viewer) -> None:
-    """Drop the viewer's kept figures, so their next home page counts afresh (the benchmark's cold run)."""
-    scope = data_scope_for(user)
-    if scope is not None:
-        cache.delete_many(
-            [
-                _home_figures_key(user, scope.staff_id, scope.role, scope.branch_path, code)
-                for code, _ in settings.LANGUAGES
-            ]
-        )
+def home_snapshot_fresh(*, key: str) -> HomeSnapshot | None:
+    """The scope's kept figures, unless the refresh task has not recounted them for too long."""
+    oldest = timezone.now() - datetime.timedelta(seconds=settings.HOME_SNAPSHOT_MAX_AGE_SECONDS)
+    return HomeSnapshot.objects.filter(scope_key=key, computed_at__gte=oldest).first()
+
+
+def home_snapshots_viewed_since(since: datetime.datetime) -> QuerySet[HomeSnapshot]:
+    return HomeSnapshot.objects.filter(viewed_at__gte=since).order_by("id")
+
+
+def home_snapshot_viewer(snapshot: HomeSnapshot) -> Viewer | None:
+    """Someone who has the snapshot's scope, whose eyes the recount runs with (None when nobody has it now)."""
+    staff = staff_active_with_role(role=Role(snapshot.role), branch_id=snapshot.branch_id)
+    if staff is None:
+        return None
+    scope = data_scope_for(staff.user)
+    if scope is None or scope.role not in SHARED_SCOPE_ROLES:
+        return None
+    return staff.user

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.views.generic import TemplateView
 
-from analytics import selectors
+from analytics import selectors, services
 from scrm.org.selectors import staff_for_user
 
 
@@ -19,6 +19,6 @@ class HomeView(LoginRequiredMixin, TemplateView):
         context["staff"] = staff_for_user(user=user)
         # The scope line on the page says whether an RM's figures include the outlet pool.
         context["rm_sees_outlet_pool"] = settings.RM_SEES_OUTLET_POOL
-        context.update(selectors.home_figures(user=user))
+        context.update(services.home_page_figures(user=user))
         context["maturity_days"] = selectors.MATURITY_WINDOW_DAYS
         return context

@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet
 
 from scrm.org.models import Branch, Staff, StaffStatus
+from scrm.org.roles import Role
 from scrm.org.scoping import DataScope, data_scope_for
 
 
@@ -28,6 +29,16 @@ def staff_for_user(*, user: AbstractBaseUser | AnonymousUser) -> Staff | None:
     if scope is None:
         return None
     return Staff.objects.select_related("branch").get(pk=scope.staff_id)
+
+
+def staff_active_with_role(*, role: Role, branch_id: int | None = None) -> Staff | None:
+    """The first active, signed-in-able member of staff with the role (at the branch, when given)."""
+    staff = Staff.objects.select_related("user").filter(
+        role=role, status=StaffStatus.ACTIVE, user__isnull=False, user__is_active=True
+    )
+    if branch_id is not None:
+        staff = staff.filter(branch_id=branch_id)
+    return staff.order_by("id").first()
 
 
 def data_scope(*, user: AbstractBaseUser | AnonymousUser) -> DataScope | None:

@@ -251,8 +251,15 @@ COMPLIANCE_LIBRARY_CHECK_SECONDS: float = env.float("COMPLIANCE_LIBRARY_CHECK_SE
 RM_SEES_OUTLET_POOL: bool = env.bool("RM_SEES_OUTLET_POOL", default=True)
 
 # --- Home pages ------------------------------------------------------------------
-# How long a viewer's home page figures are kept before they are counted again (analytics.selectors).
+# How long an RM's home page figures are kept before they are counted again (analytics.services).
 HOME_FIGURES_CACHE_SECONDS: int = env.int("HOME_FIGURES_CACHE_SECONDS", default=300)
+# Branch managers' and head office's figures are counted once per scope into a snapshot and
+# recounted this often while someone looks at them (analytics.services); a snapshot older than
+# the max age (the refresh stalled) is counted again on view; one nobody opened for the keep
+# time is dropped.
+HOME_FIGURES_REFRESH_SECONDS: int = env.int("HOME_FIGURES_REFRESH_SECONDS", default=300)
+HOME_SNAPSHOT_MAX_AGE_SECONDS: int = env.int("HOME_SNAPSHOT_MAX_AGE_SECONDS", default=900)
+HOME_SNAPSHOT_KEEP_SECONDS: int = env.int("HOME_SNAPSHOT_KEEP_SECONDS", default=86400)
 
 # --- Consent -------------------------------------------------------------------
 # The bank's name as customers know it, on the pages they open themselves (H5).

@@ -4,7 +4,7 @@ from celery.schedules import crontab
 from kombu import Queue as KombuQueue
 
 from scrm.core.queues import Queue
-from scrm.settings.base import REDIS_URL, VAR_DIR
+from scrm.settings.base import HOME_FIGURES_REFRESH_SECONDS, REDIS_URL, VAR_DIR
 from scrm.settings.environment import env
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
@@ -29,6 +29,8 @@ CELERY_TASK_ROUTES: tuple[str | dict[str, dict[str, str]], ...] = (
         # Planning a campaign writes up to millions of rows; its WeCom calls go through the
         # outbox, whose sends run on dispatch.
         "campaigns.*": {"queue": Queue.BULK},
+        # Recounting the home pages' bank-wide and subtree figures reads millions of rows.
+        "analytics.*": {"queue": Queue.BULK},
     },
 )
 # An isolated worker (a test's, a one-off's) may keep everything it enqueues to itself.
@@ -53,6 +55,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_TRACK_STARTED = True
 
 CELERY_BEAT_SCHEDULE = {
+    "home-snapshots-refresh": {
+        "task": "analytics.home_snapshots_refresh",
+        "schedule": float(HOME_FIGURES_REFRESH_SECONDS),
+        "options": {"queue": Queue.BULK},
+    },
     "lifecycle-nightly": {
         "task": "customers.lifecycle_recompute",
         "schedule": crontab(hour=0, minute=30),

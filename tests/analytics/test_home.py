@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone, translation
 from pytest_django.asserts import assertContains, assertNotContains
 
-from analytics import selectors
+from analytics import selectors, services
 from channels.models import AssignmentStrategy, ChannelCode
 from customers.models import CustomerTag, ImportJob, ProductHolding, Tag, TagGroup, TimelineEvent
 from customers.services import customer_reveal_pii
@@ -208,7 +208,7 @@ def test_the_page_keeps_a_viewers_figures_for_a_while_and_recounts_when_forgotte
     assert kept.context["customers"] == 4
     assertContains(kept, 'id="computed-at"')
 
-    selectors.home_figures_forget(user=book.rm_bj.user)
+    services.home_figures_forget(user=book.rm_bj.user)
     assert client.get("/").context["customers"] == 5
 
 
