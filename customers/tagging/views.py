@@ -13,7 +13,7 @@ from django.views import View
 from django.views.generic import TemplateView
 from rest_framework.exceptions import ValidationError
 
-from customers.models import Tag, TagBulkAction, TagGroup, TagKind
+from customers.models import JobStatus, Tag, TagBulkAction, TagGroup, TagKind
 from customers.rules import FIELDS, RuleError, rule_from_json
 from customers.rules.builder import rule_builder_schema, rule_problems_display
 from customers.search.filters import CustomerSearchFilterSet, search_data
@@ -127,7 +127,12 @@ class TagRuleRunProgressPartial(RoleRequiredMixin, View):
     allowed_roles = HQ_ONLY
 
     def get(self, request: HttpRequest, pk: int) -> HttpResponse:
-        return render(request, "customers/tagging/_run.html", {"run": selectors.tag_rule_run_get(run_id=pk)})
+        run = selectors.tag_rule_run_get(run_id=pk)
+        response = render(request, "customers/tagging/_run.html", {"run": run})
+        if run.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
+            # Finished while the page watched: reload it, so every tag's count and evaluation time are current.
+            response["HX-Refresh"] = "true"
+        return response
 
 
 # --- Administration of the catalogue (HQ admins) ----------------------------------------
