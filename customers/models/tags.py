@@ -34,6 +34,8 @@ class TagGroup(models.Model):
         verbose_name = _("tag group")
         verbose_name_plural = _("tag groups")
         ordering = ["sort_order", "code"]
+        # Users pick groups and tags by name (codes stay internal), so a name means one thing.
+        constraints = [models.UniqueConstraint(fields=["name"], name="customers_taggroup_name_unique")]
 
     def __str__(self) -> str:
         return self.name
@@ -53,6 +55,7 @@ class Tag(models.Model):
         verbose_name = _("tag")
         verbose_name_plural = _("tags")
         ordering = ["group__sort_order", "code"]
+        constraints = [models.UniqueConstraint(fields=["name"], name="customers_tag_name_unique")]
 
     def __str__(self) -> str:
         return self.name
