@@ -1,8 +1,9 @@
 """Segment API: definitions are bank-wide; counts, samples, snapshots and exports are scoped.
 
 Every member of staff may read segment definitions and see how many of *their*
-customers a segment holds; only HQ admins define segments and freeze snapshots (the
-audiences campaigns send to).
+customers a segment holds. HQ admins define any segment and branch managers those of
+their subtree, as on the pages; only HQ admins freeze snapshots (the audiences campaigns
+send to).
 """
 
 from __future__ import annotations
@@ -26,7 +27,12 @@ from rest_framework.views import APIView
 from customers.apis import CustomerProfileOutputSerializer
 from customers.models import Segment
 from customers.segments.export import ExportFormat
-from customers.segments.selectors import segment_list, segment_member_count, segment_member_sample
+from customers.segments.selectors import (
+    segment_list,
+    segment_list_editable,
+    segment_member_count,
+    segment_member_sample,
+)
 from customers.segments.services import (
     segment_create,
     segment_delete,
@@ -36,7 +42,8 @@ from customers.segments.services import (
 )
 from scrm.core.serializers import ErrorOutputSerializer
 from scrm.org.api_base import StaffApiView
-from scrm.org.permissions import IsActiveStaff, IsHqAdmin
+from scrm.org.permissions import IsActiveStaff, IsHqAdmin, role_required
+from scrm.org.roles import Role
 
 
 class _DefinitionSchema(serializers.Serializer):
@@ -67,15 +74,19 @@ class SegmentOutputSerializer(serializers.ModelSerializer):
 
 
 class SegmentViewSet(StaffApiView, viewsets.ModelViewSet):
-    """Segment definitions. Reading is open to all staff; writing to HQ admins."""
+    """Segment definitions. Reading is open to all staff; writing to HQ admins and, for the
+    segments built in their subtree, branch managers (``segment_list_editable``)."""
 
     # Ids are numbers: anything else is no route at all (404), never a failed lookup.
     lookup_value_regex = "[0-9]+"
     serializer_class = SegmentOutputSerializer
     permission_classes = [IsActiveStaff]
-    write_permission_classes = [IsHqAdmin]
+    write_permission_classes = [role_required(Role.HQ_ADMIN, Role.BRANCH_MANAGER)]
 
     def get_queryset(self) -> Any:
+        if self.action in ("update", "partial_update", "destroy"):
+            # Another subtree's segment is no segment of theirs to change: 404, as on the pages.
+            return segment_list_editable(user=self.request.user)
         return segment_list()
 
     def get_permissions(self) -> Sequence[Any]:

@@ -1,4 +1,4 @@
-"""Segment API: HQ admins define, everyone reads; counts, samples and exports are scoped."""
+"""Segment API: HQ admins and branch managers define, everyone reads; counts, samples and exports are scoped."""
 
 import csv
 import io
@@ -18,7 +18,7 @@ from tests.customers.segments.conftest import Tags, visible
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.customers.segments.urls")]
 
 ROLES = ["hq_admin", "branch_manager", "rm", "compliance"]
-NOT_HQ = ["branch_manager", "rm", "compliance"]
+NOT_BUILDERS = ["rm", "compliance"]
 # user, staff scope, the page (with its joins), and the idle-timeout session save
 # (savepoint, update, release) — the same for one row or fifty.
 LIST_QUERIES = 6
@@ -46,8 +46,8 @@ def test_an_hq_admin_creates_a_segment(world: World, tags: Tags, client_for) -> 
     assert Segment.objects.get().created_by == world.hq_admin
 
 
-@pytest.mark.parametrize("role", NOT_HQ)
-def test_only_hq_admins_write_segments(world: World, segment: Segment, client_for, role: str) -> None:
+@pytest.mark.parametrize("role", NOT_BUILDERS)
+def test_rms_and_compliance_write_no_segments(world: World, segment: Segment, client_for, role: str) -> None:
     client = client_for(role)
     detail = reverse("api:segment-detail", args=[segment.pk])
 
@@ -60,6 +60,28 @@ def test_only_hq_admins_write_segments(world: World, segment: Segment, client_fo
     assert set(created.json()) == {"message", "extra"}
     segment.refresh_from_db()
     assert (Segment.objects.count(), segment.name, SegmentSnapshot.objects.count()) == (1, "贵宾", 0)
+
+
+def test_a_branch_manager_writes_the_segments_of_their_subtree_only(
+    world: World, segment: Segment, client_for
+) -> None:
+    client = client_for("branch_manager")
+    head_office = reverse("api:segment-detail", args=[segment.pk])
+
+    created = post(client, reverse("api:segment-list"), {"name": "北京贵宾", "definition": VIP})
+    own = reverse("api:segment-detail", args=[created.json()["id"]])
+    others_changed = client.patch(head_office, data=json.dumps({"name": "改"}), content_type="application/json")
+    others_deleted = client.delete(head_office)
+    snapshot = client.post(reverse("api:segment-snapshot-create", args=[segment.pk]))
+    own_changed = client.patch(own, data=json.dumps({"name": "北京大客户"}), content_type="application/json")
+
+    assert [created.status_code, others_changed.status_code, others_deleted.status_code] == [201, 404, 404]
+    assert [snapshot.status_code, own_changed.status_code] == [403, 200]
+    segment.refresh_from_db()
+    assert segment.name == "贵宾"
+    assert Segment.objects.get(created_by=world.branch_manager_bj).name == "北京大客户"
+    assert client.delete(own).status_code == 204
+    assert list(Segment.objects.values_list("name", flat=True)) == ["贵宾"]
 
 
 def test_an_invalid_definition_is_answered_with_the_reason(world: World, tags: Tags, client_for) -> None:
