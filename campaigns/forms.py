@@ -82,7 +82,7 @@ class CampaignForm(forms.Form):
         owner = campaign.owner_branch if campaign else staff.branch
         branches = self.fields["branches"]
         assert isinstance(branches, BranchChoices)
-        branches.queryset = Branch.objects.filter(path__startswith=owner.path).order_by("path")
+        branches.queryset = Branch.objects.filter(path__startswith=owner.path, closed_at__isnull=True).order_by("path")
         usable = (
             ContentItem.objects.visible_to(staff.user)
             .filter(is_active=True)

@@ -53,7 +53,7 @@ class ContentItemForm(forms.Form):
         ),
     )
     branch = forms.ModelChoiceField(
-        queryset=Branch.objects.all(),
+        queryset=Branch.objects.filter(closed_at__isnull=True),
         required=False,
         label=gettext_lazy("Who may use it"),
         empty_label=gettext_lazy("The whole bank"),

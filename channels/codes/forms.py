@@ -14,7 +14,7 @@ from channels.codes.services import MAX_ATTACHMENTS, NAME_MAX_LENGTH, WELCOME_TE
 from channels.models import AssignmentStrategy, ChannelCode
 from customers.models import Tag
 from scrm.org.models import Branch, Staff
-from scrm.org.selectors import branch_list_visible
+from scrm.org.selectors import branch_list_visible, branch_open_choices
 
 
 class StaffChoices(forms.ModelMultipleChoiceField):
@@ -94,7 +94,9 @@ class ChannelCodeForm(forms.Form):
             }
         super().__init__(*args, **kwargs)
         self.instance = instance
-        self.fields["branch"].queryset = branch_list_visible(user=user)  # type: ignore[attr-defined]
+        # A code being edited keeps its branch (the field is disabled); a new one goes to an open branch.
+        branches = branch_list_visible(user=user) if instance is not None else branch_open_choices(user=user)
+        self.fields["branch"].queryset = branches  # type: ignore[attr-defined]
         if instance is not None:
             self.fields["branch"].disabled = True
         self.fields["staff"].queryset = staff_pickable(user=user)  # type: ignore[attr-defined]

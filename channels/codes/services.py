@@ -322,6 +322,10 @@ def channel_code_create(
     inactive, for ``channel_code_activate_pending``).
     """
     _check_may_manage(actor=actor, branch=branch)
+    if branch.closed_at is not None:
+        raise ApplicationError(
+            _("%(branch)s is closed: new codes go to open branches.") % {"branch": branch.name}, {"field": "branch"}
+        )
     name = _check_name(name)
     if strategy not in AssignmentStrategy.values:
         raise ApplicationError(_("Unknown assignment strategy."), {"field": "strategy"})

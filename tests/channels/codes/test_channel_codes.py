@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone, translation
 
 from channels.audit import ChannelAuditAction
+from channels.codes.forms import ChannelCodeForm
 from channels.codes.selectors import channel_code_stats
 from channels.codes.services import (
     ChannelCodeForbiddenError,
@@ -31,6 +32,7 @@ from channels.models import (
 from customers.models import Tag, TagKind
 from scrm.audit.models import AuditEvent
 from scrm.core.exceptions import ApplicationError
+from scrm.org.models import Branch
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -148,6 +150,23 @@ def test_invalid_input_is_refused_with_the_reason_and_changes_nothing(wecom, wor
     assert ChannelCode.objects.count() == 0
     assert OutboundCall.objects.count() == 0
     assert wecom.calls("externalcontact/add_contact_way") == []
+
+
+def test_a_closed_branch_gets_no_new_code_and_is_not_offered(wecom, world: World) -> None:
+    Branch.objects.filter(pk=world.bj_hd_2.pk).update(closed_at=timezone.now())
+    world.bj_hd_2.refresh_from_db()
+
+    with pytest.raises(ApplicationError) as refused:
+        channel_code_create(
+            actor=world.hq_admin, name="五道口海报", branch=world.bj_hd_2, strategy=AssignmentStrategy.ROUND_ROBIN
+        )
+
+    assert refused.value.extra["field"] == "branch"
+    assert "已撤销" in refused.value.message
+    assert ChannelCode.objects.count() == 0
+    offered = ChannelCodeForm(user=world.hq_admin.user).fields["branch"].queryset
+    assert world.bj_hd_2 not in offered
+    assert world.bj_hd_1 in offered
 
 
 def test_only_active_channel_tags_go_on_a_code(wecom, world: World, channel_tags) -> None:
