@@ -19,6 +19,7 @@ from campaigns.models import (
 from campaigns.models.campaign import HOLDOUT_PERCENT_MAX, VARIANT_LABELS
 from campaigns.services import ATTRIBUTION_DAYS_MAX, NAME_MAX_LENGTH, RESULT_DAYS_MAX, CampaignDraft, VariantDraft
 from customers.models import ProductType, Segment
+from customers.rules import RuleError, RuleProblem, rule_from_json
 from scrm.org.models import Branch, Staff
 
 
@@ -42,7 +43,14 @@ class CampaignForm(forms.Form):
             " with no holdout, up to nine images or one video or one link."
         ),
     )
-    segment = forms.ModelChoiceField(label=_("Segment"), queryset=Segment.objects.order_by("name"))
+    segment = forms.ModelChoiceField(
+        label=_("Segment"),
+        queryset=Segment.objects.order_by("name"),
+        required=False,
+        empty_label=_("— Define the audience with conditions below —"),
+    )
+    # Written by the visual rule builder as JSON when no segment is picked; saving makes it a segment.
+    rule = forms.CharField(label=_("Audience conditions"), required=False, widget=forms.HiddenInput)
     branches = BranchChoices(
         label=_("Only these branches"),
         queryset=Branch.objects.none(),
@@ -79,6 +87,7 @@ class CampaignForm(forms.Form):
         if campaign is not None and "initial" not in kwargs:
             kwargs["initial"] = _initial(campaign)
         super().__init__(*args, **kwargs)
+        self.rule_problems: list[RuleProblem] = []
         owner = campaign.owner_branch if campaign else staff.branch
         branches = self.fields["branches"]
         assert isinstance(branches, BranchChoices)
@@ -129,6 +138,22 @@ class CampaignForm(forms.Form):
             for label in VARIANT_LABELS
         ]
 
+    def clean_rule(self) -> Any:
+        text = self.cleaned_data["rule"].strip()
+        if not text:
+            return None
+        try:
+            return rule_from_json(text)
+        except RuleError as error:
+            self.rule_problems = list(error.problems)
+            raise forms.ValidationError(error.message) from error
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("segment") and data.get("rule") is None and "rule" not in self.errors:
+            self.add_error("segment", _("Pick a segment, or define the audience with conditions below."))
+        return data
+
     def draft(self) -> CampaignDraft:
         data = self.cleaned_data
         variants = [
@@ -145,7 +170,8 @@ class CampaignForm(forms.Form):
             name=data["name"],
             purpose=data["purpose"],
             kind=data["kind"],
-            segment_id=data["segment"].pk,
+            segment_id=data["segment"].pk if data["segment"] else None,
+            audience_rule=data["rule"],
             variants=variants,
             branch_ids=[branch.pk for branch in data["branches"]],
             schedule_kind=data["schedule_kind"],

@@ -17,6 +17,7 @@ exactly what was approved (``Campaign.approved_as_is``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +44,8 @@ from campaigns.models import (
 )
 from campaigns.models.campaign import HOLDOUT_PERCENT_MAX, VARIANT_ATTACHMENTS_MAX, VARIANT_LABELS
 from customers.models import ProductType, Segment
+from customers.segments.services import NAME_MAX_LENGTH as SEGMENT_NAME_MAX_LENGTH
+from customers.segments.services import segment_create
 from risk.compliance.matcher import ContentHit, library_current
 from scrm.audit.services import audit_record
 from scrm.core.exceptions import ApplicationError
@@ -99,7 +102,8 @@ class CampaignDraft:
     name: str
     purpose: str
     kind: str
-    segment_id: int
+    # None while the audience is still a rule (``audience_rule``): saving makes it a segment.
+    segment_id: int | None
     variants: list[VariantDraft]
     branch_ids: list[int] = field(default_factory=list)
     schedule_kind: str = ScheduleKind.NOW
@@ -110,6 +114,26 @@ class CampaignDraft:
     target_product_types: list[str] = field(default_factory=list)
     attribution_days: int = 30
     result_days: int = 7
+    # A rule defined in the builder instead of a segment picked (the visual rule builder's JSON).
+    audience_rule: Any = None
+
+
+def _with_rule_audience(draft: CampaignDraft, actor: Staff) -> CampaignDraft:
+    """A rule audience becomes a segment of its own (named after the campaign, listed with the
+    others, reusable), so planning, previews and results read audiences one way only. Called
+    inside the saving transaction: a refused campaign leaves no segment behind."""
+    if draft.audience_rule is None:
+        return draft
+    if draft.segment_id is not None:
+        raise _refuse(_("Pick a segment or define the audience with conditions, not both."), "audience_rule")
+    name = (_("Audience of %(campaign)s") % {"campaign": draft.name.strip()})[:SEGMENT_NAME_MAX_LENGTH]
+    segment = segment_create(
+        name=name,
+        description=_("Defined in the campaign builder."),
+        definition={"rule": draft.audience_rule},
+        actor=actor,
+    )
+    return dataclasses.replace(draft, segment_id=segment.pk, audience_rule=None)
 
 
 def _refuse(message: str, field_name: str) -> ApplicationError:
@@ -192,7 +216,7 @@ def campaign_draft_validate(
         raise _refuse(_("Unknown purpose."), "purpose")
     if draft.kind not in CampaignKind.values:
         raise _refuse(_("Unknown kind of campaign."), "kind")
-    segment = Segment.objects.filter(pk=draft.segment_id).first()
+    segment = Segment.objects.filter(pk=draft.segment_id).first() if draft.segment_id is not None else None
     if segment is None:
         raise _refuse(_("No such segment."), "segment")
     branches = list(Branch.objects.filter(pk__in=draft.branch_ids))
@@ -323,6 +347,7 @@ def campaign_create(*, actor: Staff, draft: CampaignDraft, request: HttpRequest 
     """A draft campaign owned by the actor's part of the bank (HQ: the whole bank)."""
     _require_builder(actor)
     owner_branch = actor.branch
+    draft = _with_rule_audience(draft, actor)
     segment, branches = campaign_draft_validate(draft, owner_branch=owner_branch, actor=actor)
     campaign = Campaign.objects.create(owner_branch=owner_branch, created_by=actor, **_fields(draft, segment))
     campaign.branches.set(branches)
@@ -350,6 +375,7 @@ def campaign_update(
             % {"current": CampaignStatus(campaign.status).label},
             extra={"status": campaign.status},
         )
+    draft = _with_rule_audience(draft, actor)
     segment, branches = campaign_draft_validate(draft, owner_branch=campaign.owner_branch, actor=actor)
     for name, value in _fields(draft, segment).items():
         setattr(campaign, name, value)

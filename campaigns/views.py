@@ -23,6 +23,7 @@ from campaigns.forms import CampaignForm
 from campaigns.models import Campaign, CampaignKind, CampaignOccurrence, CampaignStatus, ExclusionReason
 from campaigns.results.selectors import campaign_results
 from campaigns.results.services import campaign_recipients_export
+from customers.rules.builder import rule_builder_schema, rule_problems_display
 from customers.segments.export import ExportFormat
 from risk.compliance.highlight import text_pieces
 from risk.compliance.matcher import library_current
@@ -104,7 +105,12 @@ class CampaignEditPage(RoleRequiredMixin, View):
         return render(
             request=self.request,
             template_name="campaigns/form.html",
-            context={"form": form, "campaign": campaign},
+            context={
+                "form": form,
+                "campaign": campaign,
+                "schema": rule_builder_schema(user=self.request.user),
+                "problems": rule_problems_display(form.rule_problems),
+            },
             status=status,
         )
 

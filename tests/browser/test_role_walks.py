@@ -142,3 +142,29 @@ def test_head_office_builds_a_rule_tag_previews_and_runs_it(
     assert set(CustomerTag.objects.filter(tag=tag).values_list("customer_id", flat=True)) == {c.pk for c in rich}
     assert TagRuleRun.objects.get().tags_added == 3
     assert errors == []
+
+
+def test_a_branch_manager_defines_a_campaigns_audience_in_the_visual_builder(
+    world: World, live_server, page: Page, password: str
+) -> None:
+    Customer.objects.update(aum=Decimal(50_000))
+    Customer.objects.filter(pk=world.customers_rm_bj[0].pk).update(aum=Decimal(900_000))
+    page.set_viewport_size({"width": 1400, "height": 900})
+    errors = signed_in(page, live_server, "branch_manager", password)
+    page.goto(f"{live_server.url}/campaigns/new/")
+
+    page.get_by_label("名称", exact=True).fill("年末回馈")
+    audience = page.locator("#audience-rule")
+    audience.locator("[data-rule-add-condition]").first.click()
+    condition(page, 0).locator("[data-rule-field]").select_option(label="资产规模")
+    condition(page, 0).locator("[data-rule-op]").select_option(label="大于或等于")
+    condition(page, 0).locator("input[data-rule-value]").fill("500000")
+    expect(page.locator("#audience-rule-preview [data-preview-count]")).to_have_attribute("data-preview-count", "1")
+    page.get_by_label("版本 A 文案").fill("年末回馈，欢迎到网点咨询。")
+    shot(page, "branch-manager-campaign-audience")
+    with page.expect_navigation():
+        page.locator("#campaign-form button[type=submit]").click()
+
+    expect(page.locator("h1")).to_contain_text("年末回馈")
+    expect(page.locator("main")).to_contain_text("年末回馈的受众")
+    assert errors == []

@@ -1,9 +1,12 @@
 """The campaign pages: who may open which, and that each action goes through the same rules as the API."""
 
+import json
+
 import pytest
 
 from campaigns.models import Campaign, CampaignStatus
 from campaigns.services import campaign_create, campaign_submit
+from customers.models import Segment
 from tests.campaigns.factories import SegmentFactory, campaign_draft
 from tests.conftest import World
 
@@ -51,6 +54,52 @@ def test_the_builder_saves_a_draft_and_shows_the_reason_of_a_refusal(world: Worl
     assert saved["Location"] == f"/campaigns/{campaign.pk}/"
     assert campaign.variants.get().text == "八月文案"
     assert client_for("compliance").get("/campaigns/new/").status_code == 403
+
+
+RICH = {"field": "aum", "op": "gte", "value": 100000}
+
+
+def test_an_audience_defined_by_conditions_becomes_a_segment_named_after_the_campaign(
+    world: World, client_for, segment
+) -> None:
+    response = client_for("branch_manager").post(
+        "/campaigns/new/", form_data(segment) | {"segment": "", "rule": json.dumps(RICH)}
+    )
+
+    assert response.status_code == 302
+    campaign = Campaign.objects.get()
+    audience = campaign.segment
+    assert audience.pk != segment.pk
+    assert (audience.name, audience.created_by) == ("八月活动的受众", world.branch_manager_bj)
+    assert audience.definition["rule"] == RICH
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"segment": ""}, "请选择客群，或在下方按条件定义受众。"),
+        ({"rule": json.dumps(RICH)}, "请选择客群或按条件定义受众，二者只能选其一。"),
+        ({"segment": "", "rule": json.dumps({"field": "aum", "op": "gte", "value": "很多"})}, "不是数字"),
+        ({"segment": "", "rule": json.dumps(RICH), "variant_A_weight": 60}, "各版本占比之和必须为 100%"),
+    ],
+)
+def test_a_refused_audience_is_explained_and_leaves_no_segment_behind(
+    world: World, client_for, segment, changes: dict, message: str
+) -> None:
+    response = client_for("hq_admin").post("/campaigns/new/", form_data(segment) | changes)
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert Campaign.objects.count() == 0
+    assert list(Segment.objects.all()) == [segment]
+
+
+def test_the_builder_page_offers_the_visual_rule_builder_for_the_audience(client_for) -> None:
+    page = client_for("hq_admin").get("/campaigns/new/").content.decode()
+
+    assert 'id="audience-rule"' in page
+    assert "data-rule-builder" in page
+    assert "— 在下方按条件定义受众 —" in page
 
 
 def test_compliance_reviews_on_the_campaign_page(world: World, client_for, segment) -> None:

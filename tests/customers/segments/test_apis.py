@@ -62,9 +62,7 @@ def test_rms_and_compliance_write_no_segments(world: World, segment: Segment, cl
     assert (Segment.objects.count(), segment.name, SegmentSnapshot.objects.count()) == (1, "贵宾", 0)
 
 
-def test_a_branch_manager_writes_the_segments_of_their_subtree_only(
-    world: World, segment: Segment, client_for
-) -> None:
+def test_a_branch_manager_writes_the_segments_of_their_subtree_only(world: World, segment: Segment, client_for) -> None:
     client = client_for("branch_manager")
     head_office = reverse("api:segment-detail", args=[segment.pk])
 
