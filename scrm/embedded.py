@@ -222,6 +222,7 @@ def ensure_replica(var_dir: Path, *, timeout: float = 30.0) -> str:
     ``var/postgres-replica``; a replica that can no longer catch up (the primary recycled the
     WAL it needs while it was stopped) is taken afresh. ``python -m scrm.embedded down`` stops it.
     """
+    var_dir = var_dir.resolve()  # the socket directory is named in URLs and to the server
     with _exclusive_lock(var_dir / ".embedded.lock"):
         _ensure_postgres(var_dir / "postgres")
         pgdata = var_dir / REPLICA_DIRECTORY
