@@ -76,7 +76,9 @@ DATABASE_REPLICA_RETRY_SECONDS: float = env.float("DATABASE_REPLICA_RETRY_SECOND
 if DATABASE_REPLICA_MAX_LAG_SECONDS <= 0 or DATABASE_REPLICA_CHECK_SECONDS < 0 or DATABASE_REPLICA_RETRY_SECONDS < 0:
     from django.core.exceptions import ImproperlyConfigured
 
-    raise ImproperlyConfigured("DATABASE_REPLICA_MAX_LAG_SECONDS must be positive, the CHECK and RETRY seconds ≥ 0")
+    raise ImproperlyConfigured(
+        "DATABASE_REPLICA_MAX_LAG_SECONDS must be positive, the CHECK and RETRY seconds not negative"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {

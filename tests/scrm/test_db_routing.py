@@ -57,24 +57,41 @@ class Replica:
         return psycopg.connect(f"postgresql://postgres@:{REPLICA_PORT}/postgres?host={self.pgdata}", autocommit=True)
 
 
+def _replica_connection_forget() -> None:
+    """Drop this thread's connection object for the alias, so the next use reads its settings afresh."""
+    for opened in connections.all(initialized_only=True):
+        if opened.alias == REPLICA_DB_ALIAS:
+            opened.close()
+            del connections[REPLICA_DB_ALIAS]
+
+
 @pytest.fixture(scope="module")
 def replica(django_db_setup: None, django_db_blocker) -> Iterator[Replica]:
-    """A standby streaming from the embedded primary, and a ``replica`` alias for the test database on it."""
+    """A standby streaming from the embedded primary, and a ``replica`` alias for the test database on it.
+
+    With ``DATABASE_REPLICA_URL`` set the alias exists already, as a test mirror of the
+    primary; it is pointed at the standby for this module and put back afterwards.
+    """
     ensure_replica(VAR_DIR)
     pgdata = VAR_DIR / REPLICA_DIRECTORY
     primary = connections[DEFAULT_DB_ALIAS].settings_dict
     alias = copy.deepcopy(primary) | {"HOST": str(pgdata), "PORT": str(REPLICA_PORT)}
     # As settings configure it: the test runner never creates or empties a database there.
     alias["TEST"] = {**primary["TEST"], "MIRROR": DEFAULT_DB_ALIAS}
+    configured = connections.settings.get(REPLICA_DB_ALIAS)
+    with django_db_blocker.unblock():
+        _replica_connection_forget()
     connections.settings[REPLICA_DB_ALIAS] = alias
     replica_state_forget()
     try:
         yield Replica(pgdata=pgdata)
     finally:
         with django_db_blocker.unblock():
-            connections[REPLICA_DB_ALIAS].close()
-        del connections[REPLICA_DB_ALIAS]
-        del connections.settings[REPLICA_DB_ALIAS]
+            _replica_connection_forget()
+        if configured is None:
+            del connections.settings[REPLICA_DB_ALIAS]
+        else:
+            connections.settings[REPLICA_DB_ALIAS] = configured
         replica_state_forget()
         stop_replica(VAR_DIR)
 
