@@ -242,9 +242,42 @@ def ensure_replica(var_dir: Path, *, timeout: float = 30.0) -> str:
         return url
 
 
-def stop_replica(var_dir: Path) -> None:
+def stop_replica(var_dir: Path, *, restart_soon: bool = False) -> None:
+    """Stop the embedded standby; ``restart_soon`` first gives it a recent point to restart from."""
+    var_dir = var_dir.resolve()
     with _exclusive_lock(var_dir / ".embedded.lock"):
+        if restart_soon:
+            _replica_restartpoint(var_dir)
         _stop_postgres(var_dir / REPLICA_DIRECTORY)
+
+
+def _replica_restartpoint(var_dir: Path) -> None:
+    """A checkpoint on the primary, replayed: the standby restarts from here, not from minutes of WAL back.
+
+    A standby can only restart from a checkpoint the primary wrote; the primary writes one
+    every few minutes, and a test run's database creation alone is megabytes of WAL.
+    """
+    import psycopg
+
+    pgdata = var_dir / REPLICA_DIRECTORY
+    _import_pgserver()
+    from pgserver.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(var_dir / "postgres")
+    if info is None or not info.is_running() or not _replica_streams(pgdata, timeout=0):
+        return
+    with contextlib.suppress(psycopg.Error):
+        with psycopg.connect(info.get_uri(), autocommit=True) as primary:
+            primary.execute("CHECKPOINT")
+            lsn = primary.execute("SELECT pg_current_wal_lsn()::text").fetchall()[0][0]
+        url = f"postgresql://postgres@:{REPLICA_PORT}/postgres?host={pgdata}"
+        with psycopg.connect(url, autocommit=True) as standby:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                if standby.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [lsn]).fetchall()[0][0]:
+                    standby.execute("CHECKPOINT")  # the restartpoint itself
+                    return
+                time.sleep(0.02)
 
 
 def _server_user() -> str | None:

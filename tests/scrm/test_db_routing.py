@@ -10,6 +10,10 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -297,7 +301,7 @@ def test_a_stopped_replica_falls_back_to_the_primary_without_an_error(
     client = client_for("hq_admin")
     replayed(replica)
     assert replica_state().usable
-    stop_replica(VAR_DIR)
+    stop_replica(VAR_DIR, restart_soon=True)
     try:
         home_figures_forget(user=world.hq_admin.user)
         home = client.get("/")
@@ -309,3 +313,48 @@ def test_a_stopped_replica_falls_back_to_the_primary_without_an_error(
     finally:
         ensure_replica(VAR_DIR)
         replica_state_forget()
+
+
+# --- Settings ---------------------------------------------------------------------------------
+
+_PRINT_DATABASES = (
+    "import django, json; django.setup(); from django.conf import settings; "
+    "print(json.dumps({alias: {k: db[k] for k in ('HOST', 'PORT', 'NAME', 'TEST')} "
+    "for alias, db in settings.DATABASES.items()}, default=str)); print(settings.DATABASE_ROUTERS)"
+)
+
+
+def _databases(env: dict[str, str]) -> tuple[dict, str]:
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("DATABASE_REPLICA")}
+    result = subprocess.run(
+        [sys.executable, "-c", _PRINT_DATABASES],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**clean, "DJANGO_SETTINGS_MODULE": "scrm.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    databases, routers = result.stdout.strip().splitlines()[-2:]
+    return json.loads(databases), routers
+
+
+@pytest.mark.django_db(databases=[DEFAULT_DB_ALIAS])
+def test_without_a_replica_url_there_is_one_database(replica: Replica) -> None:
+    databases, routers = _databases({})
+
+    assert list(databases) == [DEFAULT_DB_ALIAS]
+    assert "scrm.core.db_routing.ReplicaRouter" in routers
+
+
+@pytest.mark.django_db(databases=[DEFAULT_DB_ALIAS])
+def test_a_replica_url_from_a_secret_file_adds_the_alias_as_a_test_mirror(replica: Replica, tmp_path: Path) -> None:
+    secret = tmp_path / "database_replica_url"
+    secret.write_text(f"postgresql://scrm_app:@:{REPLICA_PORT}/scrm?host={replica.pgdata}\n")
+
+    databases, _routers = _databases({"DATABASE_REPLICA_URL_FILE": str(secret)})
+
+    assert databases[REPLICA_DB_ALIAS]["HOST"] == str(replica.pgdata)
+    assert databases[REPLICA_DB_ALIAS]["PORT"] == REPLICA_PORT
+    assert databases[REPLICA_DB_ALIAS]["NAME"] == "scrm"
+    assert databases[REPLICA_DB_ALIAS]["TEST"]["MIRROR"] == DEFAULT_DB_ALIAS
