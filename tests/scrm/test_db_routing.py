@@ -29,6 +29,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from analytics.selectors import home_figures, home_figures_forget
+from campaigns.models import CampaignRecipient
 from customers.models import Customer, CustomerTag, TagKind
 from customers.segments.services import segment_create
 from customers.tagging.services import tag_create, tag_group_create
@@ -45,6 +46,7 @@ from scrm.core.db_routing import (
 )
 from scrm.embedded import REPLICA_DIRECTORY, REPLICA_PORT, ensure_replica, stop_replica
 from scrm.org.models import Staff
+from tests.campaigns.results.test_results import campaign, planned
 from tests.conftest import World
 from tests.factories import CustomerFactory
 
@@ -271,6 +273,24 @@ def test_a_segment_export_counts_and_streams_from_the_replica(world: World, repl
     assert "C-LATE" not in numbers
     event = AuditEvent.objects.get(action=AuditAction.EXPORT)  # written on the primary
     assert event.data["row_count"] == len(rows) - 1 == 3
+
+
+def test_a_campaign_recipients_export_counts_and_streams_from_the_replica(
+    world: World, replica: Replica, client_for
+) -> None:
+    sent = campaign(world)
+    planned(sent, {"A": (3, 0), "holdout": (1, 0)}, world=world)
+    client = client_for("hq_admin")
+    with replay_paused(replica):
+        planned(sent, {"A": (2, 0)}, world=world)  # a second occurrence, on the primary only
+        response = client.get(f"/campaigns/{sent.pk}/recipients/?file_format=csv")
+        rows = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+
+    assert response.status_code == 200
+    assert len(rows) == 1 + 4
+    assert CampaignRecipient.objects.filter(occurrence__campaign=sent).count() == 6
+    event = AuditEvent.objects.get(action="campaign.recipients_exported")
+    assert event.data["row_count"] == 4
 
 
 def test_the_audit_log_export_holds_every_row_below_its_own(world: World, replica: Replica, client_for) -> None:
