@@ -620,6 +620,13 @@ def bench_home_pages() -> list[Measurement]:
     return [Measurement(**fields) for fields in measure()]
 
 
+def bench_replica() -> list[Measurement]:
+    """The read replica's health check, replay delay and lag under writes (bench/replica.py)."""
+    from bench.replica import measure
+
+    return [Measurement(**fields) for fields in measure()]
+
+
 SECTIONS: dict[str, Callable[[], list[Measurement]]] = {
     "org_subtree": bench_org_subtree,
     "import": bench_import,
@@ -633,6 +640,7 @@ SECTIONS: dict[str, Callable[[], list[Measurement]]] = {
     "churn_scoring": bench_churn_scoring,
     "churn_training": bench_churn_training,
     "home_pages": bench_home_pages,
+    "replica": bench_replica,
 }
 # Sections that work without the seeded customers: run alone, they skip the seed.
 WITHOUT_CUSTOMERS = {"compliance_matcher", "archive_ingestion", "churn_training"}
