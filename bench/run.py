@@ -72,20 +72,10 @@ def _django() -> None:
 
 
 def seed(count: int) -> dict[str, object]:
-    from django.core.management import call_command
+    """Grow the bench database to ``count`` customers with holdings, contacts and relations (bench/seed.py)."""
+    from bench.seed import seed_customers
 
-    from customers.models import Customer
-
-    call_command("migrate", verbosity=0)
-    existing = Customer.objects.count()
-    if existing >= count:
-        return {"customers": existing, "seeded_now": 0}
-    started = time.perf_counter()
-    call_command("seed_demo", customers=count - existing, seed=20261123, verbosity=0)
-    with connection_cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE customers_customer")
-        cursor.execute("VACUUM ANALYZE customers_productholding")
-    return {"customers": count, "seeded_now": count - existing, "seed_seconds": round(time.perf_counter() - started, 1)}
+    return seed_customers(count)
 
 
 def connection_cursor() -> CursorWrapper:
