@@ -2,6 +2,8 @@
 
     make bench                       # BENCH_CUSTOMERS=1000000 by default
     BENCH_CUSTOMERS=10000000 make bench
+    BENCH_SIZES=1000000,10000000 make bench   # every section at 1 M, then grown to 10 M and again
+    make bench-report                # the table in docs/benchmark.md, from the newest results
 
 It works in its own database (``scrm_bench`` on the embedded server, or
 BENCH_DATABASE_URL), seeds it once per size, and writes bench/results/<time>.json
@@ -628,28 +630,34 @@ SECTIONS: dict[str, Callable[[], list[Measurement]]] = {
 WITHOUT_CUSTOMERS = {"compliance_matcher", "archive_ingestion", "churn_training"}
 
 
-def main() -> int:
-    _configure_environment()
-    _django()
-    report: dict[str, object] = {"customers": CUSTOMERS, "workers": WORKERS, "cpu_count": os.cpu_count()}
-    measurements: list[Measurement] = []
-    only = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+def _sizes() -> list[int]:
+    """BENCH_SIZES (e.g. 1000000,10000000: every section at each, growing one database), else BENCH_CUSTOMERS."""
+    sizes = [int(size) for size in os.environ.get("BENCH_SIZES", "").replace("_", "").split(",") if size.strip()]
+    return sorted(sizes) or [CUSTOMERS]
+
+
+def _run_at(size: int, only: set[str]) -> dict[str, object]:
+    """Seed up to ``size`` customers and run the chosen sections: one entry of the report's runs."""
+    global CUSTOMERS
+    CUSTOMERS = size  # sections size their work from it (rule ranges)
+    run: dict[str, object] = {"size": size, "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     if only and only <= WITHOUT_CUSTOMERS:
         from django.core.management import call_command
 
         call_command("migrate", verbosity=0)
-        report["seed"] = "skipped: no section run needs customers"
+        run["seed"] = "skipped: no section run needs customers"
     else:
-        report["seed"] = seed(CUSTOMERS)
+        run["seed"] = seed(size)
+    from customers.models import Customer
+
+    run["customers"] = Customer.objects.count()
+    measurements: list[Measurement] = []
     for name, section in SECTIONS.items():
-        if only and name not in only:
-            continue
-        measurements.extend(section())
-    report["measurements"] = [asdict(m) for m in measurements]
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
-    path.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
-    print(f"\nscrm benchmark — {CUSTOMERS:,} customers, {WORKERS} workers")
+        if not only or name in only:
+            measurements.extend(section())
+    run["measurements"] = [asdict(m) for m in measurements]
+    run["load_average_at_end"] = [round(load, 2) for load in os.getloadavg()]
+    print(f"\nscrm benchmark — {run['customers']:,} customers, {WORKERS} workers")
     print(f"{'measurement':40} {'value':>12}  {'target':55} result")
     for m in measurements:
         verdict = "n/a" if m.met is None else ("MET" if m.met else "MISSED")
@@ -657,6 +665,23 @@ def main() -> int:
         for key, value in m.detail.items():
             if not isinstance(value, dict):
                 print(f"    {key}: {value}")
+    return run
+
+
+def main() -> int:
+    _configure_environment()
+    _django()
+    only = set(filter(None, os.environ.get("BENCH_ONLY", "").split(",")))
+    runs: list[dict[str, object]] = []
+    report: dict[str, object] = {"workers": WORKERS, "cpu_count": os.cpu_count(), "runs": runs}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{time.strftime('%Y%m%d-%H%M%S')}.json"
+    for size in _sizes():
+        runs.append(_run_at(size, only))
+        # The last size's figures also at the top level, where single-size reports kept them.
+        report |= {"customers": runs[-1]["customers"], "seed": runs[-1]["seed"]}
+        report["measurements"] = runs[-1]["measurements"]
+        path.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))  # after each size
     print(f"\nfull report: {path.relative_to(ROOT)}")
     return 0
 
