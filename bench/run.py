@@ -605,6 +605,13 @@ def bench_churn_training() -> list[Measurement]:
     return [Measurement(**fields) for fields in measure_training()]
 
 
+def bench_workers() -> list[Measurement]:
+    """One bulk batch with one and with two worker processes sharing its ranges (bench/workers.py)."""
+    from bench.workers import measure
+
+    return [Measurement(**fields) for fields in measure()]
+
+
 def bench_home_pages() -> list[Measurement]:
     """Each role's home page at the bench database's size (bench/home.py)."""
     from bench.home import measure
@@ -616,6 +623,7 @@ SECTIONS: dict[str, Callable[[], list[Measurement]]] = {
     "org_subtree": bench_org_subtree,
     "import": bench_import,
     "tag_rules": bench_tag_rules,
+    "workers": bench_workers,
     "customer_search": bench_customer_search,
     "callbacks": bench_callbacks,
     "tag_sync": bench_tag_sync,
