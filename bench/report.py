@@ -81,8 +81,12 @@ def _number(value: float) -> str:
 
 def cell(measurement: dict[str, Any]) -> str:
     text = f"{_number(measurement['value'])} {measurement['unit']}".strip()
-    ratio = (measurement.get("detail") or {}).get("ratio_to_sequential_scan")
-    return f"{text} ({_number(ratio)}× one sequential scan)" if ratio is not None else text
+    detail = measurement.get("detail") or {}
+    if (ratio := detail.get("ratio_to_sequential_scan")) is not None:
+        return f"{text} ({_number(ratio)}× one sequential scan)"
+    if (per_million := detail.get("seconds_per_million")) is not None:
+        return f"{text} for {int(detail.get('seeded_now', 0)):,} ({_number(per_million)} s per million)"
+    return text
 
 
 def verdict(met: bool | None) -> str:

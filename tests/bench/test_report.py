@@ -24,6 +24,7 @@ def results(tmp_path: Path) -> Path:
             "measurements": [
                 measurement("tag_rules_full_reevaluation", 4.33, "s", True, ratio_to_sequential_scan=25.0),
                 measurement("import_customers_csv", 16500, "rows/s", False),
+                measurement("seed", 52.3, "s", False, seeded_now=750_000, seconds_per_million=69.8),
             ],
         },
         {
@@ -64,6 +65,7 @@ def test_one_column_per_size_then_the_target_and_the_verdict_at_the_largest_size
         "target of import_customers_csv",
         "**miss**",
     ]
+    assert generated["seed"][0] == "52.3 s for 750,000 (69.8 s per million)"
     assert generated["customer_search_rm"] == ["not measured", "2,584 ms p99", "target of customer_search_rm", "—"]
 
 
