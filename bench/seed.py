@@ -173,39 +173,42 @@ def _load_customers(count: int, seed: int, first_serial: int) -> tuple[int, int]
 
 
 def _link_range(first_id: int, last_id: int) -> int:
-    """A matched WeCom contact for CONTACT_PERCENT % of the owned customers in the range, and their relation."""
+    """A matched WeCom contact for CONTACT_PERCENT % of the owned customers in the range, with its relation.
+
+    One statement: the contacts' INSERT hands its new ids straight to the relations'
+    (no second look for them in the contact table, whose indexes may be gone).
+    """
     tables = _tables()
-    with _connect() as connection, connection.transaction():
-        contacts = connection.execute(
-            f"""INSERT INTO {tables["contacts"]} (external_userid, name, contact_type, avatar, gender, corp_name,
-                    unionid, customer_id, match_method, matched_at, created_at, updated_at)
-                SELECT 'wmSEED' || lpad(to_hex(c.id), 12, '0'), '', 1, '',
-                       CASE c.gender WHEN 'M' THEN 1 WHEN 'F' THEN 2 ELSE 0 END, '',
-                       'oSEED' || lpad(to_hex(c.id), 12, '0'), c.id, 'self_verified', now(), now(), now()
-                FROM {tables["customers"]} c
-                WHERE c.id BETWEEN %(first)s AND %(last)s AND c.owner_id IS NOT NULL
-                  AND (c.id * 2654435761) %% 100 < %(percent)s""",  # noqa: S608 - the models' own tables
+    with _connect() as connection:
+        return connection.execute(
+            f"""WITH linked AS (
+                    SELECT c.id, c.gender, c.opened_on, s.id AS staff_id, s.wecom_userid
+                    FROM {tables["customers"]} c JOIN org_staff s ON s.id = c.owner_id
+                    WHERE c.id BETWEEN %(first)s AND %(last)s AND s.wecom_userid IS NOT NULL
+                      AND (c.id * 2654435761) %% 100 < %(percent)s
+                ), contacts AS (
+                    INSERT INTO {tables["contacts"]} (external_userid, name, contact_type, avatar, gender, corp_name,
+                        unionid, customer_id, match_method, matched_at, created_at, updated_at)
+                    SELECT 'wmSEED' || lpad(to_hex(l.id), 12, '0'), '', 1, '',
+                           CASE l.gender WHEN 'M' THEN 1 WHEN 'F' THEN 2 ELSE 0 END, '',
+                           'oSEED' || lpad(to_hex(l.id), 12, '0'), l.id, 'self_verified', now(), now(), now()
+                    FROM linked l
+                    RETURNING id, customer_id
+                )
+                -- Added some time between the customer's opening (at most ~4 years ago) and now;
+                -- welcomed a minute later.
+                INSERT INTO {tables["relations"]} (contact_id, userid, staff_id, remark, description, add_way, state,
+                    status, added_at, welcomed_at, deleted_by, mirrored_tag_ids, updated_at)
+                SELECT x.id, l.wecom_userid, l.staff_id, '', '', 1, '', 'active', a.added,
+                       a.added + interval '1 minute', '', '{{}}', now()
+                FROM contacts x JOIN linked l ON l.id = x.customer_id
+                CROSS JOIN LATERAL (
+                    SELECT greatest(l.opened_on, current_date - 1500)::timestamptz
+                           + (now() - greatest(l.opened_on, current_date - 1500)::timestamptz)
+                             * ((l.id * 40503) %% 1000 / 1000.0) AS added
+                ) a""",  # noqa: S608 - the models' own tables
             {"first": first_id, "last": last_id, "percent": CONTACT_PERCENT},
         ).rowcount
-        # Added some time between the customer's opening and now; welcomed a minute later.
-        connection.execute(
-            f"""INSERT INTO {tables["relations"]} (contact_id, userid, staff_id, remark, description, add_way, state,
-                    status, added_at, welcomed_at, deleted_by, mirrored_tag_ids, updated_at)
-                SELECT x.id, s.wecom_userid, s.id, '', '', 1, '', 'active', a.added, a.added + interval '1 minute',
-                       '', '{{}}', now()
-                FROM {tables["contacts"]} x
-                JOIN {tables["customers"]} c ON c.id = x.customer_id
-                JOIN org_staff s ON s.id = c.owner_id
-                CROSS JOIN LATERAL (
-                    SELECT greatest(c.opened_on, current_date - 1500)::timestamptz
-                           + (now() - greatest(c.opened_on, current_date - 1500)::timestamptz)
-                             * ((c.id * 40503) %% 1000 / 1000.0) AS added
-                ) a
-                WHERE x.customer_id BETWEEN %(first)s AND %(last)s AND x.external_userid LIKE 'wmSEED%%'
-                  AND s.wecom_userid IS NOT NULL""",  # noqa: S608
-            {"first": first_id, "last": last_id},
-        )
-    return contacts
 
 
 def _link(first_id: int, last_id: int) -> int:
