@@ -12,12 +12,13 @@ needs 10 M in minutes, so here, for the bench database only:
   ``scrm.pii``), in ``BENCH_SEED_WORKERS`` processes side by side, each COPYing its own
   chunks on its own connection and issuing ID numbers from its own share of the slots;
 * WeCom contacts (60 % of owned customers, matched to their customer) and one live
-  relation with the owner RM each are written set-based by PostgreSQL, range by range;
-* when a load at least doubles a table's size, its secondary indexes and foreign keys are
-  dropped first and rebuilt after (rebuilding re-checks every unique and foreign key,
-  so nothing is trusted that PostgreSQL did not check); the statements to rebuild them
-  are kept in a table of the bench database, so an interrupted seed repairs itself on
-  the next run;
+  relation with the owner RM each are written set-based by PostgreSQL, one statement
+  per id range, two ranges side by side;
+* when a load adds at least half of what the tables hold, their secondary indexes,
+  unique keys and foreign keys are dropped first and rebuilt after (rebuilding re-checks
+  every unique and foreign key, so nothing is trusted that PostgreSQL did not check);
+  the statements to rebuild them are kept in a table of the bench database, so an
+  interrupted seed repairs itself on the next run;
 * then VACUUM ANALYZE.
 
 This bypasses what the product's write path guarantees row by row (one transaction, the
