@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import unicodedata
+from collections.abc import Iterable
 
 from django.conf import settings
 
@@ -93,6 +94,18 @@ def surname_index(name: str) -> bytes | None:
     if surname is None:
         return None
     return surname_index_of_surname(surname)
+
+
+def surname_index_many(names: Iterable[str]) -> list[bytes | None]:
+    """``surname_index`` of each name, for bulk loads: each distinct surname is hashed once."""
+    by_surname: dict[str | None, bytes | None] = {None: None}
+    indexes = []
+    for name in names:
+        surname = surname_of(name)
+        if surname not in by_surname:
+            by_surname[surname] = surname_index_of_surname(surname)  # type: ignore[arg-type]
+        indexes.append(by_surname[surname])
+    return indexes
 
 
 def surname_index_of_surname(surname: str) -> bytes:
