@@ -626,6 +626,13 @@ def bench_replica() -> list[Measurement]:
     return [Measurement(**fields) for fields in measure()]
 
 
+def bench_sidebar_load() -> list[Measurement]:
+    """The sidebar card and the 360 API at 100 RMs a second, and saturated (bench/sidebar.py)."""
+    from bench.sidebar import measure
+
+    return [Measurement(**fields) for fields in measure()]
+
+
 SECTIONS: dict[str, Callable[[], list[Measurement]]] = {
     "org_subtree": bench_org_subtree,
     "import": bench_import,
@@ -641,6 +648,7 @@ SECTIONS: dict[str, Callable[[], list[Measurement]]] = {
     "churn_training": bench_churn_training,
     "home_pages": bench_home_pages,
     "replica": bench_replica,
+    "sidebar_load": bench_sidebar_load,
 }
 # Sections that work without the seeded customers: run alone, they skip the seed.
 WITHOUT_CUSTOMERS = {"compliance_matcher", "archive_ingestion", "churn_training"}
