@@ -29,6 +29,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from channels.callbacks.handlers import handler_for
+from channels.callbacks.publish import task_publish
 from channels.callbacks.replay import nonce_claim, nonce_release
 from channels.callbacks.selectors import callback_inbox_stale_ids
 from channels.models import CallbackInbox, InboxStatus
@@ -227,13 +228,14 @@ def _enqueue_after_commit(inbox_id: int) -> None:
 def _enqueue(inbox_id: int) -> None:
     """Publish the task; if the broker stays unreachable the row is stored anyway, and the sweep sends it.
 
-    Celery's short publish retries (well under a second) are kept: a stale broker
-    connection should not cost the sweep's minute when a welcome code lives 20 s.
+    One LPUSH on a kept connection (``channels.callbacks.publish``), with short retries
+    (well under a second): a stale broker connection should not cost the sweep's minute
+    when a welcome code lives 20 s.
     """
     from channels.callbacks import tasks  # the tasks module imports this one
 
     try:
-        tasks.callback_process_task.delay(inbox_id)
+        task_publish(tasks.callback_process_task, inbox_id)
     except Exception:  # kombu and redis raise several types; every one means "not sent"
         logger.warning("wecom callback not enqueued, left to the sweep inbox_id=%s", inbox_id)
 

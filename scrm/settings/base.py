@@ -95,6 +95,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything reads the request: text no database could store is a 400 here.
     "scrm.core.request_guard.RequestInputGuardMiddleware",
+    # WeCom's callback URL needs nothing below (no session, locale, CSRF or login): served here.
+    "channels.callbacks.middleware.CallbackFastPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
