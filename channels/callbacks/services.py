@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache, partial
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
@@ -215,10 +215,35 @@ def _inbox_upsert(plaintext: str, *, event: str, change_type: str, status: str) 
         status,
         timezone.now(),
     ]
+    inbox_id, deliveries, status = _execute_own_health_check(sql, params)
+    return inbox_id, deliveries == 1, status
+
+
+def _execute_own_health_check(sql: str, params: list[str | datetime]) -> tuple[int, int, str]:
+    """Run the upsert, which is its own connection health check.
+
+    ``CONN_HEALTH_CHECKS`` costs every request a ``SELECT 1`` round trip before its first
+    query. The upsert skips it: if a connection kept from an earlier request turns out
+    dead (PostgreSQL restarted meanwhile), the statement runs once more on a new one.
+    Running it twice is safe: a statement that failed to reach the server stored
+    nothing, and one whose connection died after the commit only counts one more
+    delivery of its row the second time.
+    """
+    kept = connection.connection is not None and not connection.in_atomic_block
+    if kept:
+        connection.health_check_done = True  # type: ignore[attr-defined]  # Django's own flag, not in the stubs
+        try:
+            return _execute_one_row(sql, params)
+        except (InterfaceError, OperationalError):
+            connection.close()
+    return _execute_one_row(sql, params)
+
+
+def _execute_one_row(sql: str, params: list[str | datetime]) -> tuple[int, int, str]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        inbox_id, deliveries, status = cursor.fetchone()
-    return inbox_id, deliveries == 1, status
+        row: tuple[int, int, str] = cursor.fetchone()
+    return row
 
 
 def _enqueue_after_commit(inbox_id: int) -> None:
