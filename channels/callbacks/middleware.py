@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponseBase
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 
 from channels.callbacks.views import wecom_callback
 
@@ -28,7 +28,8 @@ class CallbackFastPathMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if self._path is None:
             # On the first request, not at start-up: the URLconf may not be loaded yet then.
-            self._path = reverse("callbacks:wecom")
+            # Compared with path_info, which does not carry the script prefix reverse() adds.
+            self._path = "/" + reverse("callbacks:wecom")[len(get_script_prefix()) :]
         if request.path_info == self._path:
             return wecom_callback(request)
         return self.get_response(request)
