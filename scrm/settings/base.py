@@ -119,6 +119,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything reads the request: text no database could store is a 400 here.
     "scrm.core.request_guard.RequestInputGuardMiddleware",
+    # WeCom's callback URL needs nothing below (no session, locale, CSRF or login): served here.
+    "channels.callbacks.middleware.CallbackFastPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Inside the session middleware: keeps a used session alive, written once a minute at most.
     "scrm.core.sessions.IdleSessionRefreshMiddleware",
