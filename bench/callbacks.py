@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -29,6 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+
+from bench.server import free_port, gunicorn_start, gunicorn_stop
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = int(os.environ.get("BENCH_CALLBACK_EVENTS", "5000"))
@@ -52,49 +51,6 @@ def wsgi_application() -> Any:
     # A task's own queue outranks CELERY_TASK_ROUTES (see tests/support/celery_worker.py).
     tasks.callback_process_task.queue = os.environ["BENCH_CALLBACK_QUEUE"]
     return application
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start_server(port: int, queue: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "BENCH_CALLBACK_QUEUE": queue, "DEBUG": "false", "DJANGO_SETTINGS_MODULE": "scrm.settings"}
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "bench.callbacks:wsgi_application()",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(SERVER_WORKERS),
-        "--worker-class",
-        "gthread",
-        "--threads",
-        str(SERVER_THREADS),
-        "--keep-alive",
-        "30",
-        "--log-level",
-        "warning",
-    ]
-    server = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 - our own interpreter and arguments
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            connection.getresponse().read()
-            connection.close()
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError("gunicorn did not answer in 60 s")
 
 
 def _event_xml(corp_id: str, run: str, serial: int, create_time: int) -> str:
@@ -235,8 +191,14 @@ def measure() -> list[dict[str, Any]]:
     call_command("migrate", verbosity=0)
     run = uuid.uuid4().hex[:6]
     queue = f"bench-callbacks-{run}"
-    port = _free_port()
-    server = _start_server(port, queue)
+    port = free_port()
+    server = gunicorn_start(
+        "bench.callbacks:wsgi_application()",
+        port,
+        workers=SERVER_WORKERS,
+        threads=SERVER_THREADS,
+        env={"BENCH_CALLBACK_QUEUE": queue},
+    )
     try:
         _drive(port, _requests(WARMUP, run, 0), CONCURRENCY)
         events = _requests(EVENTS, run, WARMUP)
@@ -247,8 +209,7 @@ def measure() -> list[dict[str, Any]]:
         server_cpu = _tree_cpu_seconds(server.pid) - server_cpu
         client_cpu = time.process_time() - client_cpu
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        gunicorn_stop(server)
     os.environ["BENCH_CALLBACK_QUEUE"] = queue
     service_ms = _in_process_ms(IN_PROCESS_EVENTS, run, WARMUP + EVENTS)
     stored = CallbackInbox.objects.filter(body__contains=f"<State><![CDATA[bench-{run}]]></State>").count()
