@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from customers.demo_history import HISTORY_DAYS, demo_aum_history_create
 from customers.models import Customer, TimelineEvent, TimelineKind
 from customers.timeline.selectors import (
     TIMELINE_DEFAULT_PARTITION,
@@ -110,6 +111,23 @@ def test_an_event_dated_outside_the_years_the_upkeep_partitions_stays_in_default
     timeline_partitions_ensure()
 
     assert _partition_of(ancient) == TIMELINE_DEFAULT_PARTITION
+
+
+def test_the_demo_s_year_of_contacts_lands_in_a_partition_per_month_none_in_default(world: World) -> None:
+    today = timezone.localdate()
+
+    history = demo_aum_history_create(seed=7)
+
+    assert history.contacts > 0
+    first = today - datetime.timedelta(days=HISTORY_DAYS)
+    assert timeline_partition_name(first.year, first.month) in _names()
+    assert timeline_default_months() == []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(DISTINCT tableoid) FROM customers_timelineevent WHERE occurred_at < %s",
+            [timezone.now() - datetime.timedelta(days=300)],
+        )
+        assert cursor.fetchone()[0] >= 3
 
 
 def test_the_timeline_reads_newest_first_across_months_and_default(world: World) -> None:
