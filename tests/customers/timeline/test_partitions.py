@@ -6,6 +6,8 @@ from datetime import UTC
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import QuerySet
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.demo_history import HISTORY_DAYS, demo_aum_history_create
@@ -16,6 +18,7 @@ from customers.timeline.selectors import (
     timeline_for_customer,
     timeline_partition_name,
     timeline_partitions,
+    timeline_recent_start,
 )
 from customers.timeline.services import PARTITION_MONTHS_AHEAD, timeline_partitions_ensure
 from tests.conftest import World
@@ -86,7 +89,7 @@ def test_an_event_of_a_month_without_a_partition_waits_in_default_and_moves_into
     april = _event(customer, datetime.datetime(2035, 4, 2, tzinfo=UTC), "april")
     assert {_partition_of(e) for e in (early, late, april)} == {TIMELINE_DEFAULT_PARTITION}
     assert timeline_default_months() == [(2035, 3), (2035, 4)]
-    before = list(timeline_for_customer(customer_id=customer.pk, user=world.rm_bj.user).values_list("id", "summary"))
+    before = [(e.pk, e.summary) for e in timeline_for_customer(customer_id=customer.pk, user=world.rm_bj.user)]
 
     # Today is long before 2035: only DEFAULT's months name these partitions.
     created = timeline_partitions_ensure()
@@ -97,7 +100,7 @@ def test_an_event_of_a_month_without_a_partition_waits_in_default_and_moves_into
     assert _partition_of(april) == "customers_timelineevent_y2035m04"
     assert timeline_default_months() == []
     # Same rows, same ids, same order: nothing the readers see has changed.
-    after = list(timeline_for_customer(customer_id=customer.pk, user=world.rm_bj.user).values_list("id", "summary"))
+    after = [(e.pk, e.summary) for e in timeline_for_customer(customer_id=customer.pk, user=world.rm_bj.user)]
     assert after == before == [(april.pk, "april"), (late.pk, "late"), (early.pk, "early")]
     # And the month's next event goes straight to its partition.
     assert _partition_of(_event(customer, datetime.datetime(2035, 3, 10, tzinfo=UTC))) == (
@@ -149,7 +152,7 @@ def test_the_timeline_reads_newest_first_across_months_and_default(world: World)
     assert len({_partition_of(e) for e in events}) == 4
     assert tie.pk > events[1].pk
     # Outside the viewer's scope, nothing (the scope filter still applies through the partitions).
-    assert not timeline_for_customer(customer_id=customer.pk, user=world.rm_sh.user).exists()
+    assert timeline_for_customer(customer_id=customer.pk, user=world.rm_sh.user) == []
 
 
 def _plan(sql: str, params: tuple[object, ...]) -> str:
@@ -163,10 +166,13 @@ def _plan(sql: str, params: tuple[object, ...]) -> str:
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-def test_a_customer_s_recent_timeline_is_a_merge_of_each_partition_s_index_without_a_sort(world: World) -> None:
+def _recent(customer: Customer) -> QuerySet[TimelineEvent]:
+    return TimelineEvent.objects.filter(customer=customer).order_by("-occurred_at", "-id")
+
+
+def test_a_customer_s_timeline_is_a_merge_of_each_partition_s_index_without_a_sort(world: World) -> None:
     timeline_partitions_ensure(today=datetime.date(2031, 11, 20))
-    customer = world.customers_rm_bj[0]
-    sql, params = timeline_for_customer(customer_id=customer.pk, user=world.hq_admin.user).query.sql_with_params()
+    sql, params = _recent(world.customers_rm_bj[0])[:20].query.sql_with_params()
 
     plan = _plan(sql, params)
 
@@ -175,6 +181,42 @@ def test_a_customer_s_recent_timeline_is_a_merge_of_each_partition_s_index_witho
     assert "Seq Scan" not in plan, plan
     for name in _names():
         assert f"Index Scan using {name}_customer_id_occurred_at_id_idx on {name}" in plan, plan
+
+
+def _timeline_read(sql: str) -> str | None:
+    if 'FROM "customers_timelineevent"' not in sql:
+        return None
+    return "older" if '"occurred_at" <' in sql else "window"
+
+
+def test_the_timeline_reads_the_recent_months_first_and_the_older_ones_only_when_short(world: World) -> None:
+    customer = world.customers_rm_bj[0]
+    since = timeline_recent_start()
+    old = [_event(customer, since - datetime.timedelta(days=40 + day), f"old{day}") for day in range(3)]
+    recent = [_event(customer, since + datetime.timedelta(hours=hour), f"recent{hour}") for hour in range(3)]
+
+    with CaptureQueriesContext(connection) as enough:
+        assert [e.summary for e in timeline_for_customer(customer_id=customer.pk, user=world.rm_bj.user, limit=2)] == [
+            "recent2",
+            "recent1",
+        ]
+    with CaptureQueriesContext(connection) as short:
+        read = timeline_for_customer(customer_id=customer.pk, user=world.rm_bj.user, limit=5)
+
+    assert [e.pk for e in read] == [e.pk for e in reversed(recent)] + [old[0].pk, old[1].pk]
+    # One read of the timeline when the window holds enough; one more for the older months.
+    assert [_timeline_read(query["sql"]) for query in enough.captured_queries if _timeline_read(query["sql"])] == [
+        "window"
+    ]
+    assert [_timeline_read(query["sql"]) for query in short.captured_queries if _timeline_read(query["sql"])] == [
+        "window",
+        "older",
+    ]
+    # The first read names the window, so it is pruned to the months from its start on.
+    before = since - datetime.timedelta(days=1)
+    timeline_partitions_ensure(since=before.date())
+    window = _recent(customer).filter(occurred_at__gte=since)[:20]
+    assert timeline_partition_name(before.year, before.month) not in _plan(*window.query.sql_with_params())
 
 
 def test_a_read_bounded_in_time_touches_only_the_months_it_needs(world: World) -> None:
