@@ -110,11 +110,12 @@ def timeline_partitions_ensure(*, today: datetime.date | None = None, since: dat
     wanted = set(_months(min(first, this_month), _month_add(this_month, PARTITION_MONTHS_AHEAD)))
     wanted |= {month for month in timeline_default_months() if month[0] in PARTITION_YEARS}
     created = []
-    with connection.cursor() as cursor:
-        # Deferred foreign-key checks of events written earlier in this transaction must run
-        # before PostgreSQL lets the table be altered.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for year, month in sorted(wanted):
+    for year, month in sorted(wanted):
+        # A month at a time: its own transaction (or a savepoint of the caller's).
+        with transaction.atomic(), connection.cursor() as cursor:
+            # Deferred foreign-key checks of events written earlier in this transaction must
+            # run before PostgreSQL lets the table be altered.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute("SELECT customers_timeline_partition_create(%s, %s, %s)", [year, month, settings.TIME_ZONE])
             if cursor.fetchone()[0]:
                 created.append(timeline_partition_name(year, month))

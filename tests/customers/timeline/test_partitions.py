@@ -21,6 +21,7 @@ from customers.timeline.selectors import (
     timeline_recent_start,
 )
 from customers.timeline.services import PARTITION_MONTHS_AHEAD, timeline_partitions_ensure
+from customers.timeline.tasks import timeline_partitions_ensure_task
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -69,6 +70,19 @@ def test_the_upkeep_creates_the_months_ahead_once() -> None:
     assert PARTITION_MONTHS_AHEAD == 3
     assert timeline_partitions_ensure(today=datetime.date(2031, 11, 20)) == []
     assert timeline_partitions_ensure(today=datetime.date(2031, 12, 1)) == [timeline_partition_name(2032, 3)]
+
+
+def test_the_daily_beat_task_takes_no_arguments_and_a_second_run_creates_nothing(settings) -> None:
+    today = timezone.localdate()
+
+    timeline_partitions_ensure_task()
+
+    assert timeline_partitions_ensure_task() == []
+    last = (today.year, today.month)
+    for _ in range(PARTITION_MONTHS_AHEAD):
+        last = _month_after(*last)
+    assert timeline_partition_name(*last) in _names()
+    assert settings.CELERY_BEAT_SCHEDULE["timeline-partitions-daily"]["task"] == "customers.timeline_partitions_ensure"
 
 
 def test_a_partition_s_range_is_a_china_month(world: World) -> None:
