@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from customers.demo_history import HISTORY_DAYS, demo_aum_history_create
 from customers.models import Customer, TimelineEvent, TimelineKind
+from customers.selectors import timeline_recent_visible
 from customers.timeline.selectors import (
     TIMELINE_DEFAULT_PARTITION,
     timeline_default_months,
@@ -166,7 +167,7 @@ def test_the_timeline_reads_newest_first_across_months_and_default(world: World)
     assert len({_partition_of(e) for e in events}) == 4
     assert tie.pk > events[1].pk
     # Outside the viewer's scope, nothing (the scope filter still applies through the partitions).
-    assert timeline_for_customer(customer_id=customer.pk, user=world.rm_sh.user) == []
+    assert not timeline_for_customer(customer_id=customer.pk, user=world.rm_sh.user).exists()
 
 
 def _plan(sql: str, params: tuple[object, ...]) -> str:
@@ -203,29 +204,26 @@ def _timeline_read(sql: str) -> str | None:
     return "older" if '"occurred_at" <' in sql else "window"
 
 
-def test_the_timeline_reads_the_recent_months_first_and_the_older_ones_only_when_short(world: World) -> None:
+def test_the_home_page_reads_the_recent_months_first_and_the_older_ones_only_when_short(world: World) -> None:
     customer = world.customers_rm_bj[0]
     since = timeline_recent_start()
-    old = [_event(customer, since - datetime.timedelta(days=40 + day), f"old{day}") for day in range(3)]
-    recent = [_event(customer, since + datetime.timedelta(hours=hour), f"recent{hour}") for hour in range(3)]
+    for day in range(3):
+        _event(customer, since - datetime.timedelta(days=40 + day), f"old{day}")
+    for hour in range(3):
+        _event(customer, since + datetime.timedelta(hours=hour), f"recent{hour}")
+    _event(world.customers_rm_sh[0], since + datetime.timedelta(hours=9), "out of scope")
+    timeline_recent_visible(user=world.rm_bj.user, limit=1)  # the viewer's scope, read once
 
     with CaptureQueriesContext(connection) as enough:
-        assert [e.summary for e in timeline_for_customer(customer_id=customer.pk, user=world.rm_bj.user, limit=2)] == [
-            "recent2",
-            "recent1",
-        ]
+        few = timeline_recent_visible(user=world.rm_bj.user, limit=2)
     with CaptureQueriesContext(connection) as short:
-        read = timeline_for_customer(customer_id=customer.pk, user=world.rm_bj.user, limit=5)
+        more = timeline_recent_visible(user=world.rm_bj.user, limit=5)
 
-    assert [e.pk for e in read] == [e.pk for e in reversed(recent)] + [old[0].pk, old[1].pk]
+    assert [item.summary for item in few] == ["recent2", "recent1"]
+    assert [item.summary for item in more] == ["recent2", "recent1", "recent0", "old0", "old1"]
     # One read of the timeline when the window holds enough; one more for the older months.
-    assert [_timeline_read(query["sql"]) for query in enough.captured_queries if _timeline_read(query["sql"])] == [
-        "window"
-    ]
-    assert [_timeline_read(query["sql"]) for query in short.captured_queries if _timeline_read(query["sql"])] == [
-        "window",
-        "older",
-    ]
+    assert [_timeline_read(query["sql"]) for query in enough.captured_queries] == ["window"]
+    assert [_timeline_read(query["sql"]) for query in short.captured_queries] == ["window", "older"]
     # The first read names the window, so it is pruned to the months from its start on.
     before = since - datetime.timedelta(days=1)
     timeline_partitions_ensure(since=before.date())

@@ -116,9 +116,8 @@ def test_the_card_reads_a_fixed_handful_of_queries(
     _card(client, customer_contact)  # warm the session
 
     # user, scope, contact (+ scope and customer number), staff, customer, tags, holdings,
-    # timeline (its last three months, then the older ones: this customer has few events),
-    # manual tag catalogue, follow relation, churn score; then the idle-expiry session write (3).
-    with django_assert_max_num_queries(15):
+    # timeline, manual tag catalogue, follow relation, churn score; then the idle-expiry session write (3).
+    with django_assert_max_num_queries(14):
         assert _card(client, customer_contact).status_code == 200
 
 
