@@ -55,12 +55,12 @@ def notes_for_customer(
     )
 
 
-# The partition that catches an event dated outside every month's (migration 0012).
+# The partition that catches an event dated outside every month's (migration 0013).
 TIMELINE_DEFAULT_PARTITION = f"{TimelineEvent._meta.db_table}_default"
 
 
 def timeline_partition_name(year: int, month: int) -> str:
-    """The name migration 0012's function gives a month's partition."""
+    """The name migration 0013's function gives a month's partition."""
     return f"{TimelineEvent._meta.db_table}_y{year:04d}m{month:02d}"
 
 

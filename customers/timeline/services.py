@@ -1,6 +1,6 @@
 """Writing the customer timeline (客户动态): one event, or many in a bulk writer's own statement.
 
-The table is partitioned by month on ``occurred_at`` (migration 0012); ``timeline_partitions_ensure``
+The table is partitioned by month on ``occurred_at`` (migration 0013); ``timeline_partitions_ensure``
 keeps the months ahead created and empties the DEFAULT partition into months of their own.
 """
 
@@ -78,7 +78,7 @@ def timeline_insert_sql(select: str) -> str:
 
 # Months created ahead of the one now, so that an event never waits in DEFAULT for want of one.
 PARTITION_MONTHS_AHEAD = 3
-# The partition function takes years in this range (migration 0012); an event dated outside
+# The partition function takes years in this range (migration 0013); an event dated outside
 # it (a broken extract) stays in DEFAULT rather than failing the upkeep.
 PARTITION_YEARS = range(2000, 10000)
 

@@ -257,7 +257,7 @@ def test_an_existing_plain_timeline_is_attached_whole_and_migrating_back_makes_i
     today = timezone.localdate()
     next_month = _month_after(today.year, today.month)
     try:
-        call_command("migrate", "customers", "0011", verbosity=0)
+        call_command("migrate", "customers", "0012", verbosity=0)
         assert _plain_table()
         old = _event(customer, datetime.datetime(2024, 2, 2, tzinfo=UTC), "old")
         recent = _event(customer, timezone.now(), "recent")
@@ -280,7 +280,7 @@ def test_an_existing_plain_timeline_is_attached_whole_and_migrating_back_makes_i
         read = timeline_for_customer(customer_id=customer.pk, user=world.rm_bj.user)
         assert [e.summary for e in read] == ["dated ahead", "x", "recent", "old"]
 
-        call_command("migrate", "customers", "0011", verbosity=0)
+        call_command("migrate", "customers", "0012", verbosity=0)
 
         assert _plain_table()
         assert set(TimelineEvent.objects.values_list("id", "summary")) >= {

@@ -249,7 +249,7 @@ def unpartition(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("customers", "0011_tag_admin_and_surname_index"),
+        ("customers", "0012_tag_and_group_names_unique"),
         ("org", "0001_initial"),
     ]
 
