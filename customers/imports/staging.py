@@ -27,7 +27,7 @@ from customers.imports.contract import CUSTOMER_CONTRACT, HOLDING_CONTRACT, Cont
 from customers.imports.validation import CheckedChunk
 from customers.models import ConsentPurpose, ConsentSource, ImportKind, LifecycleStage, TimelineKind
 from customers.timeline.services import timeline_insert_sql
-from scrm.pii import PiiKind, blind_index, seal, surname_index, unseal
+from scrm.pii import PiiKind, blind_index_many, seal_many, surname_index_many, unseal
 from scrm.pii.crypto import PiiDecryptionError
 
 logger = logging.getLogger(__name__)
@@ -291,7 +291,7 @@ class CustomerStaging(Staging):
         }
         return plain | {
             "name_cipher": name_cipher,
-            "surname_index": [surname_index(name) for name in valid["name"].tolist()],
+            "surname_index": surname_index_many(valid["name"].tolist()),
             "phone_cipher": phone_cipher,
             "phone_index": phone_index,
             "id_number_cipher": id_cipher,
@@ -417,10 +417,13 @@ def _sealed_pii_of(customer_nos: list[str]) -> dict[str, tuple[Any, ...]]:
 
 def _seal_names(names: list[str], previous: list[bytes | None]) -> list[bytes]:
     """A stored ciphertext is kept while its plaintext is unchanged, so "changed" is a byte comparison."""
-    return [
-        token if token is not None and _unseal_or_none(token, PiiKind.NAME) == name else seal(name, kind=PiiKind.NAME)
+    tokens = [
+        token if token is not None and _unseal_or_none(token, PiiKind.NAME) == name else None
         for name, token in zip(names, previous, strict=True)
     ]
+    missing = [position for position, token in enumerate(tokens) if token is None]
+    sealed = dict(zip(missing, seal_many([names[i] for i in missing], kind=PiiKind.NAME), strict=True))
+    return [token if token is not None else sealed[position] for position, token in enumerate(tokens)]
 
 
 def _seal_indexed(
@@ -430,17 +433,24 @@ def _seal_indexed(
     *,
     kind: PiiKind,
 ) -> tuple[list[bytes | None], list[bytes | None]]:
-    """Ciphertexts and blind indexes; an unchanged value (same blind index) keeps its stored ciphertext."""
-    tokens: list[bytes | None] = []
-    indexes: list[bytes | None] = []
-    for value, old_token, old_index in zip(values, previous_tokens, previous_indexes, strict=True):
-        if value is None:
-            tokens.append(None)
-            indexes.append(None)
-            continue
-        index = blind_index(value, kind=kind)
-        tokens.append(old_token if old_token is not None and old_index == index else seal(value, kind=kind))
-        indexes.append(index)
+    """Ciphertexts and blind indexes; an unchanged value (same blind index) keeps its stored ciphertext.
+
+    Sealed and hashed in batches (``seal_many``, ``blind_index_many``): per-value overhead
+    was most of an import's sealing time.
+    """
+    present = {position: value for position, value in enumerate(values) if value is not None}
+    hashed = dict(zip(present, blind_index_many(list(present.values()), kind=kind), strict=True))
+    indexes = [hashed.get(position) for position in range(len(values))]
+    kept = {
+        position: old_token
+        for position, (index, old_token, old_index) in enumerate(
+            zip(indexes, previous_tokens, previous_indexes, strict=True)
+        )
+        if index is not None and old_token is not None and old_index == index
+    }
+    missing = [position for position in present if position not in kept]
+    sealed = dict(zip(missing, seal_many([present[i] for i in missing], kind=kind), strict=True))
+    tokens = [kept.get(position, sealed.get(position)) for position in range(len(values))]
     return tokens, indexes
 
 
