@@ -237,6 +237,8 @@ class Staging:
 class CustomerStaging(Staging):
     contract = CUSTOMER_CONTRACT
     value_columns = (
+        # The id of the customer with this number when the row was staged (None: a new one).
+        ("customer_id", "bigint"),
         ("name_cipher", "bytea"),
         ("surname_index", "bytea"),
         ("phone_cipher", "bytea"),
@@ -278,18 +280,19 @@ class CustomerStaging(Staging):
     def _stage_values(self, valid: pd.DataFrame) -> dict[str, list[Any]]:
         previous = _sealed_pii_of(valid["customer_no"].tolist())
         before = [previous.get(customer_no, _NO_PII) for customer_no in valid["customer_no"].tolist()]
-        name_cipher = _seal_names(valid["name"].tolist(), [row[0] for row in before])
+        name_cipher = _seal_names(valid["name"].tolist(), [row[1] for row in before])
         phone_cipher, phone_index = _seal_indexed(
-            valid["phone"].tolist(), [row[1] for row in before], [row[2] for row in before], kind=PiiKind.PHONE
+            valid["phone"].tolist(), [row[2] for row in before], [row[3] for row in before], kind=PiiKind.PHONE
         )
         id_cipher, id_index = _seal_indexed(
-            valid["id_number"].tolist(), [row[3] for row in before], [row[4] for row in before], kind=PiiKind.ID_NUMBER
+            valid["id_number"].tolist(), [row[4] for row in before], [row[5] for row in before], kind=PiiKind.ID_NUMBER
         )
         plain = {
             name: valid[name].tolist() if name in valid.columns else [None] * len(valid)
             for name, _sql_type in self.value_columns
         }
         return plain | {
+            "customer_id": [row[0] for row in before],
             "name_cipher": name_cipher,
             "surname_index": surname_index_many(valid["name"].tolist()),
             "phone_cipher": phone_cipher,
@@ -342,9 +345,19 @@ class CustomerStaging(Staging):
         )
         statement = f"""
         WITH changes AS (
+            -- The customers known when their rows were staged, by id: a file of new customers
+            -- costs no join with the whole table.
             SELECT c.id, array_remove(ARRAY[{changes}], NULL) AS fields, c.marketing_consent AS consent_before
-            FROM {STAGE_TABLE} s JOIN customers_customer c ON c.customer_no = s.customer_no
+            FROM {STAGE_TABLE} s JOIN customers_customer c ON c.id = s.customer_id
             WHERE s.valid
+            UNION ALL
+            -- Rows staged as new whose customer another import has created since: one index
+            -- probe each (OFFSET 0 keeps the planner from turning this into a table scan).
+            SELECT c.id, array_remove(ARRAY[{changes}], NULL), c.marketing_consent
+            FROM {STAGE_TABLE} s CROSS JOIN LATERAL (
+                SELECT * FROM customers_customer c WHERE c.customer_no = s.customer_no OFFSET 0
+            ) c
+            WHERE s.valid AND s.customer_id IS NULL
         ),
         upserted AS (
             INSERT INTO customers_customer AS c (
@@ -402,17 +415,17 @@ class CustomerStaging(Staging):
         return UpsertCounts(created=created, updated=updated, first_customer_id=first_id, last_customer_id=last_id)
 
 
-_NO_PII: tuple[None, ...] = (None,) * 5
+_NO_PII: tuple[None, ...] = (None,) * 6
 
 
 def _sealed_pii_of(customer_nos: list[str]) -> dict[str, tuple[Any, ...]]:
-    """The stored ciphertexts and blind indexes of the customers of a chunk that already exist."""
+    """The ids, stored ciphertexts and blind indexes of the customers of a chunk that already exist."""
     rows = _execute(
-        "SELECT customer_no, name_cipher, phone_cipher, phone_index, id_number_cipher, id_number_index "
+        "SELECT customer_no, id, name_cipher, phone_cipher, phone_index, id_number_cipher, id_number_index "
         "FROM customers_customer WHERE customer_no = ANY(%s)",
         [customer_nos],
     )
-    return {row[0]: tuple(None if value is None else bytes(value) for value in row[1:]) for row in rows}
+    return {row[0]: (row[1], *(None if value is None else bytes(value) for value in row[2:])) for row in rows}
 
 
 def _seal_names(names: list[str], previous: list[bytes | None]) -> list[bytes]:
