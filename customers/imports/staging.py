@@ -344,22 +344,7 @@ class CustomerStaging(Staging):
                        ELSE ch.consent_before IS DISTINCT FROM u.marketing_consent END"""
         )
         statement = f"""
-        WITH changes AS (
-            -- The customers known when their rows were staged, by id: a file of new customers
-            -- costs no join with the whole table.
-            SELECT c.id, array_remove(ARRAY[{changes}], NULL) AS fields, c.marketing_consent AS consent_before
-            FROM {STAGE_TABLE} s JOIN customers_customer c ON c.id = s.customer_id
-            WHERE s.valid
-            UNION ALL
-            -- Rows staged as new whose customer another import has created since: one index
-            -- probe each (OFFSET 0 keeps the planner from turning this into a table scan).
-            SELECT c.id, array_remove(ARRAY[{changes}], NULL), c.marketing_consent
-            FROM {STAGE_TABLE} s CROSS JOIN LATERAL (
-                SELECT * FROM customers_customer c WHERE c.customer_no = s.customer_no OFFSET 0
-            ) c
-            WHERE s.valid AND s.customer_id IS NULL
-        ),
-        upserted AS (
+        WITH upserted AS (
             INSERT INTO customers_customer AS c (
                 customer_no, {", ".join(columns)},
                 lifecycle_stage, consent_at, created_at, updated_at
@@ -378,7 +363,22 @@ class CustomerStaging(Staging):
                 updated_at = EXCLUDED.updated_at
             WHERE ({", ".join(f"c.{column}" for column in compared)})
                 IS DISTINCT FROM ({", ".join(f"EXCLUDED.{column}" for column in compared)})
-            RETURNING c.id, (c.xmax = 0) AS created, c.marketing_consent, c.aum
+            RETURNING c.id, c.customer_no, (c.xmax = 0) AS created, c.marketing_consent, c.aum
+        ),
+        changes AS (
+            -- What the file changes, read from the table as it was before this statement (one
+            -- snapshot): for the customers known when their rows were staged, by id, so a file
+            -- of new customers costs no join with the customer table ...
+            SELECT c.id, array_remove(ARRAY[{changes}], NULL) AS fields, c.marketing_consent AS consent_before
+            FROM {STAGE_TABLE} s JOIN customers_customer c ON c.id = s.customer_id
+            WHERE s.valid
+            UNION ALL
+            -- ... and for the rows staged as new that met a customer another import created since.
+            SELECT c.id, array_remove(ARRAY[{changes}], NULL), c.marketing_consent
+            FROM upserted u
+            JOIN {STAGE_TABLE} s ON s.customer_no = u.customer_no
+            JOIN customers_customer c ON c.id = u.id
+            WHERE NOT u.created AND s.customer_id IS NULL AND s.valid
         ),
         aum_history AS (
             -- The day's AUM of every customer whose AUM this file set: churn features read the history.
