@@ -371,7 +371,7 @@ class CustomerStaging(Staging):
             -- of new customers costs no join with the customer table ...
             SELECT c.id, array_remove(ARRAY[{changes}], NULL) AS fields, c.marketing_consent AS consent_before
             FROM {STAGE_TABLE} s JOIN customers_customer c ON c.id = s.customer_id
-            WHERE s.valid
+            WHERE s.valid AND s.customer_id IS NOT NULL  -- said outright, the planner skips sorting new rows
             UNION ALL
             -- ... and for the rows staged as new that met a customer another import created since.
             SELECT c.id, array_remove(ARRAY[{changes}], NULL), c.marketing_consent
