@@ -633,9 +633,16 @@ def bench_sidebar_load() -> list[Measurement]:
     return [Measurement(**fields) for fields in measure()]
 
 
+def bench_import_stages() -> list[Measurement]:
+    from bench.imports import measure
+
+    return [Measurement(**fields) for fields in measure()]
+
+
 SECTIONS: dict[str, Callable[[], list[Measurement]]] = {
     "org_subtree": bench_org_subtree,
     "import": bench_import,
+    "import_stages": bench_import_stages,
     "tag_rules": bench_tag_rules,
     "workers": bench_workers,
     "customer_search": bench_customer_search,

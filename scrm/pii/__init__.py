@@ -28,7 +28,13 @@ from scrm.pii.crypto import (
 )
 from scrm.pii.masking import mask, mask_id_number, mask_name, mask_phone
 from scrm.pii.phones import MAINLAND_MOBILE, MAINLAND_MOBILE_IN_TEXT
-from scrm.pii.surnames import surname_index, surname_index_many, surname_index_of_surname, surname_of, surname_query
+from scrm.pii.surnames import (
+    surname_index,
+    surname_index_many,
+    surname_index_of_surname,
+    surname_of,
+    surname_query,
+)
 
 __all__ = [
     "MAINLAND_MOBILE",
