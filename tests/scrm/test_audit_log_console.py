@@ -156,11 +156,15 @@ def test_the_customer_filter_reads_its_own_index(world: World) -> None:
         _reveal(world, f"C{number:04d}")
     _reveal(world, "C100")
     with connection.cursor() as cursor:
+        # Which index path wins depends on statistics this table never gets here (the
+        # application role may not ANALYZE); a bitmap scan needs an index condition, so only
+        # an index on the filter's own expression can serve one.
         cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
         sql, params = audit_log_filtered(filters=AuditLogFilters(customer_no="C100"))[:51].query.sql_with_params()
         cursor.execute(f"EXPLAIN {sql}", params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "audit_customer_sequence" in plan
+    assert "Bitmap Index Scan on audit_customer_sequence" in plan, plan
 
 
 def test_a_requested_check_is_audited_recorded_and_finished_by_the_task(world: World) -> None:

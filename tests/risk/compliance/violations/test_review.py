@@ -312,6 +312,7 @@ def test_the_queue_reads_a_fixed_number_of_queries_however_many_rows(
     from django.test.utils import CaptureQueriesContext
 
     client = client_for("compliance")
+    client.get(API)  # the first request refreshes the idle session; the next ones within a minute do not
     with CaptureQueriesContext(connection) as few:
         assert client.get(API).status_code == 200
     for _ in range(5):
