@@ -165,10 +165,18 @@ def batch_rows_sql(
     so that a customer's current rule tags compare with the wanted ones as integers.
     """
     sql, params = customer_rows_sql(on=on, holdings=holdings, tags=False, id_range=id_range)
+    # A tag's bit is looked up by subscript in an array indexed by tag id (0 for the tags
+    # of other words): a search of the word's tag list per link cost as much as the rest
+    # of the aggregation.
+    base = min(tag_ids, default=0)
+    span = max(tag_ids, default=0) - base + 1
     masks = ""
     for index, word in enumerate(mask_words):
-        masks += f", bit_or(1::bigint << (array_position(%s::bigint[], tag_id) - 1)) AS mask_{index}"
-        params.append(word)
+        bits = [0] * span
+        for position, tag_id in enumerate(word):
+            bits[tag_id - base] = 1 << position
+        masks += f", bit_or((%s::bigint[])[(tag_id - %s)::int + 1]) AS mask_{index}"
+        params += [bits, base]
     sql += (
         f" LEFT JOIN (SELECT customer_id, array_agg(tag_id) AS tag_ids{masks}"  # noqa: S608
         " FROM customers_customertag WHERE customer_id BETWEEN %s AND %s AND tag_id = ANY(%s::bigint[])"
