@@ -177,9 +177,12 @@ def batch_rows_sql(
             bits[tag_id - base] = 1 << position
         masks += f", bit_or((%s::bigint[])[(tag_id - %s)::int + 1]) AS mask_{index}"
         params += [bits, base]
+    # ``tag_id + 0`` keeps the planner off the (tag, customer) index: that one reads the same
+    # links out of customer order, into a hash aggregate that spills, where the (customer,
+    # tag) index gives them in order to a streaming aggregate and merge joins.
     sql += (
         f" LEFT JOIN (SELECT customer_id, array_agg(tag_id) AS tag_ids{masks}"  # noqa: S608
-        " FROM customers_customertag WHERE customer_id BETWEEN %s AND %s AND tag_id = ANY(%s::bigint[])"
+        " FROM customers_customertag WHERE customer_id BETWEEN %s AND %s AND tag_id + 0 = ANY(%s::bigint[])"
         " GROUP BY customer_id) tf ON tf.customer_id = c.id"
     )
     params += [*id_range, tag_ids]
