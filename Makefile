@@ -4,12 +4,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help install run test bench lint format stop messages
+.PHONY: help install run test bench bench-report lint format stop messages
 
 help:
 	@echo "make run    install everything, start PostgreSQL, Redis, web, worker and beat with demo data"
 	@echo "make test   run the whole test suite against real PostgreSQL and Redis"
-	@echo "make bench  measure the scale targets (BENCH_CUSTOMERS, default 1000000)"
+	@echo "make bench  measure the scale targets (BENCH_CUSTOMERS, default 1000000; or BENCH_SIZES=1000000,10000000)"
+	@echo "make bench-report  regenerate the figures table of docs/benchmark.md from the newest bench results"
 	@echo "make lint   ruff, import boundaries, mypy and a missing-migration check"
 	@echo "make stop   stop the embedded PostgreSQL and Redis"
 
@@ -34,6 +35,9 @@ test: install
 # Scale checks against DESIGN.md §6 targets; BENCH_CUSTOMERS (default 1,000,000) sets the size.
 bench: install
 	$(PY) bench/run.py
+
+bench-report:
+	$(PY) bench/report.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -49,6 +49,7 @@ from risk.compliance.violations.models import ViolationStatus
 from risk.compliance.violations.selectors import ViolationFilters, violations_list
 from scrm.audit.models import ChainCheck
 from scrm.audit.selectors import chain_check_latest, chain_check_running, pii_reveals_recent
+from scrm.core.db_routing import reads_from_replica
 from scrm.org.models import Role
 from scrm.org.scoping import DataScope, data_scope_for
 from scrm.org.selectors import branch_list_visible, staff_active_with_role, staff_list_visible
@@ -230,6 +231,8 @@ def _rm_figures(user: Viewer) -> dict[str, Any]:
     }
 
 
+# Aggregates over a subtree or the bank, kept for minutes anyway: a replica a few seconds behind serves them.
+@reads_from_replica
 def home_counted_figures(*, role: Role, user: Viewer) -> dict[str, Any]:
     """The figures that aggregate the viewer's scope, the ones worth keeping for a few minutes."""
     figures: dict[str, Any] = {"customers": home_customer_count(user=user)}

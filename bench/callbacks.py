@@ -6,7 +6,7 @@ The bench starts gunicorn on a free port against the bench database, and a pool 
 threads, each with its own keep-alive HTTP connection, posts the events the way WeCom
 does (query ``msg_signature/timestamp/nonce``, XML envelope body). Every request does
 the whole accept path: signature, decryption, timestamp window, nonce in Redis, the
-inbox INSERT, and the Celery enqueue to Redis. The tasks are routed to a queue of the
+inbox INSERT, and the task message pushed to Redis. The tasks are routed to a queue of the
 bench's own that nobody consumes (so the figure is the acknowledgement alone, and no
 development worker picks up ids from another database); the queue and the bench's
 inbox rows are deleted afterwards.
@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -29,6 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
+
+from bench.server import free_port, gunicorn_start, gunicorn_stop
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = int(os.environ.get("BENCH_CALLBACK_EVENTS", "5000"))
@@ -52,49 +51,6 @@ def wsgi_application() -> Any:
     # A task's own queue outranks CELERY_TASK_ROUTES (see tests/support/celery_worker.py).
     tasks.callback_process_task.queue = os.environ["BENCH_CALLBACK_QUEUE"]
     return application
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _start_server(port: int, queue: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "BENCH_CALLBACK_QUEUE": queue, "DEBUG": "false", "DJANGO_SETTINGS_MODULE": "scrm.settings"}
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "bench.callbacks:wsgi_application()",
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(SERVER_WORKERS),
-        "--worker-class",
-        "gthread",
-        "--threads",
-        str(SERVER_THREADS),
-        "--keep-alive",
-        "30",
-        "--log-level",
-        "warning",
-    ]
-    server = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 - our own interpreter and arguments
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            connection.request("GET", "/healthz")
-            connection.getresponse().read()
-            connection.close()
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise RuntimeError("gunicorn did not answer in 60 s")
 
 
 def _event_xml(corp_id: str, run: str, serial: int, create_time: int) -> str:
@@ -195,6 +151,31 @@ def _in_process_ms(count: int, run: str, first_serial: int) -> float:
             tasks.callback_process_task.queue = saved
 
 
+def _tree_cpu_seconds(root: int) -> float:
+    """User + system CPU of a process and all its descendants so far (Linux /proc; 0 elsewhere)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return 0.0
+    parents: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    ticks = os.sysconf("SC_CLK_TCK")
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(entry.name)] = int(fields[1])
+        cpu[int(entry.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    tree, grew = {root}, True
+    while grew:
+        children = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= children
+        grew = bool(children)
+    return sum(cpu.get(pid, 0.0) for pid in tree)
+
+
 def _percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -210,15 +191,25 @@ def measure() -> list[dict[str, Any]]:
     call_command("migrate", verbosity=0)
     run = uuid.uuid4().hex[:6]
     queue = f"bench-callbacks-{run}"
-    port = _free_port()
-    server = _start_server(port, queue)
+    port = free_port()
+    server = gunicorn_start(
+        "bench.callbacks:wsgi_application()",
+        port,
+        workers=SERVER_WORKERS,
+        threads=SERVER_THREADS,
+        env={"BENCH_CALLBACK_QUEUE": queue},
+    )
     try:
         _drive(port, _requests(WARMUP, run, 0), CONCURRENCY)
         events = _requests(EVENTS, run, WARMUP)
+        load_before = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+        server_cpu, client_cpu = _tree_cpu_seconds(server.pid), time.process_time()
         latencies, statuses, elapsed = _drive(port, events, CONCURRENCY)
+        # CPU per event of the web processes and of the load generator (this process's threads).
+        server_cpu = _tree_cpu_seconds(server.pid) - server_cpu
+        client_cpu = time.process_time() - client_cpu
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        gunicorn_stop(server)
     os.environ["BENCH_CALLBACK_QUEUE"] = queue
     service_ms = _in_process_ms(IN_PROCESS_EVENTS, run, WARMUP + EVENTS)
     stored = CallbackInbox.objects.filter(body__contains=f"<State><![CDATA[bench-{run}]]></State>").count()
@@ -239,8 +230,13 @@ def measure() -> list[dict[str, Any]]:
         "tasks_enqueued": enqueued,
         "p50_ms": round(_percentile(latencies, 0.5), 1),
         "p90_ms": round(_percentile(latencies, 0.9), 1),
+        "p95_ms": round(_percentile(latencies, 0.95), 1),
         "p99_ms": round(p99, 1),
         "max_ms": round(max(latencies), 1),
+        "web_cpu_ms_per_event": round(server_cpu * 1000 / EVENTS, 3),
+        "load_generator_cpu_ms_per_event": round(client_cpu * 1000 / EVENTS, 3),
+        # Other work on a shared machine slows every figure here: the load average says how much.
+        "load_average_at_start": None if load_before is None else round(load_before, 2),
     }
     all_ok = statuses.get(200, 0) == EVENTS and stored == EVENTS
     return [
@@ -261,6 +257,7 @@ def measure() -> list[dict[str, Any]]:
             "detail": {
                 "p50_ms": detail["p50_ms"],
                 "p90_ms": detail["p90_ms"],
+                "p95_ms": detail["p95_ms"],
                 "max_ms": detail["max_ms"],
                 "accept_service_ms_per_event_one_thread": round(service_ms, 2),
             },

@@ -19,7 +19,8 @@ from campaigns.models import (
 from campaigns.models.campaign import HOLDOUT_PERCENT_MAX, VARIANT_LABELS
 from campaigns.services import ATTRIBUTION_DAYS_MAX, NAME_MAX_LENGTH, RESULT_DAYS_MAX, CampaignDraft, VariantDraft
 from customers.models import ProductType, Segment
-from customers.rules import RuleError, RuleProblem, rule_from_json
+from customers.rules import RuleProblem
+from customers.rules.builder import rule_from_builder_field
 from scrm.org.models import Branch, Staff
 
 
@@ -139,14 +140,7 @@ class CampaignForm(forms.Form):
         ]
 
     def clean_rule(self) -> Any:
-        text = self.cleaned_data["rule"].strip()
-        if not text:
-            return None
-        try:
-            return rule_from_json(text)
-        except RuleError as error:
-            self.rule_problems = list(error.problems)
-            raise forms.ValidationError(error.message) from error
+        return rule_from_builder_field(self.cleaned_data["rule"], problems=self.rule_problems)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

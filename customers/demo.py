@@ -25,7 +25,7 @@ from customers.models import Customer, Gender, LifecycleStage, ProductHolding, P
 from scrm.core.exceptions import ApplicationError
 from scrm.org.demo import DEMO_RM_USERNAME, names_draw
 from scrm.org.models import Branch, BranchLevel, Role, Staff, StaffStatus
-from scrm.pii import PiiKind, blind_index, seal, surname_index
+from scrm.pii import PiiKind, blind_index_many, seal_many, surname_index_many
 
 CHUNK_SIZE = 100_000
 UNASSIGNED_SHARE = 0.05  # the outlet's pool: customers no RM owns yet
@@ -198,14 +198,22 @@ class _IdNumberIssuer:
 
     Numbers differ only in the three-digit sequence within one (region, birth date,
     gender), so each such group counts how many it has issued, starting from a random
-    slot so that sequence codes look spread rather than all being 001.
+    slot so that sequence codes look spread rather than all being 001. Issuers that run
+    side by side (one per seeding process) take disjoint slots: issuer ``part`` of
+    ``parts`` uses only the slots congruent to ``part`` modulo ``parts``.
     """
 
     SLOTS = 499  # sequences 001-997 (odd, men) and 002-998 (even, women)
 
-    def __init__(self, *, rng: np.random.Generator, region_codes: Int64s, window: _BirthWindow) -> None:
+    def __init__(
+        self, *, rng: np.random.Generator, region_codes: Int64s, window: _BirthWindow, part: int = 0, parts: int = 1
+    ) -> None:
+        if not 0 <= part < parts <= self.SLOTS:
+            raise ApplicationError("An ID number issuer's part must lie in 0 … parts - 1.")
         self._region_codes = region_codes
         self._window = window
+        self._part, self._parts = part, parts
+        self._slots = (self.SLOTS - part + parts - 1) // parts  # slots part, part + parts, … below SLOTS
         groups = len(region_codes) * window.days * 2
         self._issued = np.zeros(groups, dtype=np.int32)
         self._first_slot = rng.integers(0, self.SLOTS, size=groups, dtype=np.int32)
@@ -219,9 +227,9 @@ class _IdNumberIssuer:
         starts = np.flatnonzero(np.r_[True, sorted_groups[1:] != sorted_groups[:-1]])
         rank = np.empty_like(order)
         rank[order] = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-        slot = (self._first_slot[group] + self._issued[group] + rank) % self.SLOTS
+        slot = self._part + self._parts * ((self._first_slot[group] + self._issued[group] + rank) % self._slots)
         np.add.at(self._issued, group, 1)
-        if self._issued.max(initial=0) > self.SLOTS:
+        if self._issued.max(initial=0) > self._slots:
             raise ApplicationError("Too many customers share a birth date and region for unique ID numbers.")
         sequence = 2 * slot + np.where(male, 1, 2)
         body = self._region_codes[region] * 10**11 + _yyyymmdd(birth) * 10**3 + sequence
@@ -281,7 +289,9 @@ def _owners(rng: np.random.Generator, outlets: _Outlets, outlet: Int64s) -> Int6
 
 
 class _CustomerDrawer:
-    def __init__(self, *, rng: np.random.Generator, outlets: _Outlets, today: datetime.date) -> None:
+    def __init__(
+        self, *, rng: np.random.Generator, outlets: _Outlets, today: datetime.date, part: int = 0, parts: int = 1
+    ) -> None:
         self._rng = rng
         self._outlets = outlets
         self._today = np.datetime64(today, "D")
@@ -289,7 +299,9 @@ class _CustomerDrawer:
         self._now = np.datetime64(int(now.timestamp()), "s")
         self._now_text = now.isoformat()
         self._births = _BirthWindow.on(today)
-        self._ids = _IdNumberIssuer(rng=rng, region_codes=outlets.region_codes, window=self._births)
+        self._ids = _IdNumberIssuer(
+            rng=rng, region_codes=outlets.region_codes, window=self._births, part=part, parts=parts
+        )
         # Outlets differ in size, as real ones do.
         self._outlet_p = rng.lognormal(0.0, 0.5, len(outlets.branch_ids))
         self._outlet_p /= self._outlet_p.sum()
@@ -317,12 +329,12 @@ class _CustomerDrawer:
         columns = (
             ids.tolist(),
             [f"C{serial:010d}" for serial in serials.tolist()],
-            [seal(name, kind=PiiKind.NAME) for name in names],
-            [surname_index(name) for name in names],
-            [seal(phone, kind=PiiKind.PHONE) for phone in phones],
-            [blind_index(phone, kind=PiiKind.PHONE) for phone in phones],
-            [seal(number, kind=PiiKind.ID_NUMBER) for number in id_numbers],
-            [blind_index(number, kind=PiiKind.ID_NUMBER) for number in id_numbers],
+            seal_many(names, kind=PiiKind.NAME),
+            surname_index_many(names),
+            seal_many(phones, kind=PiiKind.PHONE),
+            blind_index_many(phones, kind=PiiKind.PHONE),
+            seal_many(id_numbers, kind=PiiKind.ID_NUMBER),
+            blind_index_many(id_numbers, kind=PiiKind.ID_NUMBER),
             np.where(male, Gender.MALE.value, Gender.FEMALE.value).tolist(),
             _iso_text(birth),
             outlets.branch_ids[outlet].tolist(),
@@ -415,6 +427,37 @@ def _holding_rows(*, rng: np.random.Generator, chunk: _CustomerChunk, today: dat
 # --- Loading ------------------------------------------------------------------------------------
 
 
+class DemoCustomerDrawer:
+    """Draws demo customers with their holdings, chunk by chunk, and COPYs them in.
+
+    One drawer per process: the benchmark's seeder runs several side by side, each with
+    its own generator and its own share (``part`` of ``parts``) of the ID-number slots,
+    so that together they issue unique numbers, as one drawer does.
+    """
+
+    def __init__(self, *, seed: int | Sequence[int], today: datetime.date, part: int = 0, parts: int = 1) -> None:
+        self._rng = np.random.default_rng(seed)
+        self._today = today
+        self._customers = _CustomerDrawer(rng=self._rng, outlets=_outlets_load(), today=today, part=part, parts=parts)
+
+    def copy(self, cursor: psycopg.Cursor[Any], *, ids: Int64s, first_serial: int) -> int:
+        """COPY customers with the given ids and serials from ``first_serial`` on; their holdings' count."""
+        chunk = self._customers.draw(ids=ids, serials=np.arange(first_serial, first_serial + len(ids), dtype=np.int64))
+        _copy(cursor, Customer, CUSTOMER_COLUMNS, chunk.rows)
+        holding_rows = _holding_rows(rng=self._rng, chunk=chunk, today=self._today)
+        _copy(cursor, ProductHolding, HOLDING_COLUMNS, holding_rows)
+        return len(holding_rows)
+
+
+def demo_customer_ids_reserve(cursor: psycopg.Cursor[Any], *, count: int) -> Int64s:
+    """``count`` ids from the customer table's own sequence."""
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+        (Customer._meta.db_table, count),
+    )
+    return np.array([row[0] for row in cursor.fetchall()], dtype=np.int64)
+
+
 def _copy(
     cursor: psycopg.Cursor[Any], model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[object]]
 ) -> None:
@@ -440,28 +483,17 @@ def demo_customers_create(*, count: int, seed: int, chunk_size: int = CHUNK_SIZE
     """Add ``count`` customers with holdings to the outlets that have RMs."""
     if count < 1:
         raise ApplicationError("Create at least one customer.")
-    outlets = _outlets_load()
-    rng = np.random.default_rng(seed)
-    today = timezone.localdate()
-    drawer = _CustomerDrawer(rng=rng, outlets=outlets, today=today)
+    drawer = DemoCustomerDrawer(seed=seed, today=timezone.localdate())
     holdings = 0
     with connection.cursor() as django_cursor:
         # Serialise concurrent seeders so that customer numbers continue where the last one ended.
         django_cursor.execute("SELECT pg_advisory_xact_lock(hashtext('customers.demo'))")
-        first_serial = _next_customer_serial()
+        first_serial = demo_next_customer_serial()
         cursor = django_cursor.connection.cursor()  # psycopg's own, for COPY
         serial = first_serial
         for size in _chunks(count, chunk_size):
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                (Customer._meta.db_table, size),
-            )
-            ids = np.array([row[0] for row in cursor.fetchall()], dtype=np.int64)
-            chunk = drawer.draw(ids=ids, serials=np.arange(serial, serial + size, dtype=np.int64))
-            _copy(cursor, Customer, CUSTOMER_COLUMNS, chunk.rows)
-            holding_rows = _holding_rows(rng=rng, chunk=chunk, today=today)
-            _copy(cursor, ProductHolding, HOLDING_COLUMNS, holding_rows)
-            holdings += len(holding_rows)
+            ids = demo_customer_ids_reserve(cursor, count=size)
+            holdings += drawer.copy(cursor, ids=ids, first_serial=serial)
             serial += size
     return DemoCustomers(
         customers=count,
@@ -471,7 +503,7 @@ def demo_customers_create(*, count: int, seed: int, chunk_size: int = CHUNK_SIZE
     )
 
 
-def _next_customer_serial() -> int:
+def demo_next_customer_serial() -> int:
     """One past the highest ``C`` + 10-digit number; fixed width makes text order numeric."""
     highest = (
         Customer.objects.filter(customer_no__regex=r"^C[0-9]{10}$")

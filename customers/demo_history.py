@@ -10,7 +10,7 @@ but not perfect, as in a real bank. Whoever leaves after today is the one a mode
 
 Snapshots fall every 30 days back from today, and on the day a customer leaves; each
 customer's current AUM and last contact are set to match the history. Rows go in with
-``COPY``; nothing here is per-row SQL.
+``COPY``; nothing here is per-row SQL. The timeline's partitions for the year are created first.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from customers.models import AumSnapshot, TimelineEvent, TimelineKind
+from customers.timeline.services import timeline_partitions_ensure
 
 HISTORY_DAYS = 390
 SNAPSHOT_STEP_DAYS = 30
@@ -112,6 +113,8 @@ def demo_aum_history_create(
     contact_rows, last_contact = _contacts(
         rng=rng, ids=ids, owned=owned, opened=opened, leave_day=leave_day, today=today
     )
+    # The contacts' months get their partitions before the rows arrive, so none waits in DEFAULT.
+    timeline_partitions_ensure(today=today, since=today + datetime.timedelta(days=oldest))
     with connection.cursor() as django_cursor:
         cursor = django_cursor.connection.cursor()
         cursor.execute("DELETE FROM customers_aumsnapshot WHERE customer_id = ANY(%s)", [ids.tolist()])

@@ -16,7 +16,7 @@ from django.db.models import Count, QuerySet
 from customers.models import Customer, CustomerTag, ProductHolding, TimelineEvent
 from customers.models.timeline import ENGAGEMENT_KINDS
 from customers.pii import pii_can_reveal, pii_masked
-from customers.timeline.selectors import timeline_for_customer
+from customers.timeline.selectors import timeline_for_customer, timeline_recent_start
 from scrm.pii import PiiKind, blind_index
 
 
@@ -256,15 +256,23 @@ def timeline_recent_visible(*, user: AbstractBaseUser | AnonymousUser, limit: in
     """The newest conversations, notes and campaign touches of any customer in the viewer's scope.
 
     Engagement only (imports and tag changes are many and say little on a home page), read on
-    the partial ``customers_timeline_engagement`` index, which holds only those events.
+    the partial ``customers_timeline_engagement`` index, which holds only those events. The
+    newest are nearly always in the last few months: those months' partitions are read first,
+    and the older ones only when they hold fewer than ``limit`` (an unbounded read sorts
+    every engagement event in scope, of all years).
     """
-    events = (
+    visible = (
         TimelineEvent.objects.visible_to(user)
         .filter(kind__in=ENGAGEMENT_KINDS)
         .select_related("customer")
         .only("kind", "summary", "occurred_at", "customer__customer_no", "customer__name_cipher")
-        .order_by("-occurred_at", "-id")[:limit]
+        .order_by("-occurred_at", "-id")
     )
+    since = timeline_recent_start()
+    events = list(visible.filter(occurred_at__gte=since)[:limit])
+    if len(events) < limit:
+        # Everything read so far is newer than all of these: the list stays in order.
+        events += visible.filter(occurred_at__lt=since)[: limit - len(events)]
     return [
         TimelineItem(
             customer_no=event.customer.customer_no,

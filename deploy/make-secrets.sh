@@ -12,7 +12,10 @@ rand() { python3 -c "import secrets; print(secrets.token_urlsafe($1))"; }
 [[ -f postgres_password ]] || rand 24 > postgres_password
 [[ -f database_owner_password ]] || rand 24 > database_owner_password
 [[ -f database_app_password ]] || rand 24 > database_app_password
+[[ -f database_replication_password ]] || rand 24 > database_replication_password
 # The application's role, and the owner's (for the migrate service only).
 [[ -f database_url ]] || echo "postgres://scrm_app:$(cat database_app_password)@postgres:5432/scrm" > database_url
 [[ -f database_owner_url ]] || echo "postgres://scrm_owner:$(cat database_owner_password)@postgres:5432/scrm" > database_owner_url
+# The same application role on the read replica (docker-compose.replica.yml only).
+[[ -f database_replica_url ]] || echo "postgres://scrm_app:$(cat database_app_password)@postgres-replica:5432/scrm" > database_replica_url
 echo "secrets written to $(pwd)"

@@ -15,6 +15,7 @@ app.autodiscover_tasks(
         "customers.tagging",
         "customers.imports",
         "customers.lifecycle",
+        "customers.timeline",
         "channels.outbox",
         "channels.callbacks",
         "channels.contacts",

@@ -62,6 +62,7 @@ def ensure_services(var_dir: Path) -> EmbeddedServices:
 def stop_services(var_dir: Path) -> None:
     with _exclusive_lock(var_dir / ".embedded.lock"):
         _stop_redis(var_dir / "redis")
+        _stop_postgres(var_dir / REPLICA_DIRECTORY)
         _stop_postgres(var_dir / "postgres")
 
 
@@ -203,6 +204,141 @@ def _stop_postgres(pgdata: Path) -> None:
         _commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)  # type: ignore[attr-defined]
 
 
+# --- A streaming replica of it (docs/scaling.md, "Read replica") --------------
+
+REPLICA_DIRECTORY = "postgres-replica"
+# Its socket sits in its own directory; a port of its own keeps the two apart in a URL too.
+REPLICA_PORT = 5433
+# The replica is a second server on the same machine: a small buffer cache is enough.
+_REPLICA_SERVER_OPTIONS = ("-c shared_buffers=128MB", "-c hot_standby_feedback=on")
+# Copied by the base backup from the primary's directory, where its socket and log live.
+_PRIMARY_ONLY_FILES = (".s.PGSQL.5432.lock", ".handle_pids.json", "log")
+
+
+def ensure_replica(var_dir: Path, *, timeout: float = 30.0) -> str:
+    """Start (or reuse) a hot standby streaming from the embedded primary; return the application's URL on it.
+
+    The first start takes a base backup (``pg_basebackup -R``) of the whole primary into
+    ``var/postgres-replica``; a replica that can no longer catch up (the primary recycled the
+    WAL it needs while it was stopped) is taken afresh. ``python -m scrm.embedded down`` stops it.
+    """
+    var_dir = var_dir.resolve()  # the socket directory is named in URLs and to the server
+    with _exclusive_lock(var_dir / ".embedded.lock"):
+        _ensure_postgres(var_dir / "postgres")
+        pgdata = var_dir / REPLICA_DIRECTORY
+        url = f"postgresql://{APPLICATION_ROLE}:@:{REPLICA_PORT}/{DATABASE_NAME}?host={pgdata}"
+        if _replica_streams(pgdata, timeout=0):
+            return url
+        _stop_postgres(pgdata)
+        if (pgdata / "standby.signal").exists() and (pgdata / "PG_VERSION").exists():
+            _start_replica(pgdata)
+            if _replica_streams(pgdata, timeout=timeout / 2):
+                return url
+            _stop_postgres(pgdata)
+        _replica_base_backup(var_dir / "postgres", pgdata)
+        _start_replica(pgdata)
+        if not _replica_streams(pgdata, timeout=timeout):
+            raise RuntimeError(f"embedded replica does not stream; see {pgdata / 'replica.log'}")
+        return url
+
+
+def stop_replica(var_dir: Path, *, restart_soon: bool = False) -> None:
+    """Stop the embedded standby; ``restart_soon`` first gives it a recent point to restart from."""
+    var_dir = var_dir.resolve()
+    with _exclusive_lock(var_dir / ".embedded.lock"):
+        if restart_soon:
+            _replica_restartpoint(var_dir)
+        _stop_postgres(var_dir / REPLICA_DIRECTORY)
+
+
+def _replica_restartpoint(var_dir: Path) -> None:
+    """A checkpoint on the primary, replayed: the standby restarts from here, not from minutes of WAL back.
+
+    A standby can only restart from a checkpoint the primary wrote; the primary writes one
+    every few minutes, and a test run's database creation alone is megabytes of WAL.
+    """
+    import psycopg
+
+    pgdata = var_dir / REPLICA_DIRECTORY
+    _import_pgserver()
+    from pgserver.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(var_dir / "postgres")
+    if info is None or not info.is_running() or not _replica_streams(pgdata, timeout=0):
+        return
+    with contextlib.suppress(psycopg.Error):
+        with psycopg.connect(info.get_uri(), autocommit=True) as primary:
+            primary.execute("CHECKPOINT")
+            lsn = primary.execute("SELECT pg_current_wal_lsn()::text").fetchall()[0][0]
+        url = f"postgresql://postgres@:{REPLICA_PORT}/postgres?host={pgdata}"
+        with psycopg.connect(url, autocommit=True) as standby:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                if standby.execute("SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [lsn]).fetchall()[0][0]:
+                    standby.execute("CHECKPOINT")  # the restartpoint itself
+                    return
+                time.sleep(0.02)
+
+
+def _server_user() -> str | None:
+    # PostgreSQL refuses to run as root; pgserver then runs it as its own user.
+    return "pgserver" if os.geteuid() == 0 else None
+
+
+def _replica_base_backup(primary: Path, pgdata: Path) -> None:
+    import shutil
+
+    _import_pgserver()
+    from pgserver import _commands
+    from pgserver.utils import PostmasterInfo  # type: ignore[import-untyped]
+
+    info = PostmasterInfo.read_from_pgdata(primary)
+    if info is None:
+        raise RuntimeError(f"embedded PostgreSQL is not running in {primary}")
+    shutil.rmtree(pgdata, ignore_errors=True)
+    pgdata.mkdir(mode=0o700)
+    user = _server_user()
+    if user is not None:
+        shutil.chown(pgdata, user, user)
+    # initdb's pg_hba.conf trusts local replication connections, and PG 16's defaults
+    # (wal_level = replica, max_wal_senders = 10) already allow a streaming standby.
+    source = ["-U", "postgres", "-h", str(info.socket_dir), "-p", str(info.port)]
+    _commands.pg_basebackup(  # type: ignore[attr-defined]
+        ["-D", str(pgdata), "-R", "-X", "stream", "-c", "fast", *source],
+        user=user,
+        timeout=300,
+    )
+    for name in _PRIMARY_ONLY_FILES:
+        with contextlib.suppress(FileNotFoundError):
+            (pgdata / name).unlink()
+
+
+def _start_replica(pgdata: Path) -> None:
+    _import_pgserver()
+    from pgserver import _commands
+
+    options = ['-h ""', f"-k {pgdata}", f"-p {REPLICA_PORT}", *_REPLICA_SERVER_OPTIONS]
+    arguments = ["-w", *[part for option in options for part in ("-o", option)], "-l", str(pgdata / "replica.log")]
+    with contextlib.suppress(subprocess.CalledProcessError):
+        _commands.pg_ctl([*arguments, "start"], pgdata=pgdata, user=_server_user(), timeout=30)  # type: ignore[attr-defined]
+
+
+def _replica_streams(pgdata: Path, *, timeout: float) -> bool:
+    """Whether the replica answers as a standby whose WAL receiver streams, waiting up to ``timeout``."""
+    import psycopg
+
+    url = f"postgresql://postgres@:{REPLICA_PORT}/postgres?host={pgdata}"
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(psycopg.Error), psycopg.connect(url, autocommit=True, connect_timeout=2) as conn:
+            row = conn.execute("SELECT pg_is_in_recovery(), (SELECT status FROM pg_stat_wal_receiver)").fetchone()
+            if row == (True, "streaming"):
+                return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+
+
 # --- Redis ------------------------------------------------------------------
 
 
@@ -272,12 +408,15 @@ def _stop_redis(redis_dir: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Manage scrm's embedded PostgreSQL and Redis.")
-    parser.add_argument("action", choices=["up", "down", "urls"])
+    parser.add_argument("action", choices=["up", "down", "urls", "replica"])
     parser.add_argument("--var-dir", type=Path, default=Path(__file__).resolve().parent.parent / "var")
     args = parser.parse_args(argv)
     if args.action == "down":
         stop_services(args.var_dir)
         print("embedded services stopped")
+        return 0
+    if args.action == "replica":
+        print(f"DATABASE_REPLICA_URL={ensure_replica(args.var_dir)}")
         return 0
     services = ensure_services(args.var_dir)
     print(f"DATABASE_URL={services.database_url}")

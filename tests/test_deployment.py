@@ -14,12 +14,16 @@ def compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
-def test_compose_runs_postgres_redis_web_worker_and_beat() -> None:
+WORKERS = {"worker-realtime": "realtime", "worker-dispatch": "dispatch", "worker-bulk": "bulk"}
+
+
+def test_compose_runs_postgres_redis_web_workers_and_beat() -> None:
     services = compose()["services"]
 
-    assert {"postgres", "redis", "web", "worker", "beat"} <= set(services)
-    assert {services[name]["image"] for name in ("web", "worker", "beat", "migrate")} == {"scrm:latest"}
-    assert services["worker"]["command"][:4] == ["celery", "-A", "scrm", "worker"]
+    assert {"postgres", "redis", "web", *WORKERS, "beat"} <= set(services)
+    assert {services[name]["image"] for name in ("web", *WORKERS, "beat", "migrate")} == {"scrm:latest"}
+    for name in WORKERS:
+        assert services[name]["command"][:4] == ["celery", "-A", "scrm", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "scrm", "beat"]
 
 
@@ -27,12 +31,15 @@ def _queues(command: list[str]) -> set[str]:
     return set(command[command.index("--queues") + 1].split(","))
 
 
-def test_the_workers_consume_every_queue_and_dispatch_scales_on_its_own() -> None:
+def test_each_queue_has_a_worker_service_of_its_own_so_each_scales_on_its_own() -> None:
     services = compose()["services"]
+    workers = {name: service for name, service in services.items() if "worker" in service.get("command", [])}
 
-    assert _queues(services["worker"]["command"]) == {"realtime", "bulk"}
-    assert _queues(services["dispatch-worker"]["command"]) == {"dispatch"}
-    assert services["dispatch-worker"]["image"] == "scrm:latest"
+    assert {name: _queues(service["command"]) for name, service in workers.items()} == {
+        name: {queue} for name, queue in WORKERS.items()
+    }
+    # No fixed container name or host port, which `docker compose up --scale worker-bulk=N` would refuse.
+    assert not [name for name in WORKERS if {"container_name", "ports"} & set(services[name])]
     # make run's single worker takes all three.
     procfile = dict(line.split(": ", 1) for line in (ROOT / "Procfile.dev").read_text().splitlines() if line)
     assert _queues(procfile["worker"].split()) == {"realtime", "dispatch", "bulk"}

@@ -19,6 +19,7 @@ from customers.pii import pii_masked
 from customers.segments.export import ROWS_PER_FETCH, ExportFormat, csv_chunks, export_fits, xlsx_chunks
 from customers.selectors import customer_list_visible
 from scrm.audit.services import audit_record
+from scrm.core.db_routing import replica_alias_for_read
 from scrm.pii import PiiKind
 
 # WeCom's per-recipient outcomes of get_groupmsg_send_result, as the reader's language says them.
@@ -67,8 +68,11 @@ def campaign_recipients_export(
     format: ExportFormat,
     request: HttpRequest | None = None,
 ) -> RecipientExport:
-    """The recipients the user may see (held-out ones included), PII masked; the audit row commits first."""
-    recipients = CampaignRecipient.objects.filter(
+    """The recipients the user may see (held-out ones included), PII masked; the audit row commits first.
+
+    Count and rows come from one server: the database replica when it may serve (scrm.core.db_routing).
+    """
+    recipients = CampaignRecipient.objects.using(replica_alias_for_read(max_age=0)).filter(
         occurrence__campaign=campaign, customer__in=customer_list_visible(user=user)
     )
     row_count = recipients.count()

@@ -24,11 +24,12 @@ from datetime import datetime, timedelta
 from functools import lru_cache, partial
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 
 from channels.callbacks.handlers import handler_for
+from channels.callbacks.publish import task_publish
 from channels.callbacks.replay import nonce_claim, nonce_release
 from channels.callbacks.selectors import callback_inbox_stale_ids
 from channels.models import CallbackInbox, InboxStatus
@@ -214,10 +215,35 @@ def _inbox_upsert(plaintext: str, *, event: str, change_type: str, status: str) 
         status,
         timezone.now(),
     ]
+    inbox_id, deliveries, status = _execute_own_health_check(sql, params)
+    return inbox_id, deliveries == 1, status
+
+
+def _execute_own_health_check(sql: str, params: list[str | datetime]) -> tuple[int, int, str]:
+    """Run the upsert, which is its own connection health check.
+
+    ``CONN_HEALTH_CHECKS`` costs every request a ``SELECT 1`` round trip before its first
+    query. The upsert skips it: if a connection kept from an earlier request turns out
+    dead (PostgreSQL restarted meanwhile), the statement runs once more on a new one.
+    Running it twice is safe: a statement that failed to reach the server stored
+    nothing, and one whose connection died after the commit only counts one more
+    delivery of its row the second time.
+    """
+    kept = connection.connection is not None and not connection.in_atomic_block
+    if kept:
+        connection.health_check_done = True  # type: ignore[attr-defined]  # Django's own flag, not in the stubs
+        try:
+            return _execute_one_row(sql, params)
+        except (InterfaceError, OperationalError):
+            connection.close()
+    return _execute_one_row(sql, params)
+
+
+def _execute_one_row(sql: str, params: list[str | datetime]) -> tuple[int, int, str]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        inbox_id, deliveries, status = cursor.fetchone()
-    return inbox_id, deliveries == 1, status
+        row: tuple[int, int, str] = cursor.fetchone()
+    return row
 
 
 def _enqueue_after_commit(inbox_id: int) -> None:
@@ -227,13 +253,14 @@ def _enqueue_after_commit(inbox_id: int) -> None:
 def _enqueue(inbox_id: int) -> None:
     """Publish the task; if the broker stays unreachable the row is stored anyway, and the sweep sends it.
 
-    Celery's short publish retries (well under a second) are kept: a stale broker
-    connection should not cost the sweep's minute when a welcome code lives 20 s.
+    One LPUSH on a kept connection (``channels.callbacks.publish``), with short retries
+    (well under a second): a stale broker connection should not cost the sweep's minute
+    when a welcome code lives 20 s.
     """
     from channels.callbacks import tasks  # the tasks module imports this one
 
     try:
-        tasks.callback_process_task.delay(inbox_id)
+        task_publish(tasks.callback_process_task, inbox_id)
     except Exception:  # kombu and redis raise several types; every one means "not sent"
         logger.warning("wecom callback not enqueued, left to the sweep inbox_id=%s", inbox_id)
 

@@ -5,7 +5,15 @@ from celery import Task, shared_task
 from channels.callbacks import services
 
 
-@shared_task(bind=True, name="channels.callback_process", max_retries=None, soft_time_limit=240, time_limit=300)
+# No result is kept: nothing waits on one, and the producer would subscribe to each task's result otherwise.
+@shared_task(
+    bind=True,
+    name="channels.callback_process",
+    max_retries=None,
+    soft_time_limit=240,
+    time_limit=300,
+    ignore_result=True,
+)
 def callback_process_task(self: Task, inbox_id: int) -> str:
     """Handle one inbox row; a failed row comes back with backoff until it is out of attempts."""
     inbox = services.callback_process(inbox_id=inbox_id)

@@ -10,10 +10,11 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from channels.models import ExternalContact, FollowRelation, RelationStatus
+from scrm.core.db_routing import reads_from_replica
 from scrm.org.models import Branch
 from scrm.org.roles import Role
 from scrm.org.scoping import data_scope_for
@@ -107,7 +108,8 @@ def _branch_rows(user: AbstractBaseUser | AnonymousUser) -> list[RateRow]:
         roots = list(Branch.objects.filter(pk=scope.branch_id).values_list("path", "depth"))
     rows: list[RateRow] = []
     for path, depth in roots:
-        with connection.cursor() as cursor:
+        # Raw SQL goes where the ORM's reads of the same rows go (the replica inside a heavy read).
+        with connections[router.db_for_read(FollowRelation)].cursor() as cursor:
             cursor.execute(
                 _BRANCH_SQL,
                 {
@@ -124,6 +126,7 @@ def _branch_rows(user: AbstractBaseUser | AnonymousUser) -> list[RateRow]:
     return rows
 
 
+@reads_from_replica
 def authentication_rates(*, user: AbstractBaseUser | AnonymousUser) -> AuthenticationRates:
     """Authenticated / all contacts with an active relation, in the viewer's scope.
 

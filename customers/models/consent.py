@@ -48,14 +48,24 @@ class ConsentRecord(models.Model):
     earlier value to speak of.
     """
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="consents", db_index=False)
+    # No database constraints on the customer and the actor, as for the timeline (see
+    # TimelineEvent.customer): an import writes a record per customer it creates with consent.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="consents", db_index=False, db_constraint=False
+    )
     purpose = models.CharField(_("purpose"), max_length=16, choices=ConsentPurpose.choices)
     previous = models.BooleanField(_("previous value"), null=True)
     granted = models.BooleanField(_("new value"))
     source = models.CharField(_("source"), max_length=16, choices=ConsentSource.choices)
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     actor = models.ForeignKey(
-        Staff, on_delete=models.PROTECT, null=True, related_name="+", db_index=False, verbose_name=_("recorded by")
+        Staff,
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("recorded by"),
     )
     # No database constraint: an import writes up to millions of these rows in one statement,
     # and a deferred check per row costs the commit about as much as writing them; jobs are

@@ -207,7 +207,11 @@ class AumSnapshot(models.Model):
     customer's AUM on any day is the latest snapshot on or before it.
     """
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No database constraint, as for the timeline: written only by the import's upsert
+    # statement, from the customers it has just written (see TimelineEvent.customer).
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     as_of = models.DateField(_("as of"))
     aum = models.DecimalField(_("AUM"), max_digits=18, decimal_places=2)
 

@@ -41,10 +41,19 @@ class TimelineEvent(models.Model):
     index serves the one hot read — a customer's recent events — without a sort.
     """
 
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="timeline", db_index=False)
+    # No database constraints on the customer and the actor: bulk writers (an import, a tag
+    # rule run) insert up to millions of events in one statement whose ids come from the
+    # rows they have just written, and a deferred check per row and key cost an import's
+    # commit as much as writing the events. Customers and staff are never deleted by SQL;
+    # the ORM still cascades, sets null and protects.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="timeline", db_index=False, db_constraint=False
+    )
     kind = models.CharField(_("kind"), max_length=24, choices=TimelineKind.choices)
     occurred_at = models.DateTimeField(_("occurred at"))
-    actor = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, related_name="+", db_index=False)
+    actor = models.ForeignKey(
+        Staff, on_delete=models.SET_NULL, null=True, related_name="+", db_index=False, db_constraint=False
+    )
     summary = models.CharField(_("summary"), max_length=200)
     data = models.JSONField(default=dict)
 

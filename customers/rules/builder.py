@@ -14,6 +14,7 @@ from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
+from django import forms
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -35,6 +36,7 @@ from customers.rules.language import (
     parse_rule,
     problem_location,
     referenced_codes,
+    rule_from_json,
 )
 from scrm.org.models import Branch
 from scrm.org.selectors import branch_list_visible
@@ -101,6 +103,22 @@ def _builder_text() -> dict[str, str]:
         ),
         "valueItem": _("Value"),
     }
+
+
+def rule_from_builder_field(text: str, *, problems: list[RuleProblem]) -> Any:
+    """The rule a form's builder field carries (its JSON), or None when it is empty.
+
+    A broken rule raises the form's ValidationError with the first problem, and appends
+    every problem to ``problems`` so the page marks each at its place in the builder.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return rule_from_json(text)
+    except RuleError as error:
+        problems.extend(error.problems)
+        raise forms.ValidationError(error.message) from error
 
 
 def rule_problems_display(problems: Iterable[RuleProblem | dict[str, str]]) -> list[dict[str, str]]:

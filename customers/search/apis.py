@@ -20,7 +20,7 @@ from customers.apis import CustomerProfileOutputSerializer
 from customers.models import Customer
 from customers.search.filters import CodeListFilter, CustomerSearchFilterSet
 from customers.search.pagination import CustomerKeysetPagination
-from customers.search.selectors import CustomerSearchFilters, customer_search
+from customers.search.selectors import CustomerSearchFilters, customer_search, search_reads_scope_first
 from customers.segments.definition import MAX_TAGS_PER_LIST
 from customers.selectors import customer_profile
 from scrm.core.serializers import ErrorOutputSerializer
@@ -106,6 +106,10 @@ class CustomerSearchApi(ListAPIView):
 
     def get_queryset(self) -> QuerySet[Customer]:
         return customer_search(user=self.request.user, filters=self._filters()).select_related("branch", "owner")
+
+    def reads_scope_first(self) -> bool:
+        """Asked by the pagination: see ``search_reads_scope_first``."""
+        return search_reads_scope_first(user=self.request.user, filters=self._filters())
 
     def _filters(self) -> CustomerSearchFilters:
         if self.request.method == "POST":

@@ -23,7 +23,18 @@ from enum import StrEnum
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import BooleanField, DateTimeField, DecimalField, F, Func, QuerySet, Value
+from django.db.models import (
+    BigIntegerField,
+    BooleanField,
+    DateTimeField,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    Field,
+    Func,
+    QuerySet,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.db.models.sql.compiler import SQLCompiler
 from django.utils.translation import gettext as _
@@ -135,14 +146,35 @@ def _key_expression(sort: CustomerSort) -> Any:
     return None
 
 
-def customers_ordered(customers: QuerySet[Customer], *, sort: CustomerSort) -> QuerySet[Customer]:
-    """Ordered by the sort key, ties broken by id, in one direction (so one index serves it)."""
+def customers_ordered(
+    customers: QuerySet[Customer], *, sort: CustomerSort, scope_first: bool = False
+) -> QuerySet[Customer]:
+    """Ordered by the sort key, ties broken by id, in one direction (so one index serves it).
+
+    ``scope_first``: for a narrow scope (an RM's book), order by expressions no index
+    serves, so PostgreSQL reads the scope's rows first (a bitmap of the owner index) and
+    sorts what matched, a cost bounded by the book. Walking the whole table's (key, id)
+    index until a page of the book turns up costs table ÷ book rows per row found: at
+    10 M customers and a 2,000-customer book, seconds for one page.
+    """
     key = _key_expression(sort)
+    order_id: Any = F("id")
+    if scope_first:
+        order_id = _unindexed(F("id"), Value(0), BigIntegerField())
+        if sort.key == "aum":
+            key = _unindexed(key, Value(0), DecimalField(max_digits=18, decimal_places=2))
+        elif sort.key == "last_contact":
+            key = _unindexed(key, Value(datetime.timedelta(0)), DateTimeField())
     if key is None:
-        return customers.order_by(sort.value)
+        return customers.order_by(order_id.desc() if sort.descending else order_id.asc())
     if sort.descending:
-        return customers.order_by(key.desc(), "-id")
-    return customers.order_by(key.asc(), "id")
+        return customers.order_by(key.desc(), order_id.desc())
+    return customers.order_by(key.asc(), order_id.asc())
+
+
+def _unindexed(expression: Any, zero: Value, output_field: Field) -> ExpressionWrapper:
+    """``expression + 0``: the same values in the same order, but no index on ``expression`` serves it."""
+    return ExpressionWrapper(expression + zero, output_field=output_field)
 
 
 def customers_after(customers: QuerySet[Customer], position: Position) -> QuerySet[Customer]:
@@ -172,17 +204,23 @@ class KeysetPage:
 
 
 def customer_keyset_page(
-    *, customers: QuerySet[Customer], sort: CustomerSort, cursor: str | None = None, size: int = DEFAULT_PAGE_SIZE
+    *,
+    customers: QuerySet[Customer],
+    sort: CustomerSort,
+    cursor: str | None = None,
+    size: int = DEFAULT_PAGE_SIZE,
+    scope_first: bool = False,
 ) -> KeysetPage:
     """One page of an (already scoped and filtered) customer queryset: one query.
 
     Reads one row more than it returns, to know whether there is a next page.
+    ``scope_first`` for a narrow scope: see :func:`customers_ordered`.
     """
     if not 1 <= size <= MAX_PAGE_SIZE:
         raise ApplicationError(
             _("The page size must be between 1 and %(limit)d.") % {"limit": MAX_PAGE_SIZE}, {"field": "page_size"}
         )
-    ordered = customers_ordered(customers, sort=sort)
+    ordered = customers_ordered(customers, sort=sort, scope_first=scope_first)
     if cursor:
         ordered = customers_after(ordered, Position.decode(cursor, sort=sort))
     rows = list(ordered[: size + 1])

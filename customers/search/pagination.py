@@ -52,6 +52,8 @@ class CustomerKeysetPagination(BasePagination):
             sort=sort_from_query(request.query_params.get(self.ordering_query_param)),
             cursor=request.query_params.get(self.cursor_query_param),
             size=page_size_from_query(request.query_params.get(self.page_size_query_param)),
+            # The view knows its filters; a viewset without them keeps the planner's choice.
+            scope_first=bool(getattr(view, "reads_scope_first", lambda: False)()),
         )
         return self.page.customers
 

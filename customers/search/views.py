@@ -14,7 +14,7 @@ from rest_framework.exceptions import ValidationError
 from customers.models import AumBand, Customer
 from customers.search.filters import CustomerSearchFilterSet, search_data
 from customers.search.keyset import CustomerSort, customer_keyset_page
-from customers.search.selectors import customer_search
+from customers.search.selectors import customer_search, search_reads_scope_first
 from customers.selectors import CustomerProfile, CustomerTagView, customer_profile, customer_tags_by_customer
 from customers.tagging.selectors import tags_for_picker, tags_manual_active
 from scrm.core.exceptions import ApplicationError
@@ -80,9 +80,13 @@ class CustomerListPage(LoginRequiredMixin, View):
         if context["can_bulk_tag"]:
             context["bulk_tags"] = list(tags_manual_active())
         try:
-            customers = customer_search(user=request.user, filters=filterset.search_filters())
+            filters = filterset.search_filters()
+            customers = customer_search(user=request.user, filters=filters)
             page = customer_keyset_page(
-                customers=customers.select_related("branch", "owner"), sort=sort, cursor=request.GET.get("cursor")
+                customers=customers.select_related("branch", "owner"),
+                sort=sort,
+                cursor=request.GET.get("cursor"),
+                scope_first=search_reads_scope_first(user=request.user, filters=filters),
             )
         except ValidationError:
             pass  # the form shows its own errors

@@ -14,7 +14,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from customers.models import Segment
-from customers.rules import RuleError, RuleProblem, rule_from_json
+from customers.rules import RuleProblem
+from customers.rules.builder import rule_from_builder_field
 from customers.segments.definition import TAG_KEYS
 from customers.tagging.selectors import tags_list
 from scrm.core.exceptions import ApplicationError
@@ -76,14 +77,7 @@ class SegmentForm(forms.Form):
         }
 
     def clean_rule(self) -> Any:
-        text = self.cleaned_data["rule"].strip()
-        if not text:
-            return None
-        try:
-            return rule_from_json(text)
-        except RuleError as error:
-            self.rule_problems = list(error.problems)
-            raise forms.ValidationError(error.message) from error
+        return rule_from_builder_field(self.cleaned_data["rule"], problems=self.rule_problems)
 
     def definition(self) -> dict[str, Any]:
         """The definition as the segment services take it (call after ``is_valid()``)."""

@@ -19,6 +19,7 @@ from customers.segments.export import ExportFormat, csv_chunks, export_fits, exp
 from customers.segments.selectors import segment_members
 from scrm.audit.models import AuditAction
 from scrm.audit.services import audit_record
+from scrm.core.db_routing import replica_alias_for_read
 from scrm.core.exceptions import ApplicationError
 from scrm.core.text import text_require_plain
 from scrm.org.models import Staff
@@ -129,9 +130,11 @@ def segment_export(
 
     The audit row (segment, format, row count; never a customer value) is committed
     before any byte is produced: an export that cannot be audited does not happen.
-    The file itself is produced lazily as the caller iterates ``chunks``.
+    The file itself is produced lazily as the caller iterates ``chunks``. The count and
+    the rows are read on the database replica when it may serve (scrm.core.db_routing),
+    both from the same server, so the audited row count is the file's.
     """
-    members = segment_members(segment_or_definition=segment, user=user)
+    members = segment_members(segment_or_definition=segment, user=user).using(replica_alias_for_read(max_age=0))
     row_count = members.count()
     export_fits(format, row_count)
     with transaction.atomic():

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.files.storage import Storage, storages
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -213,9 +214,9 @@ def _local_midnight(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-def audit_log_filtered(*, filters: AuditLogFilters) -> QuerySet[AuditEvent]:
+def audit_log_filtered(*, filters: AuditLogFilters, using: str = DEFAULT_DB_ALIAS) -> QuerySet[AuditEvent]:
     """The rows the filters select, newest first; each filter has an index ending in ``sequence``."""
-    rows = AuditEvent.objects.all()
+    rows = AuditEvent.objects.using(using)
     if filters.actor:
         rows = rows.filter(actor_username=filters.actor)
     if filters.action:
@@ -237,14 +238,18 @@ class AuditLogPage:
 
 
 def audit_log_page(
-    *, filters: AuditLogFilters, before: int | None = None, limit: int = AUDIT_LOG_PAGE_SIZE
+    *,
+    filters: AuditLogFilters,
+    before: int | None = None,
+    limit: int = AUDIT_LOG_PAGE_SIZE,
+    using: str = DEFAULT_DB_ALIAS,
 ) -> AuditLogPage:
     """One page of the filtered trail below sequence ``before``: keyset paging, never OFFSET.
 
     A page reads ``limit + 1`` rows of one index in order, however deep it is, and rows
     appended meanwhile never shift the pages (they sort above the first).
     """
-    rows = audit_log_filtered(filters=filters)
+    rows = audit_log_filtered(filters=filters, using=using)
     if before is not None:
         rows = rows.filter(sequence__lt=before)
     found = list(rows[: limit + 1])
@@ -254,12 +259,17 @@ def audit_log_page(
 
 
 def audit_log_iter(
-    *, filters: AuditLogFilters, limit: int, before: int | None = None, chunk_size: int = 2000
+    *,
+    filters: AuditLogFilters,
+    limit: int,
+    before: int | None = None,
+    chunk_size: int = 2000,
+    using: str = DEFAULT_DB_ALIAS,
 ) -> Iterator[AuditEvent]:
     """Up to ``limit`` filtered rows below ``before``, newest first, read in keyset chunks (for the export)."""
     left = limit
     while left > 0:
-        page = audit_log_page(filters=filters, before=before, limit=min(chunk_size, left))
+        page = audit_log_page(filters=filters, before=before, limit=min(chunk_size, left), using=using)
         yield from page.rows
         left -= len(page.rows)
         if page.next_before is None:

@@ -17,16 +17,24 @@ from scrm.pii.crypto import (
     PiiDecryptionError,
     PiiKind,
     blind_index,
+    blind_index_many,
     needs_rotation,
     primary_key_id,
     reseal,
     seal,
+    seal_many,
     token_prefix,
     unseal,
 )
 from scrm.pii.masking import mask, mask_id_number, mask_name, mask_phone
 from scrm.pii.phones import MAINLAND_MOBILE, MAINLAND_MOBILE_IN_TEXT
-from scrm.pii.surnames import surname_index, surname_index_of_surname, surname_of, surname_query
+from scrm.pii.surnames import (
+    surname_index,
+    surname_index_many,
+    surname_index_of_surname,
+    surname_of,
+    surname_query,
+)
 
 __all__ = [
     "MAINLAND_MOBILE",
@@ -34,6 +42,7 @@ __all__ = [
     "PiiDecryptionError",
     "PiiKind",
     "blind_index",
+    "blind_index_many",
     "mask",
     "mask_id_number",
     "mask_name",
@@ -42,7 +51,9 @@ __all__ = [
     "primary_key_id",
     "reseal",
     "seal",
+    "seal_many",
     "surname_index",
+    "surname_index_many",
     "surname_index_of_surname",
     "surname_of",
     "surname_query",

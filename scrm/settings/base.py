@@ -55,6 +55,30 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Parallel test runs (several checkouts, helpers) each get their own test database.
 DATABASES["default"]["TEST"] = {"NAME": env.str("SCRM_TEST_DATABASE_NAME", default="test_scrm")}
+
+# An optional streaming replica that dashboards and exports read from (scrm.core.db_routing,
+# docs/scaling.md "Read replica"). Unset: one database, and the router sends everything there.
+_database_replica_url = from_env_or_file("DATABASE_REPLICA_URL")
+if _database_replica_url:
+    DATABASES["replica"] = _connection_settings(_database_replica_url)
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    # A replica that does not answer is given up on quickly: the primary serves instead.
+    DATABASES["replica"]["OPTIONS"].setdefault("connect_timeout", 2)
+    # Tests have one database: the test runner creates none on the replica.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["scrm.core.db_routing.ReplicaRouter"]
+# Behind by more than this, the replica is not read (dashboards say when they were counted).
+DATABASE_REPLICA_MAX_LAG_SECONDS: float = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=10.0)
+# How long one measurement of the replica's lag holds, and how long an unreachable one is left alone.
+DATABASE_REPLICA_CHECK_SECONDS: float = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=2.0)
+DATABASE_REPLICA_RETRY_SECONDS: float = env.float("DATABASE_REPLICA_RETRY_SECONDS", default=30.0)
+if DATABASE_REPLICA_MAX_LAG_SECONDS <= 0 or DATABASE_REPLICA_CHECK_SECONDS < 0 or DATABASE_REPLICA_RETRY_SECONDS < 0:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "DATABASE_REPLICA_MAX_LAG_SECONDS must be positive, the CHECK and RETRY seconds not negative"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
@@ -95,7 +119,11 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything reads the request: text no database could store is a 400 here.
     "scrm.core.request_guard.RequestInputGuardMiddleware",
+    # WeCom's callback URL needs nothing below (no session, locale, CSRF or login): served here.
+    "channels.callbacks.middleware.CallbackFastPathMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Inside the session middleware: keeps a used session alive, written once a minute at most.
+    "scrm.core.sessions.IdleSessionRefreshMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -159,7 +187,9 @@ AXES_VERBOSE = False
 
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_MINUTES", default=30) * 60
-SESSION_SAVE_EVERY_REQUEST = True  # the age above is an idle timeout
+# The age above is an idle timeout: a used session is written again once its last refresh is
+# this old (scrm.core.sessions), not on every request.
+SESSION_IDLE_REFRESH_SECONDS = env.int("SESSION_IDLE_REFRESH_SECONDS", default=60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

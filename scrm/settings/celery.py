@@ -167,6 +167,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"queue": Queue.BULK, "expires": 55},
     },
+    # The timeline's months ahead, and any events that waited in its DEFAULT partition moved out.
+    "timeline-partitions-daily": {
+        "task": "customers.timeline_partitions_ensure",
+        "schedule": crontab(hour=0, minute=15),
+        "options": {"queue": Queue.BULK},
+    },
     "archive-partitions-daily": {
         "task": "risk.archive_partitions_ensure",
         "schedule": crontab(hour=0, minute=10),

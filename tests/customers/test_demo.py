@@ -7,13 +7,20 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Count, F
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from campaigns.demo import DEMO_SEGMENT_NAME
-from customers.demo import MATURITY_HORIZON_DAYS, PHONE_PREFIXES, demo_customers_create
+from customers.demo import (
+    MATURITY_HORIZON_DAYS,
+    PHONE_PREFIXES,
+    DemoCustomerDrawer,
+    demo_customer_ids_reserve,
+    demo_customers_create,
+)
 from customers.identity import id_number_birth_date, id_number_is_male, is_valid_id_number
 from customers.models import (
     Customer,
@@ -200,6 +207,26 @@ def test_chunks_continue_each_other_without_repeating_an_id_number() -> None:
     assert (added.customers, added.last_customer_no) == (1500, "C0000001500")
     id_numbers = {unseal(c.id_number_cipher, kind=PiiKind.ID_NUMBER) for c in Customer.objects.all()}
     assert len(id_numbers) == 1500
+
+
+def test_drawers_side_by_side_take_disjoint_id_number_sequences() -> None:
+    """The bench seeds with one drawer per process: part p of 2 issues only sequence slots ≡ p (mod 2)."""
+    seed_demo(customers=0, seed=SEED)
+    today = timezone.localdate()
+    with connection.cursor() as django_cursor:
+        cursor = django_cursor.connection.cursor()
+        for part in (0, 1):
+            drawer = DemoCustomerDrawer(seed=[SEED, part], today=today, part=part, parts=2)
+            drawer.copy(cursor, ids=demo_customer_ids_reserve(cursor, count=700), first_serial=1 + 700 * part)
+
+    slots_by_part: dict[int, set[int]] = {0: set(), 1: set()}
+    for customer in Customer.objects.all():
+        number = unseal(customer.id_number_cipher, kind=PiiKind.ID_NUMBER)
+        assert is_valid_id_number(number)
+        sequence = int(number[14:17])
+        slots_by_part[(int(customer.customer_no[1:]) - 1) // 700].add((sequence - 1) // 2)
+    assert {slot % 2 for slot in slots_by_part[0]} == {0}
+    assert {slot % 2 for slot in slots_by_part[1]} == {1}
 
 
 def test_the_demo_org_goes_only_into_an_empty_bank(seeded: str) -> None:

@@ -1,12 +1,17 @@
 """Signing in: audited, locked after repeated failures, sessions that expire."""
 
+import datetime
+
 import pytest
 from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from scrm.audit.models import AuditAction, AuditEvent
+from scrm.core.sessions import REFRESHED_AT
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db
@@ -54,9 +59,33 @@ def test_other_accounts_are_not_locked_by_someone_elses_failures(world: World, p
     assert login(client, "branch_manager", password).status_code == 302
 
 
-def test_sessions_expire_when_idle() -> None:
+def test_sessions_expire_when_idle_and_a_used_one_is_refreshed_once_a_minute(world: World) -> None:
     assert settings.SESSION_COOKIE_AGE == 30 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST
+    client = Client()
+    client.force_login(world.rm_bj.user)
+    key = client.session.session_key
+
+    def expires() -> datetime.datetime:
+        return Session.objects.get(session_key=key).expire_date
+
+    client.get("/")
+    first = expires()
+    client.get("/")
+    assert expires() == first  # used again within the minute: no write
+
+    session = client.session
+    session[REFRESHED_AT] -= settings.SESSION_IDLE_REFRESH_SECONDS
+    session.save()
+    saved = expires()
+    client.get("/")
+    assert expires() > saved  # due: written, and the idle timeout starts again
+    assert expires() - timezone.now() > datetime.timedelta(seconds=settings.SESSION_COOKIE_AGE - 60)
+
+
+def test_a_signed_out_visit_leaves_no_session_behind() -> None:
+    Client().get("/login/")
+
+    assert Session.objects.count() == 0
 
 
 def test_forms_are_csrf_protected(world: World, password: str) -> None:

@@ -12,12 +12,16 @@ from scrm.pii import (
     PiiDecryptionError,
     PiiKind,
     blind_index,
+    blind_index_many,
     mask_id_number,
     mask_name,
     mask_phone,
     needs_rotation,
     reseal,
     seal,
+    seal_many,
+    surname_index,
+    surname_index_many,
     token_prefix,
     unseal,
 )
@@ -189,6 +193,30 @@ def test_the_blind_index_depends_on_its_key(settings) -> None:
     second = blind_index("13812341234", kind=PiiKind.PHONE)
 
     assert first != second
+
+
+@pytest.mark.parametrize("key", ["short", "k" * 64, "a key longer than one SHA-256 block " * 3])
+def test_blind_indexes_in_bulk_equal_one_at_a_time(settings, key: str) -> None:
+    settings.PII_BLIND_INDEX_KEY = key
+    phones = ["13812341234", " +86 138-1234-1235 ", "8613812341236"]
+    ids = ["11010519491231002x", "110101199003076632"]
+    names = ["王小明", "欧阳娜娜", "John Smith", "王五", ""]
+
+    assert blind_index_many(phones, kind=PiiKind.PHONE) == [blind_index(p, kind=PiiKind.PHONE) for p in phones]
+    assert blind_index_many(ids, kind=PiiKind.ID_NUMBER) == [blind_index(i, kind=PiiKind.ID_NUMBER) for i in ids]
+    assert surname_index_many(names) == [surname_index(name) for name in names]
+
+
+def test_sealing_in_bulk_gives_tokens_that_open_as_one_at_a_time(key_a) -> None:
+    values = ["13812341234", "13812341235", "13812341234"]
+
+    tokens = seal_many(values, kind=PiiKind.PHONE)
+
+    assert [unseal(token, kind=PiiKind.PHONE) for token in tokens] == values
+    assert len(set(tokens)) == 3  # a fresh nonce each, even for equal values
+    assert all(token.startswith(token_prefix("A")) for token in tokens)
+    with pytest.raises(PiiDecryptionError):
+        unseal(tokens[0], kind=PiiKind.ID_NUMBER)
 
 
 # --- masks ----------------------------------------------------------------------------------

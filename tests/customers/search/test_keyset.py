@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from customers.models import Customer
+from customers.models import Customer, LifecycleStage
 from customers.search.keyset import (
     NEVER_CONTACTED,
     CustomerSort,
@@ -15,7 +15,7 @@ from customers.search.keyset import (
     customers_after,
     customers_ordered,
 )
-from customers.search.selectors import CustomerSearchFilters, customer_search
+from customers.search.selectors import CustomerSearchFilters, customer_search, search_reads_scope_first
 from scrm.core.exceptions import ApplicationError
 from tests.conftest import World
 from tests.customers.segments.conftest import visible
@@ -45,11 +45,11 @@ def sort_value(customer: Customer, sort: CustomerSort) -> object:
     return None
 
 
-def walk(world: World, role: str, sort: CustomerSort, size: int) -> list[Customer]:
+def walk(world: World, role: str, sort: CustomerSort, size: int, scope_first: bool = False) -> list[Customer]:
     customers = customer_search(user=world.staff_for(role).user, filters=CustomerSearchFilters())
     rows, cursor, pages = [], None, 0
     while True:
-        page = customer_keyset_page(customers=customers, sort=sort, cursor=cursor, size=size)
+        page = customer_keyset_page(customers=customers, sort=sort, cursor=cursor, size=size, scope_first=scope_first)
         rows.extend(page.customers)
         pages += 1
         assert pages < 100, "the pages never end"
@@ -61,10 +61,11 @@ def walk(world: World, role: str, sort: CustomerSort, size: int) -> list[Custome
 @pytest.mark.parametrize("sort", list(CustomerSort))
 @pytest.mark.parametrize("role", ["hq_admin", "branch_manager", "rm"])
 @pytest.mark.parametrize("size", [1, 7, 200])
+@pytest.mark.parametrize("scope_first", [False, True])
 def test_pages_return_every_visible_row_exactly_once_in_order(
-    world: World, crowd: None, sort: CustomerSort, role: str, size: int
+    world: World, crowd: None, sort: CustomerSort, role: str, size: int, scope_first: bool
 ) -> None:
-    rows = walk(world, role, sort, size)
+    rows = walk(world, role, sort, size, scope_first)
 
     assert len(rows) == len({row.pk for row in rows}), "a row was repeated"
     assert {row.pk for row in rows} == {
@@ -141,3 +142,34 @@ def test_a_page_after_a_cursor_is_one_range_scan_of_the_sort_index(
 
     assert f"Index Scan{' Backward' if sort.descending else ''} using {index}" in plan, plan
     assert "Index Cond: (ROW(" in plan, plan
+
+
+def test_only_an_rms_filtered_search_reads_the_scope_first(world: World) -> None:
+    growing = CustomerSearchFilters(lifecycle_stage=LifecycleStage.GROWING)
+
+    assert search_reads_scope_first(user=world.rm_bj.user, filters=growing)
+    assert not search_reads_scope_first(user=world.rm_bj.user, filters=CustomerSearchFilters())
+    assert not search_reads_scope_first(user=world.rm_bj.user, filters=CustomerSearchFilters(branch="BJ"))
+    assert not search_reads_scope_first(user=world.branch_manager_bj.user, filters=growing)
+    assert not search_reads_scope_first(user=world.hq_admin.user, filters=growing)
+
+
+@pytest.mark.parametrize("sort", list(CustomerSort))
+def test_an_rms_page_reads_their_book_by_the_owner_index_and_never_walks_the_table_in_order(
+    world: World, crowd: None, sort: CustomerSort
+) -> None:
+    """Walking the (key, id) index until a page of the book turns up costs table ÷ book rows per row."""
+    growing = CustomerSearchFilters(lifecycle_stage=LifecycleStage.GROWING)
+    customers = customer_search(user=world.rm_bj.user, filters=growing)
+    sql, params = customers_ordered(customers, sort=sort, scope_first=True)[:51].query.sql_with_params()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "Bitmap Index Scan" in plan, plan
+    assert "Sort Key" in plan, plan
+    for walked in ("customers_customer_pkey", "customers_aum_id_idx", "customers_last_contact_id_idx"):
+        assert f"Index Scan using {walked}" not in plan, plan
+        assert f"Index Scan Backward using {walked}" not in plan, plan

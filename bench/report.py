@@ -1,0 +1,159 @@
+"""The "Latest figures" table of docs/benchmark.md, generated from bench results, never typed.
+
+    make bench-report                          # from the newest bench/results/*.json
+    python bench/report.py bench/results/A.json bench/results/B.json   # later files win
+
+The table goes between ``<!-- bench:figures:start -->`` and ``<!-- bench:figures:end -->``;
+everything else in the document stays as written. One column per database size the
+results were measured at (a ``BENCH_SIZES`` run has several), then the target, and hit
+or miss as judged at the largest size (DESIGN.md §6 names its targets at 10 M).
+Results written before runs were kept per size count as one run at their ``customers``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+DOCUMENT = ROOT / "docs" / "benchmark.md"
+START = "<!-- bench:figures:start -->"
+END = "<!-- bench:figures:end -->"
+
+
+@dataclass
+class Run:
+    customers: int
+    started_at: str
+    source: str
+    cpu_count: int | None
+    load_average: list[float] | None
+    measurements: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _started_from_name(path: Path) -> str:
+    try:
+        return datetime.datetime.strptime(path.stem, "%Y%m%d-%H%M%S").strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return path.stem
+
+
+def load_runs(paths: list[Path]) -> list[Run]:
+    """Every run in the files, oldest file first."""
+    runs = []
+    for path in paths:
+        report = json.loads(path.read_text(encoding="utf-8"))
+        entries = report.get("runs") or [report]  # before BENCH_SIZES: one run, at the top level
+        for entry in entries:
+            runs.append(
+                Run(
+                    customers=int(entry.get("customers") or entry.get("size") or 0),
+                    started_at=str(entry.get("started_at") or _started_from_name(path)).replace("T", " ").rstrip("Z"),
+                    source=path.name,
+                    cpu_count=report.get("cpu_count"),
+                    load_average=entry.get("load_average_at_end"),
+                    measurements=list(entry.get("measurements") or []),
+                )
+            )
+    return runs
+
+
+def size_label(customers: int) -> str:
+    """1000000 → "1 M", 10000000 → "10 M", 250000 → "250 k"."""
+    if customers >= 1_000_000:
+        return f"{customers / 1_000_000:.1f}".removesuffix(".0") + " M"
+    if customers >= 1_000:
+        return f"{customers / 1_000:.0f} k"
+    return str(customers)
+
+
+def _number(value: float) -> str:
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:,.2f}".rstrip("0").rstrip(".") if abs(value) < 100 else f"{value:,.0f}"
+    return f"{int(value):,}"
+
+
+def cell(measurement: dict[str, Any]) -> str:
+    text = f"{_number(measurement['value'])} {measurement['unit']}".strip()
+    detail = measurement.get("detail") or {}
+    if (ratio := detail.get("ratio_to_sequential_scan")) is not None:
+        return f"{text} ({_number(ratio)}× one sequential scan)"
+    if (per_million := detail.get("seconds_per_million")) is not None:
+        return f"{text} for {int(detail.get('seeded_now', 0)):,} ({_number(per_million)} s per million)"
+    return text
+
+
+def verdict(met: bool | None) -> str:
+    return "—" if met is None else ("hit" if met else "**miss**")
+
+
+def table(runs: list[Run]) -> str:
+    """The markdown table (with the line saying what it was measured on): one column per size."""
+    if not runs:
+        raise ValueError("No bench results to report.")
+    sizes = sorted({run.customers for run in runs})
+    # Per (measurement, size), the latest run's figure; rows in the order they were first measured.
+    cells: dict[str, dict[int, dict[str, Any]]] = {}
+    for run in runs:
+        for measurement in run.measurements:
+            cells.setdefault(measurement["name"], {})[run.customers] = measurement
+    header = ["measurement", *(f"at {size_label(size)}" for size in sizes), "target", "hit/miss"]
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    for name, by_size in cells.items():
+        largest = by_size[max(by_size)]
+        figures = [cell(by_size[size]) if size in by_size else "not measured" for size in sizes]
+        lines.append("| " + " | ".join([name, *figures, largest["target"], verdict(largest["met"])]) + " |")
+    sources = ", ".join(sorted({run.source for run in runs}))
+    when = ", ".join(sorted({run.started_at for run in runs}))
+    cores = {run.cpu_count for run in runs if run.cpu_count}
+    loads = [max(run.load_average) for run in runs if run.load_average]
+    machine = f" on {'/'.join(map(str, sorted(cores)))} cores" if cores else ""
+    load = f", load average up to {max(loads):.1f} at the end of a run" if loads else ""
+    label = (
+        f"Generated by `make bench-report` from `bench/results/{sources}`: measured {when} (UTC){machine}"
+        f"{load}, at {', '.join(f'{size:,}' for size in sizes)} customers. Hit/miss is judged at the largest size."
+    )
+    return label + "\n\n" + "\n".join(lines)
+
+
+def replace_figures(document: str, generated: str) -> str:
+    """The document with what lies between the markers replaced by ``generated``."""
+    start, end = document.find(START), document.find(END)
+    if start < 0 or end < start:
+        raise ValueError(f"The document has no {START} … {END} pair to write the table between.")
+    return document[: start + len(START)] + "\n" + generated + "\n" + document[end:]
+
+
+def newest_results(directory: Path = RESULTS) -> list[Path]:
+    found = sorted(directory.glob("*.json"))
+    return found[-1:]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("results", nargs="*", type=Path, help="results files, oldest first (default: the newest)")
+    parser.add_argument("--document", type=Path, default=DOCUMENT)
+    parser.add_argument("--print", action="store_true", help="print the table instead of writing the document")
+    arguments = parser.parse_args(argv)
+    paths = arguments.results or newest_results()
+    if not paths:
+        print("No bench results yet: run `make bench` first.", file=sys.stderr)
+        return 1
+    generated = table(load_runs(paths))
+    if arguments.print:
+        print(generated)
+        return 0
+    document = arguments.document.read_text(encoding="utf-8")
+    arguments.document.write_text(replace_figures(document, generated), encoding="utf-8")
+    print(f"{arguments.document}: figures from {', '.join(path.name for path in paths)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
