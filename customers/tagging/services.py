@@ -810,7 +810,7 @@ rule_bits AS (SELECT * FROM unnest(%s::bigint[], %s::int[], %s::bigint[]) AS b(t
 gone AS MATERIALIZED (
     SELECT ch.id AS customer_id, b.tag_id FROM changed ch JOIN rule_bits b ON {gone_bits} & b.bit <> 0
 ),
-new AS MATERIALIZED (
+new AS (
     SELECT ch.id AS customer_id, b.tag_id FROM changed ch JOIN rule_bits b ON {new_bits} & b.bit <> 0
 ),
 removed AS (
