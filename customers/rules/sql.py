@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,8 @@ class SqlCondition:
     params: list[Any]
     uses_holdings: bool = False
     uses_tags: bool = False
+    # The ids of the tags the rule tests (has_tag), which ``tf.tag_ids`` must list.
+    tested_tag_ids: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -48,15 +50,62 @@ class CompileContext:
     tag_ids: Mapping[str, int]
 
 
-def compile_rule(node: Node, context: CompileContext) -> SqlCondition:
+@dataclass
+class SharedLeaves:
+    """The distinct leaf conditions of several rules that are evaluated over one scan.
+
+    A rule compiled against a ``SharedLeaves`` refers to boolean columns ``l.leaf_<n>``
+    instead of repeating its leaves: each distinct leaf (same SQL, same values) is
+    computed once per customer, however many rules test it (twenty rules of a bank
+    test the same AUM tiers and ages over and over).
+    """
+
+    columns: list[tuple[str, str, list[Any]]] = field(default_factory=list)  # (name, SQL, parameters)
+    _names: dict[tuple[Any, ...], str] = field(default_factory=dict)
+
+    def column(self, sql: str, params: list[Any]) -> str:
+        key = (sql, *((type(value).__name__, _hashable(value)) for value in params))
+        name = self._names.get(key)
+        if name is None:
+            name = f"leaf_{len(self.columns)}"
+            self._names[key] = name
+            self.columns.append((name, sql, list(params)))
+        return f"l.{name}"
+
+    def select_sql(self) -> tuple[str, list[Any]]:
+        """The leaf columns, for the ``SELECT`` list of the scan that ``l`` names."""
+        params: list[Any] = []
+        for _name, _sql, leaf_params in self.columns:
+            params += leaf_params
+        return ", ".join(f"{sql} AS {name}" for name, sql, _ in self.columns), params
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(_hashable(item) for item in value) if isinstance(value, list | tuple) else value
+
+
+def compile_rule(node: Node, context: CompileContext, leaves: SharedLeaves | None = None) -> SqlCondition:
+    """The rule as a condition on ``c``/``hf``/``tf``, or, with ``leaves``, on their columns ``l.leaf_<n>``."""
     params: list[Any] = []
-    sql = _compile(node, context, params, path="")
+    sql = _compile(node, context, params, path="", leaves=leaves)
     return SqlCondition(
         sql,
         params,
         uses_holdings=bool(_fields_of(node) & {"product_type_held", "holding_matures"}),
         uses_tags="has_tag" in _fields_of(node),
+        tested_tag_ids=frozenset(context.tag_ids[code] for code in _tested_tag_codes(node)),
     )
+
+
+def _tested_tag_codes(node: Node) -> set[str]:
+    match node:
+        case Condition(field=field, value=value):
+            return {value} if FIELDS[field].type == FieldType.TAG else set()
+        case All(children) | AnyOf(children):
+            return set().union(*(_tested_tag_codes(child) for child in children))
+        case Not(child):
+            return _tested_tag_codes(child)
+    raise AssertionError(node)  # pragma: no cover
 
 
 def _fields_of(node: Node) -> set[str]:
@@ -76,14 +125,11 @@ def customer_rows_sql(
     holdings: bool,
     tags: bool,
     id_range: tuple[int, int] | None = None,
-    rule_tag_ids: list[int] | None = None,
 ) -> tuple[str, list[Any]]:
     """``FROM`` clause giving ``c`` (customers) plus the ``hf``/``tf`` feature rows a rule needs.
 
     Features are aggregated with one GROUP BY over the (range of the) holdings and tag
-    tables and joined, instead of a probe per customer and per condition. With
-    ``rule_tag_ids``, ``tf.rule_tag_ids`` also lists the customer's current tags among
-    those, sorted, for the batch diff.
+    tables and joined, instead of a probe per customer and per condition.
     """
     params: list[Any] = []
     # Fixed SQL text only; the range bounds and dates are bound parameters.
@@ -99,29 +145,68 @@ def customer_rows_sql(
         )
         params.append(on)
         params.extend(id_range or ())
-    if tags or rule_tag_ids is not None:
-        rule_tags_column = ""
-        if rule_tag_ids is not None:
-            rule_tags_column = ", array_agg(tag_id ORDER BY tag_id) FILTER (WHERE tag_id = ANY(%s)) AS rule_tag_ids"
-            params.append(rule_tag_ids)
+    if tags:
         sql += (
-            f" LEFT JOIN (SELECT customer_id, array_agg(tag_id) AS tag_ids{rule_tags_column}"  # noqa: S608
+            " LEFT JOIN (SELECT customer_id, array_agg(tag_id) AS tag_ids"  # noqa: S608
             f" FROM customers_customertag {where} GROUP BY customer_id) tf ON tf.customer_id = c.id"
         )
         params.extend(id_range or ())
     return sql, params
 
 
-def _compile(node: Node, context: CompileContext, params: list[Any], *, path: str) -> str:
+def batch_rows_sql(
+    *, on: datetime.date, holdings: bool, id_range: tuple[int, int], tag_ids: list[int], mask_words: list[list[int]]
+) -> tuple[str, list[Any]]:
+    """``FROM`` clause of a batch over an id range: ``c``, ``hf`` when a rule needs it, and ``tf``.
+
+    ``tf`` reads only the links to ``tag_ids`` (the rule tags and the tags rules test),
+    not every tag the customers carry: ``tf.tag_ids`` lists those, and ``tf.mask_<w>``
+    has bit ``i`` set when the customer holds ``mask_words[w][i]`` (at most 63 a word),
+    so that a customer's current rule tags compare with the wanted ones as integers.
+    """
+    sql, params = customer_rows_sql(on=on, holdings=holdings, tags=False, id_range=id_range)
+    # A tag's bit is looked up by subscript in an array indexed by tag id (0 for the tags
+    # of other words): a search of the word's tag list per link cost as much as the rest
+    # of the aggregation.
+    base = min(tag_ids, default=0)
+    span = max(tag_ids, default=0) - base + 1
+    masks = ""
+    for index, word in enumerate(mask_words):
+        bits = [0] * span
+        for position, tag_id in enumerate(word):
+            bits[tag_id - base] = 1 << position
+        masks += f", bit_or((%s::bigint[])[(tag_id - %s)::int + 1]) AS mask_{index}"
+        params += [bits, base]
+    # ``tag_id + 0`` keeps the planner off the (tag, customer) index: that one reads the same
+    # links out of customer order, into a hash aggregate that spills, where the (customer,
+    # tag) index gives them in order to a streaming aggregate and merge joins.
+    sql += (
+        f" LEFT JOIN (SELECT customer_id, array_agg(tag_id) AS tag_ids{masks}"  # noqa: S608
+        " FROM customers_customertag WHERE customer_id BETWEEN %s AND %s AND tag_id + 0 = ANY(%s::bigint[])"
+        " GROUP BY customer_id) tf ON tf.customer_id = c.id"
+    )
+    params += [*id_range, tag_ids]
+    return sql, params
+
+
+def _compile(
+    node: Node, context: CompileContext, params: list[Any], *, path: str, leaves: SharedLeaves | None = None
+) -> str:
+    def sub(child: Node) -> str:
+        return _compile(child, context, params, path=path, leaves=leaves)
+
     match node:
         case All(children):
-            return "(" + " AND ".join(_compile(child, context, params, path=path) for child in children) + ")"
+            return "(" + " AND ".join(sub(child) for child in children) + ")"
         case AnyOf(children):
-            return "(" + " OR ".join(_compile(child, context, params, path=path) for child in children) + ")"
+            return "(" + " OR ".join(sub(child) for child in children) + ")"
         case Not(child):
-            return f"(NOT {_compile(child, context, params, path=path)})"
+            return f"(NOT {sub(child)})"
         case Condition():
-            return f"COALESCE({_leaf(node, context, params)}, false)"
+            if leaves is None:
+                return f"COALESCE({_leaf(node, context, params)}, false)"
+            leaf_params: list[Any] = []
+            return leaves.column(f"COALESCE({_leaf(node, context, leaf_params)}, false)", leaf_params)
     raise AssertionError(node)  # pragma: no cover
 
 

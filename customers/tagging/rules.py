@@ -7,15 +7,18 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from customers.models import Tag
-from customers.rules import CompileContext, SqlCondition, compile_rule, customer_rows_sql, parse_rule
+from customers.rules import CompileContext, SharedLeaves, SqlCondition, compile_rule, customer_rows_sql, parse_rule
 from customers.rules.language import FieldType, Node, RuleError, referenced_codes, unknown_code_problems
 from scrm.org.models import Branch
 
 
-def rule_compile(definition: Any, *, on: datetime.date) -> SqlCondition:
-    """Validate a rule definition and compile it; RuleError says what is wrong and where."""
+def rule_compile(definition: Any, *, on: datetime.date, leaves: SharedLeaves | None = None) -> SqlCondition:
+    """Validate a rule definition and compile it; RuleError says what is wrong and where.
+
+    With ``leaves``, the condition refers to the shared leaf columns (see ``SharedLeaves``).
+    """
     node = parse_rule(definition)
-    return compile_rule(node, _context(node, on=on))
+    return compile_rule(node, _context(node, on=on), leaves)
 
 
 def _context(node: Node, *, on: datetime.date) -> CompileContext:

@@ -37,7 +37,7 @@ from customers.models import (
     TagRuleRunRange,
     TimelineKind,
 )
-from customers.rules import RuleError, customer_rows_sql
+from customers.rules import RuleError, SharedLeaves, batch_rows_sql
 from customers.selectors import customer_list_visible, customers_by_ids_for_system
 from customers.tagging.rules import rule_compile
 from customers.timeline.services import timeline_insert_sql
@@ -790,24 +790,33 @@ def _customer_id_bounds() -> tuple[int, int] | None:
     return None if low is None else (int(low), int(high))
 
 
+# One statement per range: every rule over one scan of the range's customers, the diff
+# against their current rule tags as bitmasks (one bigint per 63 rules), and only the
+# differences written, with their timeline events.
 _EVALUATE_RANGE_SQL = """
 WITH evaluated AS (
-    SELECT c.id,
-           array_remove(ARRAY[{desired_cases}]::bigint[], NULL) AS desired,
-           COALESCE(tf.rule_tag_ids, '{{}}'::bigint[]) AS current
-    FROM {customer_rows}
-    WHERE c.id BETWEEN %s AND %s
+    SELECT l.id, {desired}, {current}
+    FROM (
+        SELECT c.id, {leaf_columns}, {current_columns}
+        FROM {customer_rows}
+        WHERE c.id BETWEEN %s AND %s
+        OFFSET 0  -- a fence: each leaf is computed once per customer, not once per rule using it
+    ) l
 ),
-changed AS (SELECT id, desired, current FROM evaluated WHERE desired <> current),
-gone AS (
-    SELECT ch.id AS customer_id, t AS tag_id FROM changed ch, unnest(ch.current) t WHERE NOT t = ANY(ch.desired)
+changed AS (SELECT * FROM evaluated WHERE {differs}),
+rule_bits AS (SELECT * FROM unnest(%s::bigint[], %s::int[], %s::bigint[]) AS b(tag_id, word, bit)),
+-- Materialized: when nothing is to go (the steady state), the DELETE's join stops at once
+-- instead of hashing the range's links for a handful of changed customers.
+gone AS MATERIALIZED (
+    SELECT ch.id AS customer_id, b.tag_id FROM changed ch JOIN rule_bits b ON {gone_bits} & b.bit <> 0
 ),
 new AS (
-    SELECT ch.id AS customer_id, t AS tag_id FROM changed ch, unnest(ch.desired) t WHERE NOT t = ANY(ch.current)
+    SELECT ch.id AS customer_id, b.tag_id FROM changed ch JOIN rule_bits b ON {new_bits} & b.bit <> 0
 ),
 removed AS (
     DELETE FROM customers_customertag ct USING gone
-    WHERE ct.customer_id = gone.customer_id AND ct.tag_id = gone.tag_id
+    WHERE ct.customer_id BETWEEN %s AND %s
+      AND ct.customer_id = gone.customer_id AND ct.tag_id = gone.tag_id
     RETURNING ct.customer_id, ct.tag_id
 ),
 added AS (
@@ -833,20 +842,32 @@ SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM removed)
     ),
 )
 
+_MASK_WORD_BITS = 63  # bits of a bigint mask word, leaving the sign bit alone
+
 
 @dataclass(frozen=True)
 class _CompiledRun:
-    # (tag id, SQL condition, parameters), in tag-id order so arrays compare element-wise.
+    # (tag id, SQL condition over the shared leaf columns, parameters), in tag-id order.
     conditions: list[tuple[int, str, list[Any]]]
+    leaves: SharedLeaves
+    # Rule tags in one-tag-per-customer groups, by group, in tag-id order.
+    exclusive_groups: list[list[int]]
     uses_holdings: bool
-    uses_tags: bool
+    tested_tag_ids: frozenset[int]
+
+    @property
+    def rule_tag_ids(self) -> list[int]:
+        return [tag_id for tag_id, _, _ in self.conditions]
 
 
 def _compile_run(run: TagRuleRun) -> _CompiledRun:
-    """Compile the run's rules; in an exclusive group a later rule only matches where no
-    earlier rule of that group did, so a customer never gets two tags of one group."""
+    """Compile the run's rules over one set of shared leaves."""
+    leaves = SharedLeaves()
     compiled = sorted(
-        ((rule["tag_id"], rule_compile(rule["definition"], on=run.evaluation_date)) for rule in run.rules),
+        (
+            (rule["tag_id"], rule_compile(rule["definition"], on=run.evaluation_date, leaves=leaves))
+            for rule in run.rules
+        ),
         key=lambda item: item[0],
     )
     groups = dict(
@@ -854,22 +875,104 @@ def _compile_run(run: TagRuleRun) -> _CompiledRun:
             "id", "group_id"
         )
     )
-    earlier_by_group: dict[int, list[tuple[str, list[Any]]]] = {}
-    conditions = []
-    for tag_id, condition in compiled:
-        sql, params = condition.sql, list(condition.params)
-        group_id = groups.get(tag_id)
-        if group_id is not None:
-            for earlier_sql, earlier_params in earlier_by_group.get(group_id, []):
-                sql = f"({sql} AND NOT {earlier_sql})"
-                params += earlier_params
-            earlier_by_group.setdefault(group_id, []).append((condition.sql, list(condition.params)))
-        conditions.append((tag_id, sql, params))
+    exclusive: dict[int, list[int]] = {}
+    for tag_id, _condition in compiled:
+        if tag_id in groups:
+            exclusive.setdefault(groups[tag_id], []).append(tag_id)
     return _CompiledRun(
-        conditions=conditions,
+        conditions=[(tag_id, condition.sql, list(condition.params)) for tag_id, condition in compiled],
+        leaves=leaves,
+        exclusive_groups=list(exclusive.values()),
         uses_holdings=any(condition.uses_holdings for _, condition in compiled),
-        uses_tags=any(condition.uses_tags for _, condition in compiled),
+        tested_tag_ids=frozenset().union(*(condition.tested_tag_ids for _, condition in compiled)),
     )
+
+
+def _desired_masks(compiled: _CompiledRun) -> tuple[list[str], list[Any]]:
+    """One bigint expression per mask word: the bits of the rule tags the customer should carry.
+
+    In an exclusive group a later rule only matches where no earlier rule of that group
+    did (tag-id order), so a customer never gets two tags of one group: the group is one
+    CASE whose first matching rule wins.
+    """
+    position = {tag_id: index for index, (tag_id, _, _) in enumerate(compiled.conditions)}
+    condition_of = {tag_id: (sql, params) for tag_id, sql, params in compiled.conditions}
+    in_group = {tag_id for group in compiled.exclusive_groups for tag_id in group}
+    words = (len(compiled.conditions) + _MASK_WORD_BITS - 1) // _MASK_WORD_BITS
+    terms: list[list[str]] = [[] for _ in range(words)]
+    params: list[list[Any]] = [[] for _ in range(words)]
+
+    def bit(tag_id: int, word: int) -> int:
+        index = position[tag_id]
+        return 1 << (index % _MASK_WORD_BITS) if index // _MASK_WORD_BITS == word else 0
+
+    for tag_id, sql, condition_params in compiled.conditions:
+        if tag_id in in_group:
+            continue
+        word = position[tag_id] // _MASK_WORD_BITS
+        terms[word].append(f"CASE WHEN {sql} THEN {bit(tag_id, word)}::bigint ELSE 0::bigint END")
+        params[word] += condition_params
+    for group in compiled.exclusive_groups:
+        for word in {position[tag_id] // _MASK_WORD_BITS for tag_id in group}:
+            whens = []
+            for tag_id in group:
+                sql, condition_params = condition_of[tag_id]
+                whens.append(f"WHEN {sql} THEN {bit(tag_id, word)}::bigint")
+                params[word] += condition_params
+            terms[word].append(f"CASE {' '.join(whens)} ELSE 0::bigint END")
+    return [" | ".join(word_terms) or "0::bigint" for word_terms in terms], [p for word in params for p in word]
+
+
+def _range_statement(
+    compiled: _CompiledRun, *, on: datetime.date, bounds: tuple[int, int], now: datetime.datetime
+) -> tuple[str, list[Any]]:
+    """The one statement that evaluates every rule over an id range and writes the differences."""
+    rule_tag_ids = compiled.rule_tag_ids
+    mask_words = [
+        rule_tag_ids[start : start + _MASK_WORD_BITS] for start in range(0, len(rule_tag_ids), _MASK_WORD_BITS)
+    ]
+    words = range(len(mask_words))
+    desired, desired_params = _desired_masks(compiled)
+    leaf_columns, leaf_params = compiled.leaves.select_sql()
+    customer_rows, row_params = batch_rows_sql(
+        on=on,
+        holdings=compiled.uses_holdings,
+        id_range=bounds,
+        tag_ids=sorted({*rule_tag_ids, *compiled.tested_tag_ids}),
+        mask_words=mask_words,
+    )
+
+    def of_word(column: str) -> str:
+        if len(mask_words) == 1:
+            return f"ch.{column}_0"
+        return "(CASE b.word " + " ".join(f"WHEN {w} THEN ch.{column}_{w}" for w in words) + " END)"
+
+    sql = _EVALUATE_RANGE_SQL.format(
+        desired=", ".join(f"{expression} AS desired_{w}" for w, expression in enumerate(desired)),
+        current=", ".join(f"l.current_{w}" for w in words),
+        leaf_columns=leaf_columns or "true AS leaf_none",
+        current_columns=", ".join(f"COALESCE(tf.mask_{w}, 0) AS current_{w}" for w in words),
+        customer_rows=customer_rows,
+        differs=" OR ".join(f"desired_{w} <> current_{w}" for w in words),
+        gone_bits=f"({of_word('current')} & ~{of_word('desired')})",
+        new_bits=f"({of_word('desired')} & ~{of_word('current')})",
+    )
+    bits = [
+        (tag_id, index // _MASK_WORD_BITS, 1 << (index % _MASK_WORD_BITS)) for index, tag_id in enumerate(rule_tag_ids)
+    ]
+    params = [
+        *desired_params,
+        *leaf_params,
+        *row_params,
+        *bounds,
+        [tag_id for tag_id, _, _ in bits],
+        [word for _, word, _ in bits],
+        [value for _, _, value in bits],
+        *bounds,
+        now,
+        now,
+    ]
+    return sql, params
 
 
 def tag_rule_range_evaluate(*, range_id: int) -> None:
@@ -892,21 +995,8 @@ def tag_rule_range_evaluate(*, range_id: int) -> None:
         run = run_range.run
         compiled = _compile_run(run)
         bounds = (run_range.start_id, run_range.end_id)
-        desired_cases = ", ".join(f"CASE WHEN {sql} THEN %s::bigint END" for _, sql, _ in compiled.conditions)
-        params: list[Any] = []
-        for tag_id, _, condition_params in compiled.conditions:
-            params += [*condition_params, tag_id]
-        rule_tag_ids = [tag_id for tag_id, _, _ in compiled.conditions]
-        customer_rows, row_params = customer_rows_sql(
-            on=run.evaluation_date,
-            holdings=compiled.uses_holdings,
-            tags=compiled.uses_tags,
-            id_range=bounds,
-            rule_tag_ids=rule_tag_ids,
-        )
-        now = timezone.now()
-        params += [*row_params, *bounds, now, now]
-        sql = _EVALUATE_RANGE_SQL.format(desired_cases=desired_cases, customer_rows=customer_rows)
+        rule_tag_ids = compiled.rule_tag_ids
+        sql, params = _range_statement(compiled, on=run.evaluation_date, bounds=bounds, now=timezone.now())
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             added, removed = cursor.fetchone()
@@ -955,9 +1045,14 @@ def _finish_run_if_complete(*, run_id: int, rule_tag_ids: list[int]) -> None:
     )
     if finished != 1:
         return
-    counts = dict(
-        Tag.objects.filter(pk__in=rule_tag_ids).annotate(matched=Count("customer_links")).values_list("id", "matched")
-    )
+    # Counted on the (tag, customer) index alone: the join from the tags that the ORM writes
+    # for an annotated count reads every link row of the table.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tag_id, count(*) FROM customers_customertag WHERE tag_id = ANY(%s::bigint[]) GROUP BY tag_id",
+            [rule_tag_ids],
+        )
+        counts = dict(cursor.fetchall())
     now = timezone.now()
     rules = list(TagRule.objects.filter(tag_id__in=rule_tag_ids))
     for rule in rules:

@@ -357,3 +357,54 @@ def test_no_risk_condition_selects_a_customer_whose_risk_was_never_assessed(worl
 
     assert set(unassessed.tag_links.values_list("tag__code", flat=True)) == set()
     assert set(assessed.tag_links.values_list("tag__code", flat=True)) == {"not_c5", "not_aggressive", "is_c3"}
+
+
+def test_more_rules_than_one_mask_word_holds_with_an_exclusive_group_across_the_boundary(world: World) -> None:
+    """A run's wanted and current tags compare as bigint masks of 63 rules each: rule 64 and
+    after go to a second word, and an exclusive group may straddle the two."""
+    rng = random.Random(64)
+    plain = tag_group_create(code="many", name="多规则")
+    thresholds: dict[Tag, int] = {}
+
+    def plain_rules(count: int) -> None:
+        for _ in range(count):
+            index = len(thresholds)
+            tag = tag_create(group=plain, code=f"aum_{index}", name=f"资产{index}", kind=TagKind.RULE)
+            thresholds[tag] = index * 10_000
+            tag_rule_save(
+                tag=tag, definition={"field": "aum", "op": "gte", "value": index * 10_000}, actor=world.hq_admin
+            )
+
+    plain_rules(62)  # word 0, bits 0–61
+    tiers = tag_group_create(code="tier", name="资产等级", exclusive=True)
+    tier_thresholds = [600_000, 300_000, 0]  # bits 62 of word 0, then 0 and 1 of word 1
+    tier_tags = []
+    for index, threshold in enumerate(tier_thresholds):
+        tag = tag_create(group=tiers, code=f"tier_{index}", name=f"等级{index}", kind=TagKind.RULE)
+        tag_rule_save(tag=tag, definition={"field": "aum", "op": "gte", "value": threshold}, actor=world.hq_admin)
+        tier_tags.append(tag)
+    plain_rules(8)  # word 1
+    owner = world.rm_sh
+    customers = Customer.objects.bulk_create(
+        CustomerFactory.build(owner=owner, branch=owner.branch, aum=Decimal(rng.randint(0, 800_000)))
+        for _ in range(300)
+    )
+    # Yesterday's tags, some right and some wrong, in both words.
+    wrong = [tier_tags[1], tier_tags[2], *list(thresholds)[60:66]]
+    CustomerTag.objects.bulk_create(
+        CustomerTag(customer=customer, tag=rng.choice(wrong), source=TagKind.RULE) for customer in customers[::3]
+    )
+
+    run = run_all_rules(range_size=120)
+
+    assert run.status == "succeeded"
+    everyone = list(Customer.objects.all())
+    for tag, threshold in thresholds.items():
+        expected = {c.pk for c in everyone if c.aum >= threshold}
+        assert set(CustomerTag.objects.filter(tag=tag).values_list("customer_id", flat=True)) == expected, tag.code
+    for customer in everyone:
+        tier = next(tag for tag, threshold in zip(tier_tags, tier_thresholds, strict=True) if customer.aum >= threshold)
+        held = set(CustomerTag.objects.filter(customer=customer, tag__group=tiers).values_list("tag_id", flat=True))
+        assert held == {tier.pk}
+    second = run_all_rules(range_size=120)
+    assert (second.tags_added, second.tags_removed) == (0, 0)
