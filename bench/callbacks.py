@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from bench.server import free_port, gunicorn_start, gunicorn_stop
+from bench.stats import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = int(os.environ.get("BENCH_CALLBACK_EVENTS", "5000"))
@@ -176,11 +177,6 @@ def _tree_cpu_seconds(root: int) -> float:
     return sum(cpu.get(pid, 0.0) for pid in tree)
 
 
-def _percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def measure() -> list[dict[str, Any]]:
     """The two callback measurements, as dicts of bench.run.Measurement's fields."""
     from django.core.management import call_command
@@ -219,7 +215,7 @@ def measure() -> list[dict[str, Any]]:
     CallbackInbox.objects.filter(body__contains=f"<State><![CDATA[bench-{run}]]></State>").delete()
 
     rate = EVENTS / elapsed
-    p99 = _percentile(latencies, 0.99)
+    p99 = percentile(latencies, 0.99)
     detail: dict[str, object] = {
         "events": EVENTS,
         "seconds": round(elapsed, 2),
@@ -228,9 +224,9 @@ def measure() -> list[dict[str, Any]]:
         "statuses": {str(code): seen for code, seen in sorted(statuses.items())},
         "inbox_rows_stored": stored,
         "tasks_enqueued": enqueued,
-        "p50_ms": round(_percentile(latencies, 0.5), 1),
-        "p90_ms": round(_percentile(latencies, 0.9), 1),
-        "p95_ms": round(_percentile(latencies, 0.95), 1),
+        "p50_ms": round(percentile(latencies, 0.5), 1),
+        "p90_ms": round(percentile(latencies, 0.9), 1),
+        "p95_ms": round(percentile(latencies, 0.95), 1),
         "p99_ms": round(p99, 1),
         "max_ms": round(max(latencies), 1),
         "web_cpu_ms_per_event": round(server_cpu * 1000 / EVENTS, 3),

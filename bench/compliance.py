@@ -14,6 +14,8 @@ import pickle
 import random
 import time
 
+from bench.stats import percentile
+
 LIBRARY_SIZE = int(os.environ.get("BENCH_COMPLIANCE_WORDS", "10000"))
 TEXT_LENGTH = 2000
 CHECKS = int(os.environ.get("BENCH_COMPLIANCE_CHECKS", "5000"))
@@ -25,11 +27,6 @@ _PUNCTUATION = "，。！？、；："
 
 class _RollbackError(Exception):
     pass
-
-
-def _percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def _library_words(rng: random.Random) -> list[str]:
@@ -120,7 +117,7 @@ def measure() -> list[dict[str, object]]:
         pass
     matcher.library_forget()
     everything = [sample for samples in timings.values() for sample in samples]
-    p99 = _percentile(everything, 0.99)
+    p99 = percentile(everything, 0.99)
     return [
         {
             "name": "compliance_content_check",
@@ -129,14 +126,14 @@ def measure() -> list[dict[str, object]]:
             "target": "p99 well under 1 ms (2,000 chars, 10,000 entries)",
             "met": p99 < 1.0,
             "detail": {
-                "p50_ms": round(_percentile(everything, 0.5), 3),
-                "p999_ms": round(_percentile(everything, 0.999), 3),
+                "p50_ms": round(percentile(everything, 0.5), 3),
+                "p999_ms": round(percentile(everything, 0.999), 3),
                 "checks": len(everything),
                 "library_entries": len(words),
                 "text_characters": TEXT_LENGTH,
                 "hits_per_text": hits,
                 "by_text_p50_p99_ms": {
-                    name: [round(_percentile(samples, 0.5), 3), round(_percentile(samples, 0.99), 3)]
+                    name: [round(percentile(samples, 0.5), 3), round(percentile(samples, 0.99), 3)]
                     for name, samples in timings.items()
                 },
                 "compile_ms": round(compile_seconds * 1000, 1),

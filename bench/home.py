@@ -17,17 +17,14 @@ import os
 import time
 from collections.abc import Callable
 
+from bench.stats import percentile
+
 REQUESTS = int(os.environ.get("BENCH_HOME_REQUESTS", "40"))
 # The share of customers with a WeCom contact (added over the last 180 days, half through
 # one of 20 channel codes, 60 % matched to their customer), so the contact figures have rows.
 CONTACT_SHARE = float(os.environ.get("BENCH_HOME_CONTACT_SHARE", "0.2"))
 WARM_UP = 3
 TARGET_MS = 200.0
-
-
-def _percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def _figures(role: str, user: object) -> dict[str, Callable[[], object]]:
@@ -189,8 +186,8 @@ def measure() -> list[dict[str, object]]:
                 started = time.perf_counter()
                 figure()
                 samples.append((time.perf_counter() - started) * 1000)
-            figures[name] = round(_percentile(samples, 0.5), 1)
-        p95 = _percentile(timings, 0.95)
+            figures[name] = round(percentile(samples, 0.5), 1)
+        p95 = percentile(timings, 0.95)
         measurements.append(
             {
                 "name": f"home_page_{role.value}",
@@ -199,7 +196,7 @@ def measure() -> list[dict[str, object]]:
                 "target": f"p95 ≤ {TARGET_MS:.0f} ms (issue 12)",
                 "met": p95 <= TARGET_MS,
                 "detail": {
-                    "p50_ms": round(_percentile(timings, 0.5), 1),
+                    "p50_ms": round(percentile(timings, 0.5), 1),
                     "cold_first_request_ms": round(cold_ms, 1),
                     "background_recount_ms": refresh_ms,
                     "customers_in_scope": customers_in_scope,

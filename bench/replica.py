@@ -23,14 +23,11 @@ import threading
 import time
 from pathlib import Path
 
+from bench.stats import percentile
+
 LOAD_ROWS = int(os.environ.get("BENCH_REPLICA_LOAD_ROWS", "2000000"))
 CHECKS = 2000
 COMMITS = 300
-
-
-def _percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def _alias_on_replica(var_dir: Path) -> None:
@@ -136,25 +133,25 @@ def measure() -> list[dict[str, object]]:
                 else:
                     home_figures(user=hq.user)
                 samples.append((time.perf_counter() - began) * 1000)
-            cold[where] = round(_percentile(samples, 0.5), 1)
+            cold[where] = round(percentile(samples, 0.5), 1)
 
     return [
         {
             "name": "replica_health_check",
-            "value": round(_percentile(checks, 0.99), 3),
+            "value": round(percentile(checks, 0.99), 3),
             "unit": "ms p99",
             "target": "cheap enough to run every couple of seconds",
             "met": None,
-            "detail": {"p50_ms": round(_percentile(checks, 0.5), 3), "checks": CHECKS},
+            "detail": {"p50_ms": round(percentile(checks, 0.5), 3), "checks": CHECKS},
         },
         {
             "name": "replica_commit_to_replayed",
-            "value": round(_percentile(delays, 0.99), 2),
+            "value": round(percentile(delays, 0.99), 2),
             "unit": "ms p99",
             "target": f"within the read-your-writes wait ({db_routing.CATCH_UP_WAIT_SECONDS * 1000:.0f} ms)",
-            "met": _percentile(delays, 0.99) <= db_routing.CATCH_UP_WAIT_SECONDS * 1000,
+            "met": percentile(delays, 0.99) <= db_routing.CATCH_UP_WAIT_SECONDS * 1000,
             "detail": {
-                "p50_ms": round(_percentile(delays, 0.5), 2),
+                "p50_ms": round(percentile(delays, 0.5), 2),
                 "max_ms": round(max(delays), 2),
                 "commits": COMMITS,
                 "replica_start_seconds": round(start_seconds, 1),
@@ -169,7 +166,7 @@ def measure() -> list[dict[str, object]]:
             "detail": {
                 "rows_written": batch * 10,
                 "write_seconds": round(load_seconds, 1),
-                "lag_p50_s": round(_percentile(lags, 0.5), 2) if lags else None,
+                "lag_p50_s": round(percentile(lags, 0.5), 2) if lags else None,
                 "samples": len(lags),
                 "replayed_after_last_commit_ms": round(catch_up_ms, 0),
                 "hq_home_figures_cold_ms": cold,

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.stats import percentile  # noqa: E402 - run as a script, the project root is on the path only now
+
 RESULTS = ROOT / "bench" / "results"
 CUSTOMERS = int(os.environ.get("BENCH_CUSTOMERS", "1000000"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", str(os.cpu_count() or 2)))
@@ -351,11 +353,6 @@ def bench_import() -> list[Measurement]:
 SEARCH_REQUESTS = int(os.environ.get("BENCH_SEARCH_REQUESTS", "200"))
 
 
-def _percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
-
-
 def _search_queries(rng: random.Random) -> dict[str, Callable[[], str]]:
     """Query shapes a relationship manager or head office actually sends."""
     from customers.models import Customer
@@ -395,7 +392,7 @@ def bench_customer_search() -> list[Measurement]:
             if response.status_code != 200:
                 raise RuntimeError(f"{url} answered {response.status_code}")
         everything = [t for samples in timings.values() for t in samples]
-        p99 = _percentile(everything, 0.99)
+        p99 = percentile(everything, 0.99)
         measurements.append(
             Measurement(
                 f"customer_search_{role.value}",
@@ -404,10 +401,10 @@ def bench_customer_search() -> list[Measurement]:
                 "no target in DESIGN.md; the sidebar 360 targets p99 ≤ 50 ms",
                 None,
                 {
-                    "p50_ms": round(_percentile(everything, 0.5), 1),
+                    "p50_ms": round(percentile(everything, 0.5), 1),
                     "requests": len(everything),
                     "by_query_p50_p99_ms": {
-                        name: [round(_percentile(t, 0.5), 1), round(_percentile(t, 0.99), 1)]
+                        name: [round(percentile(t, 0.5), 1), round(percentile(t, 0.99), 1)]
                         for name, t in timings.items()
                     },
                 },
@@ -478,7 +475,7 @@ def bench_org_subtree() -> list[Measurement]:
             raise _RollbackError
     except _RollbackError:
         pass
-    p99 = _percentile(samples, 0.99)
+    p99 = percentile(samples, 0.99)
     return [
         Measurement(
             "org_subtree_query",
@@ -486,7 +483,7 @@ def bench_org_subtree() -> list[Measurement]:
             "ms p99",
             "fast at 10,000 nodes (issue 2); no number given",
             None,
-            {"nodes": nodes, "p50_ms": round(_percentile(samples, 0.5), 2), "queries": len(samples)},
+            {"nodes": nodes, "p50_ms": round(percentile(samples, 0.5), 2), "queries": len(samples)},
         )
     ]
 

@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from bench.server import free_port, gunicorn_start, gunicorn_stop
+from bench.stats import percentile
 
 RATE = float(os.environ.get("BENCH_SIDEBAR_RATE", "100"))
 SECONDS = float(os.environ.get("BENCH_SIDEBAR_SECONDS", "20"))
@@ -49,11 +50,6 @@ class Ask:
 
     cookie: str
     path: str
-
-
-def _percentile(samples: list[float], fraction: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))] if ordered else 0.0
 
 
 def _asks() -> dict[str, list[Ask]]:
@@ -133,9 +129,9 @@ def _open_loop(connections: _Connections, asks: list[Ask]) -> dict[str, object]:
             pool.submit(one, index)
     wall = time.perf_counter() - started
     return {
-        "p50_ms": round(_percentile(latencies, 0.5), 1),
-        "p95_ms": round(_percentile(latencies, 0.95), 1),
-        "p99_ms": round(_percentile(latencies, 0.99), 1),
+        "p50_ms": round(percentile(latencies, 0.5), 1),
+        "p95_ms": round(percentile(latencies, 0.95), 1),
+        "p99_ms": round(percentile(latencies, 0.99), 1),
         "requests": len(latencies),
         "offered_per_s": RATE,
         "achieved_per_s": round(len(latencies) / wall, 1),
@@ -168,8 +164,8 @@ def _saturated(connections: _Connections, asks: list[Ask]) -> dict[str, object]:
     wall = time.perf_counter() - started
     return {
         "requests_per_s": round(len(latencies) / wall, 1),
-        "p50_ms": round(_percentile(latencies, 0.5), 1),
-        "p99_ms": round(_percentile(latencies, 0.99), 1),
+        "p50_ms": round(percentile(latencies, 0.5), 1),
+        "p99_ms": round(percentile(latencies, 0.99), 1),
         "connections": CONNECTIONS,
         "statuses": statuses,
     }
